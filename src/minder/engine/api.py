@@ -1,0 +1,132 @@
+"""EngineAPI: the narrow facade every front end (XML-RPC, JSON, web UI) calls.
+
+Front ends never touch processes; they call these methods, which post a
+command to the owning process task and await its answer. Errors are raised
+as ``SupervisorFault`` with supervisord's fault code, so the XML-RPC layer
+only has to translate and the JSON layer can reuse the same codes.
+
+This module defines the contract (a Protocol plus plain data); the engine's
+``Supervisor`` implements it. Adding a method is fine; changing one means
+changing every caller in the same commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from minder.model.events import DomainEvent
+from minder.model.specs import GroupSpec, ProcessSpec, RootSpec
+from minder.protocol.states import ProcessState, SupervisorState
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSnapshot:
+    """The state of one process at one moment (cheap to build, immutable)."""
+
+    group: str
+    name: str
+    state: ProcessState
+    pid: int  # 0 when not running
+    start: float  # epoch of the last start, 0 if never started
+    stop: float  # epoch of the last stop, 0 if never stopped
+    now: float
+    exitstatus: int  # -1 when killed by a signal
+    spawnerr: str
+    stdout_logfile: str  # real path ('' for NONE / syslog-only)
+    stderr_logfile: str  # real path ('' for NONE or redirected)
+    spec: ProcessSpec
+    group_priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigDiff:
+    """Group names, each list sorted."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigEntry:
+    """One process of the last-read config, for getAllConfigInfo/avail."""
+
+    group: GroupSpec
+    process: ProcessSpec
+    inuse: bool  # its group is active in the engine
+    stdout_logfile: str  # real path if the group is active and AUTO, else as configured
+    stderr_logfile: str
+
+
+class EventSubscription(Protocol):
+    """A bounded queue of domain events; the oldest are dropped when full."""
+
+    dropped: int
+
+    def __aiter__(self) -> AsyncIterator[DomainEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class EngineAPI(Protocol):
+    # --- the daemon -------------------------------------------------------
+    def supervisor_state(self) -> SupervisorState: ...
+
+    def pid(self) -> int: ...
+
+    def identification(self) -> str: ...
+
+    def root_spec(self) -> RootSpec: ...
+
+    def main_log_path(self) -> str | None: ...
+
+    def clear_main_log(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    async def restart(self) -> None: ...
+
+    # --- config (reread / update) ----------------------------------------
+    def reload_config(self) -> ConfigDiff:
+        """Re-read the config file; raise SupervisorFault(CANT_REREAD)."""
+        ...
+
+    def config_entries(self) -> list[ConfigEntry]: ...
+
+    async def add_group(self, name: str) -> None: ...
+
+    async def remove_group(self, name: str) -> None: ...
+
+    # --- processes --------------------------------------------------------
+    def snapshots(self) -> list[ProcessSnapshot]:
+        """All processes, sorted by (group name, process name)."""
+        ...
+
+    def snapshot(self, group: str, name: str) -> ProcessSnapshot: ...
+
+    def group_snapshots(self, group: str) -> list[ProcessSnapshot]:
+        """Processes of one group in start order; BAD_NAME if no such group."""
+        ...
+
+    async def start_process(self, group: str, name: str, wait: bool = True) -> None: ...
+
+    async def stop_process(self, group: str, name: str, wait: bool = True) -> None: ...
+
+    async def signal_process(self, group: str, name: str, signum: int) -> None: ...
+
+    async def send_stdin(self, group: str, name: str, data: bytes) -> None: ...
+
+    def clear_process_logs(self, group: str, name: str) -> None: ...
+
+    def log_path(self, group: str, name: str, channel: str) -> str | None:
+        """The current log file of a channel; None when it has none."""
+        ...
+
+    def send_remote_comm_event(self, type_: str, data: str) -> None: ...
+
+    # --- events -----------------------------------------------------------
+    def subscribe(self, *, logs: bool = False, maxsize: int = 1000) -> EventSubscription:
+        """Follow domain events; with ``logs`` also every output chunk."""
+        ...

@@ -1,0 +1,94 @@
+"""Domain events the engine publishes on its bus.
+
+Consumers: the event-listener pools (which render supervisord's wire
+format from these), the web UI's live stream, metrics. They are plain data,
+captured at the moment of the change, so a slow consumer sees the values of
+that moment and never reads live engine state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minder.protocol.states import ProcessState, SupervisorState
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessStateChanged:
+    group: str
+    name: str
+    from_state: ProcessState
+    to_state: ProcessState
+    pid: int  # the pid concerned (old pid for STOPPED/EXITED; 0 if none)
+    tries: int  # backoff count (STARTING, BACKOFF)
+    expected: bool  # EXITED only
+    when: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessLogChunk:
+    """Output read from a child (emitted only while someone subscribes)."""
+
+    group: str
+    name: str
+    channel: str  # "stdout" or "stderr"
+    pid: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessCommunication:
+    """Bytes captured between XSUPERVISOR:BEGIN and END tokens."""
+
+    group: str
+    name: str
+    channel: str
+    pid: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GroupAdded:
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRemoved:
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorStateChanged:
+    state: SupervisorState  # RUNNING or SHUTDOWN/RESTARTING (-> STOPPING event)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    period: int  # 5, 60 or 3600
+    when: int  # aligned epoch: int(now - now % period)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCommunication:
+    type: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class MainLogLine:
+    """A line written to the daemon's main log (for /mainlogtail and the UI)."""
+
+    data: bytes
+
+
+DomainEvent = (
+    ProcessStateChanged
+    | ProcessLogChunk
+    | ProcessCommunication
+    | GroupAdded
+    | GroupRemoved
+    | SupervisorStateChanged
+    | Tick
+    | RemoteCommunication
+    | MainLogLine
+)

@@ -1,0 +1,141 @@
+"""readLog / readProcess*Log and tailProcess*Log: supervisord's offset rules, bounded.
+
+The arithmetic lives in two pure functions (``read_window``, ``tail_window``)
+so the rules can be tested without files; the file functions only apply them
+with ``os.pread``. supervisord reads whatever range is asked for, whole, into
+memory; a multi-GB log would take the daemon down. Here one reply is capped
+(``DEFAULT_MAX_REPLY``):
+
+* ``read_range`` raises FAILED with an explanation when the range asked for
+  is larger than the cap (read it in pieces with offset/length instead);
+* ``tail`` treats a length above the cap as the cap — the overflow flag then
+  tells the client, truthfully, that it did not get everything.
+
+These do blocking file I/O; callers on the event loop may run them in a
+thread for large ranges.
+"""
+
+from __future__ import annotations
+
+import os
+
+from minder.engine.logs.follow import LogFollower, follow
+from minder.protocol.faults import Faults, SupervisorFault
+
+__all__ = [
+    "DEFAULT_MAX_REPLY",
+    "LogFollower",
+    "follow",
+    "read_range",
+    "read_window",
+    "tail",
+    "tail_window",
+]
+
+DEFAULT_MAX_REPLY = 16 * 1024 * 1024
+
+
+def read_window(size: int, offset: int, length: int) -> tuple[int, int]:
+    """(start, count) that readLog returns from a file of ``size`` bytes.
+
+    offset < 0 with length 0: the last |offset| bytes. offset < 0 with any
+    length, or length < 0: BAD_ARGUMENTS. length 0: from offset to EOF.
+    """
+    if offset < 0:
+        if length != 0:
+            raise SupervisorFault(Faults.BAD_ARGUMENTS)
+        start = max(0, size + offset)
+        return start, size - start
+    if length < 0:
+        raise SupervisorFault(Faults.BAD_ARGUMENTS)
+    available = max(0, size - offset)
+    return offset, available if length == 0 else min(length, available)
+
+
+def tail_window(size: int, offset: int, length: int) -> tuple[int, int, bool]:
+    """(start, count, overflow) of tailProcessLog for a file of ``size`` bytes.
+
+    When more than ``length`` bytes follow ``offset`` the client has fallen
+    behind: overflow is set and the last ``length`` bytes are returned.
+    Otherwise (supervisord's quirk, kept) the last ``length`` bytes are
+    returned too, even from before ``offset``.
+    """
+    overflow = size > offset + length
+    if overflow:
+        offset = size - 1
+    if offset + length > size:
+        if offset > size - 1:
+            length = 0
+        offset = size - length
+    offset = max(offset, 0)
+    length = max(length, 0)
+    return offset, min(length, max(0, size - offset)), overflow
+
+
+def read_range(
+    path: str | None, offset: int, length: int, *, max_bytes: int = DEFAULT_MAX_REPLY
+) -> bytes:
+    """readLog semantics on ``path``: NO_FILE when absent, FAILED on I/O errors."""
+    if path is None or not os.path.exists(path):
+        raise SupervisorFault(Faults.NO_FILE, path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SupervisorFault(Faults.FAILED, f"{path}: {exc.strerror}") from exc
+    try:
+        start, count = read_window(os.fstat(fd).st_size, offset, length)
+        if count > max_bytes:
+            raise SupervisorFault(
+                Faults.FAILED,
+                f"{count} bytes asked for from {path}; one read returns at most "
+                f"{max_bytes} bytes, read it in pieces with offset and length",
+            )
+        return _pread_exactly(fd, start, count)
+    except OSError as exc:
+        raise SupervisorFault(Faults.FAILED, f"{path}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+
+
+def tail(
+    path: str | None, offset: int, length: int, *, max_bytes: int = DEFAULT_MAX_REPLY
+) -> tuple[bytes, int, bool]:
+    """tailProcessLog semantics: (data, new offset = file size, overflow).
+
+    A missing file is ``(b'', 0, False)`` and an I/O error ``(b'', offset,
+    False)``, never a fault, like supervisord.
+    """
+    if path is None:
+        return b"", 0, False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return b"", 0, False
+    except OSError:
+        return b"", offset, False
+    try:
+        size = os.fstat(fd).st_size
+        start, count, overflow = tail_window(size, offset, min(length, max_bytes))
+        return _pread_exactly(fd, start, count), size, overflow
+    except OSError:
+        return b"", offset, False
+    finally:
+        os.close(fd)
+
+
+def _pread_exactly(fd: int, start: int, count: int) -> bytes:
+    """Read up to ``count`` bytes at ``start``; stops early only at EOF."""
+    if count <= 0:
+        return b""
+    first = os.pread(fd, count, start)
+    if len(first) == count or not first:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < count:
+        more = os.pread(fd, count - got, start + got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)

@@ -1,0 +1,290 @@
+"""An append-only log file with size rotation that never raises on write.
+
+Why it is built this way:
+
+* Child output is the hot path. A write with no rotation due is one
+  ``os.write`` on an ``O_APPEND`` descriptor plus an integer add: no Python
+  file object, no buffering layer, no flush, no per-line work. The size is
+  counted here rather than asked of the kernel.
+* A log that cannot be written (full disk, a directory removed under us,
+  EACCES after a permission change) must not take the supervisor down nor
+  silently lose output. The failed bytes go to a bounded in-memory buffer;
+  the owner is told once per failure episode; each later write first retries
+  the buffer (re-creating the file if its directory came back). Bytes beyond
+  the bound are counted, and a marker line saying how many were lost is
+  written where the gap is, so a reader of the log can see it.
+* Rotation follows supervisord: checked after each write, so a file may
+  exceed maxbytes by one chunk; backups=0 truncates. Non-regular files
+  (``/dev/stdout``, a FIFO) are never rotated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Callable
+
+from minder.engine.logs.rotation import shift_backups
+
+DEFAULT_RETRY_LIMIT = 8 * 1024 * 1024
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``No space left on device (ENOSPC)`` — readable and greppable."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    text = exc.strerror or str(exc)
+    return f"{text} ({name})" if name else text
+
+
+class RotatingFile:
+    """Raw bytes to ``path`` with rotation; see the module docstring."""
+
+    def __init__(
+        self,
+        path: str | None,
+        maxbytes: int,
+        backups: int,
+        on_error: Callable[[str], None],
+        *,
+        on_recover: Callable[[str], None] | None = None,
+        retry_limit: int = DEFAULT_RETRY_LIMIT,
+    ) -> None:
+        self._path = path
+        self._maxbytes = max(0, maxbytes)
+        self._backups = max(0, backups)
+        self._on_error = on_error
+        self._on_recover = on_recover
+        self._retry_limit = retry_limit
+        self._fd = -1
+        self._size = 0
+        self._rotatable = False
+        # _ok is the one flag the fast path tests: an open fd and nothing pending.
+        self._ok = False
+        self._failing = False
+        self._pending = bytearray()
+        self._dropped = 0
+        self._closed = path is None
+        # Zero-argument callbacks run after bytes reach the file (log followers).
+        self._watchers: tuple[Callable[[], None], ...] = ()
+        if path is not None:
+            try:
+                self._open(truncate=False)
+            except OSError as exc:
+                self._report(exc, "open")
+
+    # -- public -----------------------------------------------------------------
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    @property
+    def size(self) -> int:
+        """Bytes in the current file as far as this writer knows."""
+        return self._size
+
+    @property
+    def failing(self) -> bool:
+        """True while writes are being buffered because the file can't be written."""
+        return self._failing
+
+    @property
+    def pending_bytes(self) -> int:
+        return len(self._pending)
+
+    @property
+    def dropped_bytes(self) -> int:
+        """Bytes lost in the current failure episode (beyond the retry buffer)."""
+        return self._dropped
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``; never raises (see the module docstring)."""
+        if self._ok:
+            try:
+                written = os.write(self._fd, data)
+            except OSError as exc:
+                self._buffer(data)
+                self._report(exc, "write")
+                return
+            self._size += written
+            if written != len(data):  # the disk filled up part-way through
+                self._buffer(data[written:])
+                self._flush_pending()
+            elif self._maxbytes and self._size >= self._maxbytes:
+                self._rotate()
+            if self._watchers:
+                self._notify()
+            return
+        if self._closed:
+            return
+        self._buffer(data)
+        self._flush_pending()
+        if self._watchers and not self._pending:
+            self._notify()
+
+    def add_watcher(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` after each write that reached the file; returns its remover.
+
+        This is the ``subscribe`` hook of ``follow()``: /logtail wakes on
+        writes instead of polling the file.
+        """
+        self._watchers = (*self._watchers, callback)
+
+        def remove() -> None:
+            self._watchers = tuple(w for w in self._watchers if w is not callback)
+
+        return remove
+
+    def _notify(self) -> None:
+        for watcher in self._watchers:
+            try:
+                watcher()
+            except Exception:  # a broken follower must not break log capture
+                self._drop_watcher(watcher)
+
+    def _drop_watcher(self, callback: Callable[[], None]) -> None:
+        self._watchers = tuple(w for w in self._watchers if w is not callback)
+
+    def retry(self) -> bool:
+        """Try to write what is buffered now; True when nothing is left pending."""
+        if self._closed:
+            return not self._pending
+        self._flush_pending()
+        return not self._pending
+
+    def reopen(self) -> None:
+        """Close and open the path again (SIGUSR2, or after an external rename)."""
+        if self._path is None:
+            return
+        self._closed = False
+        self._close_fd()
+        try:
+            self._open(truncate=False)
+        except OSError as exc:
+            self._report(exc, "reopen")
+            return
+        if self._pending:
+            self._flush_pending()
+
+    def clear(self) -> None:
+        """Unlink the current file and start a fresh one (clearLog/clearProcessLogs).
+
+        Raises OSError when the file exists but cannot be removed, so the
+        caller can answer FAILED; buffered bytes are discarded with the file.
+        """
+        if self._path is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._path)
+        self._pending.clear()
+        self._dropped = 0
+        self.reopen()
+
+    def close(self) -> None:
+        """Last attempt to write what is buffered, then release the descriptor."""
+        if self._closed and self._fd < 0:
+            return
+        if self._pending:
+            self._flush_pending()
+        self._close_fd()
+        self._closed = True
+
+    # -- internals ----------------------------------------------------------------
+
+    def _open(self, *, truncate: bool) -> None:
+        assert self._path is not None
+        flags = _OPEN_FLAGS | os.O_TRUNC if truncate else _OPEN_FLAGS
+        fd = os.open(self._path, flags, 0o666)
+        info = os.fstat(fd)
+        self._fd = fd
+        self._size = info.st_size
+        self._rotatable = stat.S_ISREG(info.st_mode)
+        self._ok = not self._pending
+
+    def _close_fd(self) -> None:
+        self._ok = False
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _rotate(self) -> None:
+        if not self._rotatable or self._path is None:
+            return
+        self._close_fd()
+        try:
+            if self._backups > 0:
+                shift_backups(self._path, self._backups)
+                self._open(truncate=False)
+            else:
+                self._open(truncate=True)
+        except OSError as exc:
+            self._report(exc, "rotate")
+
+    def _buffer(self, data: bytes) -> None:
+        """Keep ``data`` for a retry; beyond the limit keep the oldest, count the rest."""
+        self._ok = False
+        room = self._retry_limit - len(self._pending)
+        if room >= len(data):
+            self._pending += data
+            return
+        if room > 0:
+            self._pending += data[:room]
+        self._dropped += len(data) - max(room, 0)
+
+    def _flush_pending(self) -> None:
+        if self._path is None:
+            return
+        if self._fd < 0:
+            try:
+                self._open(truncate=False)
+            except OSError as exc:
+                self._report(exc, "open")
+                return
+        view = memoryview(self._pending)
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(self._fd, view[done:])
+            if self._dropped:
+                marker = (
+                    f"\n[minder: {self._dropped} bytes of output were lost here "
+                    f"while this log could not be written]\n"
+                ).encode()
+                os.write(self._fd, marker)
+                self._size += len(marker)
+                self._dropped = 0
+        except OSError as exc:
+            self._size += done
+            view.release()
+            del self._pending[:done]
+            self._report(exc, "write")
+            return
+        self._size += done
+        view.release()
+        self._pending.clear()
+        self._ok = True
+        if self._failing:
+            self._failing = False
+            if self._on_recover is not None:
+                self._on_recover(
+                    f"log file {self._path} is writable again; buffered output written"
+                )
+        if self._maxbytes and self._size >= self._maxbytes:
+            self._rotate()
+
+    def _report(self, exc: OSError, action: str) -> None:
+        """Tell the owner once per failure episode; later failures stay quiet."""
+        self._ok = False
+        if self._failing:
+            return
+        self._failing = True
+        self._on_error(
+            f"cannot {action} log file {self._path}: {describe_os_error(exc)}; "
+            f"keeping up to {self._retry_limit // (1024 * 1024)} MiB of output in memory "
+            "and retrying on the next write"
+        )

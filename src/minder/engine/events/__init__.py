@@ -1,0 +1,1 @@
+"""supervisord's event system: rendering, listener pools, capture mode, ticks."""

@@ -1,0 +1,146 @@
+"""The per-channel output pipeline of a child: pipe → (strip ANSI) → log → bus.
+
+Why this shape: a chatty child must cost little. The pipe is read in large
+chunks (256 KiB) when the loop says it is readable, and each chunk goes
+straight to its sink with no per-line work. Event chunks are only built
+when someone consumes them (``events_enabled`` or a log subscriber).
+
+Seams for the event-listener machinery:
+- ``capture``: a filter that sees each chunk first and returns what is
+  left for the log (PROCESS_COMMUNICATION capture mode plugs in here);
+- ``route``: replaces the whole pipeline for this channel (a listener's
+  stdout carries the listener protocol, not log output).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import Protocol
+
+from minder.engine.bus import EventBus
+from minder.engine.logs.ansi import strip_ansi
+from minder.model.events import ProcessLogChunk
+
+READ_SIZE = 256 * 1024
+
+
+class LogSink(Protocol):
+    """What a channel writes to (ChildLog in production)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def reopen(self) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+Capture = Callable[[bytes], bytes]
+Route = Callable[[bytes], None]
+
+
+class OutputChannel:
+    """One of stdout/stderr of one process; survives respawns (the log stays open)."""
+
+    def __init__(
+        self,
+        *,
+        group: str,
+        name: str,
+        channel: str,
+        sink: LogSink | None,
+        bus: EventBus,
+        strip: bool,
+        events_enabled: bool,
+        debug_echo: Callable[[str], None] | None = None,
+    ) -> None:
+        self.group = group
+        self.name = name
+        self.channel = channel
+        self.sink = sink
+        self._bus = bus
+        self._strip = strip
+        self.events_enabled = events_enabled
+        self.capture: Capture | None = None
+        self.route: Route | None = None
+        self._debug_echo = debug_echo
+        self.pid = 0
+
+    def feed(self, data: bytes) -> None:
+        """Handle one chunk read from the pipe."""
+        if self.route is not None:
+            self.route(data)
+            return
+        if self._strip:
+            data = strip_ansi(data)
+        if self.capture is not None:
+            data = self.capture(data)
+            if not data:
+                return
+        if self.sink is not None:
+            self.sink.write(data)
+        if self._debug_echo is not None:
+            self._debug_echo(
+                f"{self.name!r} {self.channel} output:\n{data.decode('utf-8', 'replace')}"
+            )
+        if self.events_enabled or self._bus.wants_logs:
+            self._bus.publish(ProcessLogChunk(self.group, self.name, self.channel, self.pid, data))
+
+    def close(self) -> None:
+        if self.sink is not None:
+            self.sink.close()
+
+
+class PipeReader:
+    """Reads one non-blocking pipe fd into a channel until EOF."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fd: int,
+        channel: OutputChannel,
+        on_eof: Callable[[], None] | None = None,
+    ) -> None:
+        self._loop = loop
+        self.fd: int | None = fd
+        self._channel = channel
+        self._on_eof = on_eof
+        loop.add_reader(fd, self._readable)
+
+    def _readable(self) -> None:
+        fd = self.fd
+        if fd is None:
+            return
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self._channel.feed(data)
+            return
+        self.close()
+        if self._on_eof is not None:
+            self._on_eof()
+
+    def drain(self) -> None:
+        """Read whatever is buffered right now (called when the child is reaped)."""
+        while self.fd is not None:
+            try:
+                data = os.read(self.fd, READ_SIZE)
+            except (BlockingIOError, OSError):
+                return
+            if not data:
+                self.close()
+                return
+            self._channel.feed(data)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            self._loop.remove_reader(self.fd)
+            os.close(self.fd)
+            self.fd = None

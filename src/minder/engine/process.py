@@ -1,0 +1,431 @@
+"""One supervised process: the single owner of its state.
+
+Every change goes through ``_feed``, which runs the pure state machine
+(model/machine.py) and then performs its effects. Inputs raised while
+effects run (a spawn reporting Spawned, say) are queued and handled in
+order, so the machine never re-enters itself. Everything runs on the event
+loop thread, so this object is the one owner of its process without locks.
+
+Commands (start/stop/...) validate with supervisord's faults, post an input
+and, for ``wait=True``, await a future that state changes resolve — no
+polling. The one timer follows the machine's (timer, deadline) pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import signal
+import subprocess
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from minder.engine.bus import EventBus
+from minder.engine.clock import Clock
+from minder.engine.output import OutputChannel, PipeReader
+from minder.engine.reaper import Reaper
+from minder.engine.spawn import SpawnError, child_environment, resolve_command, spawn
+from minder.model import machine as mc
+from minder.model.events import ProcessStateChanged
+from minder.model.specs import ProcessSpec
+from minder.protocol.faults import Faults, SupervisorFault
+from minder.protocol.names import make_namespec
+from minder.protocol.states import (
+    RUNNING_STATES,
+    SIGNALLABLE_STATES,
+    STOPPED_STATES,
+    ProcessState,
+)
+
+Logger = Callable[[str, str], None]  # (level, message)
+
+
+@dataclass(slots=True)
+class EngineContext:
+    """What every process needs from the engine around it."""
+
+    loop: asyncio.AbstractEventLoop
+    clock: Clock
+    reaper: Reaper
+    bus: EventBus
+    log: Logger
+    may_restart: Callable[[], bool]  # False while the daemon shuts down or restarts
+    base_env: dict[str, str]
+    daemon_env: tuple[tuple[str, str], ...]
+    server_url: str | None
+
+
+# A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
+Predicate = Callable[[mc.Machine], "bool | SupervisorFault | None"]
+
+
+class StdinWriter:
+    """Non-blocking writes to a child's stdin, buffered when the pipe is full."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+        self._loop = loop
+        self.fd: int | None = fd
+        self._pending = bytearray()
+        self.broken = False
+
+    def write(self, data: bytes) -> None:
+        if self.fd is None or self.broken:
+            raise BrokenPipeError(errno.EPIPE, "stdin closed")
+        if self._pending:
+            self._pending += data
+            return
+        try:
+            written = os.write(self.fd, data)
+        except BlockingIOError:
+            written = 0
+        except BrokenPipeError:
+            self.broken = True
+            raise
+        if written < len(data):
+            self._pending += data[written:]
+            self._loop.add_writer(self.fd, self._flush)
+
+    def _flush(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            written = os.write(self.fd, self._pending)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.broken = True
+            self._pending.clear()
+            written = 0
+        del self._pending[:written]
+        if not self._pending:
+            self._loop.remove_writer(self.fd)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            if self._pending:
+                self._loop.remove_writer(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+
+class ProcessRunner:
+    def __init__(
+        self,
+        spec: ProcessSpec,
+        group: str,
+        group_priority: int,
+        ctx: EngineContext,
+        stdout: OutputChannel,
+        stderr: OutputChannel | None,
+        *,
+        stdin_fd: Callable[[], int | None] | None = None,
+        on_exit: Callable[[ProcessRunner], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.group = group
+        self.group_priority = group_priority
+        self.ctx = ctx
+        self.stdout = stdout
+        self.stderr = stderr
+        self._stdin_fd = stdin_fd  # fcgi: the shared socket as fd 0
+        self._on_exit = on_exit
+        self.machine = mc.Machine(mc.Policy.from_spec(spec))
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.stdin: StdinWriter | None = None
+        self._readers: list[PipeReader] = []
+        self.start_epoch = 0.0
+        self.stop_epoch = 0.0
+        self._inbox: deque[mc.Input] = deque()
+        self._busy = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed: tuple[mc.Timer | None, float | None] = (None, None)
+        self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
+        self.last_spawn_fault = Faults.SPAWN_ERROR
+        self.removed = False
+
+    # --- identity and snapshots -------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def namespec(self) -> str:
+        return make_namespec(self.group, self.spec.name)
+
+    @property
+    def state(self) -> ProcessState:
+        return self.machine.state
+
+    @property
+    def pid(self) -> int:
+        return self.machine.pid
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (self.spec.priority, self.spec.name)
+
+    # --- the single entry point for state changes --------------------------
+
+    def feed(self, inp: mc.Input) -> None:
+        self._inbox.append(inp)
+        if not self._busy:
+            self._run_inbox(None)
+
+    def _run_inbox(self, first_now: float | None) -> None:
+        """Step the machine through every queued input, then re-arm and wake waiters."""
+        self._busy = True
+        try:
+            while self._inbox:
+                now = self.ctx.clock.monotonic() if first_now is None else first_now
+                first_now = None
+                self.machine, effects = mc.step(self.machine, self._inbox.popleft(), now)
+                for effect in effects:
+                    self._apply(effect)
+        finally:
+            self._busy = False
+        self._sync_timer()
+        self._check_waiters()
+
+    def _apply(self, effect: mc.Effect) -> None:
+        if isinstance(effect, mc.Log):
+            self.ctx.log(effect.level, effect.message)
+        elif isinstance(effect, mc.Changed):
+            self.ctx.bus.publish(
+                ProcessStateChanged(
+                    group=self.group,
+                    name=self.name,
+                    from_state=effect.from_state,
+                    to_state=effect.to_state,
+                    pid=effect.pid,
+                    tries=effect.tries,
+                    expected=effect.expected,
+                    when=self.ctx.clock.time(),
+                )
+            )
+            self._check_waiters()
+        elif isinstance(effect, mc.Spawn):
+            self._spawn()
+        elif isinstance(effect, mc.Kill):
+            self._kill(effect.signum, effect.to_group)
+
+    def _sync_timer(self) -> None:
+        wanted = (self.machine.timer, self.machine.deadline)
+        if wanted == self._armed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._armed = wanted
+        timer, deadline = wanted
+        if timer is not None and deadline is not None:
+            delay = max(0.0, deadline - self.ctx.clock.monotonic())
+            self._timer = self.ctx.loop.call_later(delay, self._timer_fired, timer, deadline)
+
+    def _timer_fired(self, timer: mc.Timer, deadline: float) -> None:
+        self._timer = None
+        self._armed = (None, None)
+        # Reap before judging: a child that died just now is not RUNNING.
+        if self.popen is not None:
+            self.ctx.reaper.reap_now(self.popen.pid)
+        if self.machine.timer is timer and self.machine.deadline == deadline:
+            # The loop may wake a hair early; the deadline is what was due.
+            now = max(self.ctx.clock.monotonic(), deadline)
+            self._inbox.append(mc.TimerFired(timer, self.ctx.may_restart()))
+            self._run_inbox(now)
+        else:
+            self._sync_timer()
+
+    # --- effects -----------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        ctx = self.ctx
+        return child_environment(
+            self.spec,
+            self.group,
+            base=ctx.base_env,
+            daemon_env=ctx.daemon_env,
+            server_url=ctx.server_url,
+        )
+
+    def _spawn(self) -> None:
+        stdin_fd = self._stdin_fd() if self._stdin_fd is not None else None
+        try:
+            popen, pipes = spawn(self.spec, self.environment(), stdin_fd=stdin_fd)
+        except SpawnError as exc:
+            self.last_spawn_fault = exc.fault
+            self._inbox.append(mc.SpawnFailed(exc.message))
+            if self._on_exit is not None:
+                self._on_exit(self)
+            return
+        self.popen = popen
+        self.start_epoch = self.ctx.clock.time()
+        self.stdout.pid = popen.pid
+        assert pipes.stdout is not None
+        self._readers = [r for r in self._readers if r.fd is not None]
+        self._readers.append(PipeReader(self.ctx.loop, pipes.stdout, self.stdout))
+        if pipes.stderr is not None and self.stderr is not None:
+            self.stderr.pid = popen.pid
+            self._readers.append(PipeReader(self.ctx.loop, pipes.stderr, self.stderr))
+        if pipes.stdin is not None:
+            self.stdin = StdinWriter(self.ctx.loop, pipes.stdin)
+        self.ctx.reaper.watch(popen, self._reaped)
+        self._inbox.append(mc.Spawned(popen.pid))
+
+    def _kill(self, signum: int, to_group: bool) -> None:
+        if self.popen is None:
+            return
+        try:
+            self.ctx.reaper.send_signal(self.popen.pid, signum, to_group=to_group)
+        except OSError as exc:
+            self._inbox.append(mc.SignalFailed(str(exc)))
+        if signum not in (signal.SIGKILL, signal.SIGSTOP) and self.popen is not None:
+            # A stopped (SIGSTOP) child would never act on its stop signal.
+            with contextlib.suppress(OSError):
+                self.ctx.reaper.send_signal(self.popen.pid, signal.SIGCONT, to_group=to_group)
+
+    def _reaped(self, returncode: int) -> None:
+        for reader in self._readers:
+            reader.drain()
+        self._readers = [r for r in self._readers if r.fd is not None]
+        if self.stdin is not None:
+            self.stdin.close()
+            self.stdin = None
+        self.popen = None
+        self.stop_epoch = self.ctx.clock.time()
+        if returncode < 0:
+            inp = mc.Exited(-1, -returncode, self.ctx.may_restart())
+        else:
+            inp = mc.Exited(returncode, 0, self.ctx.may_restart())
+        self.feed(inp)
+        if self._on_exit is not None:
+            self._on_exit(self)
+
+    # --- waiting -----------------------------------------------------------
+
+    def _check_waiters(self) -> None:
+        if not self._waiters:
+            return
+        keep: list[tuple[Predicate, asyncio.Future[None]]] = []
+        for predicate, future in self._waiters:
+            if future.done():
+                continue
+            verdict = predicate(self.machine)
+            if verdict is None:
+                keep.append((predicate, future))
+            elif isinstance(verdict, SupervisorFault):
+                future.set_exception(verdict)
+            else:
+                future.set_result(None)
+        self._waiters = keep
+
+    async def wait_until(self, predicate: Predicate) -> None:
+        verdict = predicate(self.machine)
+        if isinstance(verdict, SupervisorFault):
+            raise verdict
+        if verdict:
+            return
+        future: asyncio.Future[None] = self.ctx.loop.create_future()
+        self._waiters.append((predicate, future))
+        await future
+
+    async def wait_stopped(self) -> None:
+        await self.wait_until(lambda m: True if m.state in STOPPED_STATES else None)
+
+    # --- commands ----------------------------------------------------------
+
+    def check_command(self) -> None:
+        """startProcess's early check: NO_FILE / NOT_EXECUTABLE before anything else."""
+        try:
+            resolve_command(self.spec.command, self.environment())
+        except SpawnError as exc:
+            raise SupervisorFault(exc.fault, exc.message) from None
+
+    def start_now(self) -> None:
+        """Autostart or a programmatic start; no checks, no waiting."""
+        if self.state in (ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL):
+            self.feed(mc.Start())
+
+    async def start(self, wait: bool = True) -> None:
+        self.check_command()
+        if self.state in RUNNING_STATES:
+            raise SupervisorFault(Faults.ALREADY_STARTED, self.namespec)
+        if self.state is ProcessState.UNKNOWN:
+            raise SupervisorFault(Faults.FAILED, f"{self.namespec} is in an unknown state")
+        self.feed(mc.Start())
+        if self.machine.spawnerr and self.state is not ProcessState.STARTING:
+            raise SupervisorFault(Faults.SPAWN_ERROR, self.namespec)
+        if not wait:
+            return
+        namespec = self.namespec
+
+        def started(m: mc.Machine) -> bool | SupervisorFault | None:
+            if m.spawnerr:
+                return SupervisorFault(Faults.SPAWN_ERROR, namespec)
+            if m.state is ProcessState.RUNNING:
+                return True
+            if m.state is not ProcessState.STARTING:
+                return SupervisorFault(Faults.ABNORMAL_TERMINATION, namespec)
+            return None
+
+        await self.wait_until(started)
+
+    def stop_now(self) -> None:
+        """Request a stop without checks (shutdown, update)."""
+        if self.state in (ProcessState.STARTING, ProcessState.RUNNING, ProcessState.BACKOFF):
+            self.feed(mc.Stop())
+
+    async def stop(self, wait: bool = True) -> None:
+        if self.state not in RUNNING_STATES:
+            raise SupervisorFault(Faults.NOT_RUNNING, self.namespec)
+        self.feed(mc.Stop())
+        if self.state is ProcessState.UNKNOWN:
+            raise SupervisorFault(Faults.FAILED, f"{self.namespec}: signal failed")
+        if wait:
+            await self.wait_stopped()
+
+    def give_up(self) -> None:
+        self.feed(mc.GiveUp())
+
+    def signal(self, signum: int) -> None:
+        if self.state not in SIGNALLABLE_STATES or self.popen is None:
+            raise SupervisorFault(Faults.NOT_RUNNING, self.namespec)
+        try:
+            self.ctx.reaper.send_signal(self.popen.pid, signum)
+        except OSError as exc:
+            raise SupervisorFault(Faults.FAILED, f"{self.namespec}: {exc}") from None
+
+    def write_stdin(self, data: bytes) -> None:
+        if self.state not in RUNNING_STATES or self.machine.killing:
+            raise SupervisorFault(Faults.NOT_RUNNING, self.namespec)
+        if self.stdin is None:
+            raise SupervisorFault(Faults.NO_FILE, self.namespec)
+        try:
+            self.stdin.write(data)
+        except OSError:
+            raise SupervisorFault(Faults.NO_FILE, self.namespec) from None
+
+    # --- teardown ----------------------------------------------------------
+
+    def close(self) -> None:
+        """Release fds and timers (the process must be stopped)."""
+        self.removed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for reader in self._readers:
+            reader.close()
+        self._readers = []
+        if self.stdin is not None:
+            self.stdin.close()
+            self.stdin = None
+        self.stdout.close()
+        if self.stderr is not None:
+            self.stderr.close()
+        for _, future in self._waiters:
+            if not future.done():
+                future.cancel()
+        self._waiters = []

@@ -1,0 +1,195 @@
+"""Turn a ProcessSpec into a running child, the way supervisord resolves it.
+
+Why Popen and no ``preexec_fn``: Popen's own parameters (cwd, user, group,
+extra_groups, umask, process_group, close_fds, pass_fds, restore_signals)
+cover everything supervisord does between fork and exec, keep CPython's
+fast vfork/posix_spawn path, and make exec failures surface in the parent
+as an exception we can turn into a clear ``spawnerr``.
+
+Command resolution mirrors supervisord (§3.3): shlex-split, then a name
+without ``/`` is searched on the program's PATH (or the daemon's, or
+``/bin:/usr/bin:/usr/local/bin``); the first entry that exists wins even if
+it is not executable, which then fails as NOT_EXECUTABLE.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pwd
+import shlex
+import stat
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from minder.model.specs import ProcessSpec
+from minder.protocol.faults import Faults
+
+DEFAULT_PATH = "/bin:/usr/bin:/usr/local/bin"
+
+
+class SpawnError(Exception):
+    """The command cannot be run; ``fault`` is what startProcess raises."""
+
+    def __init__(self, message: str, fault: Faults = Faults.SPAWN_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fault = fault
+
+
+def resolve_command(command: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Return (executable path, argv) or raise SpawnError with supervisord's text."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise SpawnError(f"can't parse command {command!r}: {exc}", Faults.NOT_EXECUTABLE) from None
+    if not argv:
+        raise SpawnError("command is empty", Faults.NOT_EXECUTABLE)
+    program = argv[0]
+    if "/" in program:
+        filename = program
+        try:
+            st: os.stat_result | None = os.stat(filename)
+        except OSError:
+            st = None
+    else:
+        path = env.get("PATH", DEFAULT_PATH)
+        filename = program
+        st = None
+        for directory in path.split(os.pathsep):
+            candidate = os.path.join(directory, program)
+            try:
+                st = os.stat(candidate)
+            except OSError:
+                continue
+            filename = candidate
+            break
+    if st is None:
+        raise SpawnError(f"can't find command {program!r}", Faults.NO_FILE)
+    if stat.S_ISDIR(st.st_mode):
+        raise SpawnError(f"command at {filename!r} is a directory", Faults.NOT_EXECUTABLE)
+    if not st.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH):
+        raise SpawnError(f"command at {filename!r} is not executable", Faults.NOT_EXECUTABLE)
+    if not os.access(filename, os.X_OK):
+        raise SpawnError(f"no permission to run command {filename!r}", Faults.NOT_EXECUTABLE)
+    return filename, argv
+
+
+def child_environment(
+    spec: ProcessSpec,
+    group: str,
+    *,
+    base: Mapping[str, str],
+    daemon_env: tuple[tuple[str, str], ...],
+    server_url: str | None,
+) -> dict[str, str]:
+    """supervisord's merge order (§1.17): os.environ, SUPERVISOR_*, global, program."""
+    env = dict(base)
+    env["SUPERVISOR_ENABLED"] = "1"
+    env["SUPERVISOR_PROCESS_NAME"] = spec.name
+    env["SUPERVISOR_GROUP_NAME"] = group
+    url = spec.serverurl or server_url
+    if url:
+        env["SUPERVISOR_SERVER_URL"] = url
+    env.update(daemon_env)
+    env.update(spec.environment)
+    return env
+
+
+@dataclass(slots=True)
+class Pipes:
+    """Parent ends of the child's stdio (None when not a pipe)."""
+
+    stdin: int | None
+    stdout: int | None
+    stderr: int | None
+
+
+def _user_ids(spec: ProcessSpec) -> tuple[int | None, int | None, list[int] | None]:
+    """(user, group, extra_groups) for Popen: only when we are root and a user is set."""
+    if spec.uid is None or os.geteuid() != 0:
+        return None, None, None
+    try:
+        entry = pwd.getpwuid(spec.uid)
+        gid = spec.gid if spec.gid is not None else entry.pw_gid
+        groups = os.getgrouplist(entry.pw_name, gid)
+    except KeyError:
+        gid = spec.gid if spec.gid is not None else spec.uid
+        groups = [gid]
+    return spec.uid, gid, groups
+
+
+def _errno_name(exc: OSError) -> str:
+    return errno.errorcode.get(exc.errno or 0, str(exc.errno))
+
+
+def spawn(
+    spec: ProcessSpec,
+    env: dict[str, str],
+    *,
+    stdin_fd: int | None = None,
+) -> tuple[subprocess.Popen[bytes], Pipes]:
+    """Start the child with stdio pipes; ``stdin_fd`` replaces the stdin pipe (fcgi)."""
+    filename, argv = resolve_command(spec.command, env)
+    opened: list[int] = []
+    try:
+        if stdin_fd is None:
+            in_r, in_w = os.pipe2(os.O_CLOEXEC)
+            opened += [in_r, in_w]
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        opened += [out_r, out_w]
+        err_r = err_w = None
+        if not spec.redirect_stderr:
+            err_r, err_w = os.pipe2(os.O_CLOEXEC)
+            opened += [err_r, err_w]
+    except OSError as exc:
+        for fd in opened:
+            os.close(fd)
+        raise SpawnError(
+            f"Too many processes in process table to spawn {spec.name!r}"
+            if exc.errno == errno.EAGAIN
+            else f"unknown error making dispatchers for {spec.name!r}: {_errno_name(exc)}"
+        ) from None
+    child_stdin = stdin_fd if stdin_fd is not None else in_r
+    user, group, extra_groups = _user_ids(spec)
+    try:
+        popen = subprocess.Popen(
+            argv,
+            executable=filename,
+            stdin=child_stdin,
+            stdout=out_w,
+            stderr=out_w if spec.redirect_stderr else err_w,
+            cwd=spec.directory,
+            env=env,
+            umask=spec.umask if spec.umask is not None else -1,
+            process_group=0,  # like setpgrp(): terminal signals stay with us
+            close_fds=True,
+            restore_signals=True,  # SIGPIPE/SIGXFSZ back to default in the child
+            user=user,
+            group=group,
+            extra_groups=extra_groups,
+        )
+    except OSError as exc:
+        for fd in opened:
+            os.close(fd)
+        if spec.directory and isinstance(exc, FileNotFoundError) and exc.filename == spec.directory:
+            raise SpawnError(f"couldn't chdir to {spec.directory}: {_errno_name(exc)}") from None
+        raise SpawnError(f"couldn't exec {filename}: {_errno_name(exc)}") from None
+    except (KeyError, ValueError) as exc:  # a user or group vanished
+        for fd in opened:
+            os.close(fd)
+        raise SpawnError(f"couldn't setuid to {spec.uid}: {exc}") from None
+    # The child has its ends now; keep only ours.
+    os.close(out_w)
+    if err_w is not None:
+        os.close(err_w)
+    stdin_parent: int | None = None
+    if stdin_fd is None:
+        os.close(in_r)
+        stdin_parent = in_w
+        os.set_blocking(in_w, False)
+    os.set_blocking(out_r, False)
+    if err_r is not None:
+        os.set_blocking(err_r, False)
+    return popen, Pipes(stdin_parent, out_r, err_r)

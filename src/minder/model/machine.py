@@ -1,0 +1,445 @@
+"""supervisord's process state machine as a pure transition table.
+
+Why pure: supervisord interleaves its state decisions with fork, kill and a
+1 s poll loop, which makes its behaviour racy (a child that exits at once
+may be judged RUNNING before it is reaped). Here every decision is
+``step(machine, input, now) -> (machine, effects)``: no clock reads, no I/O.
+The engine performs the effects (spawn, signal) and feeds back what
+happened (Spawned, Exited, a timer expiring), so the same table can be
+exercised in microseconds by unit tests with a fake clock.
+
+Timers are part of the machine's state (``timer``/``deadline``): each state
+has at most one pending deadline (startsecs in STARTING, the retry delay in
+BACKOFF, stopwaitsecs in STOPPING). The engine re-arms its one timer
+whenever that pair changes, so nothing ever polls.
+
+``now`` is a monotonic reading; wall-clock times for ``getProcessInfo`` are
+recorded by the engine when it sees the state change effects.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from minder.model.specs import AutoRestart, ProcessSpec
+from minder.protocol.states import ProcessState as S
+
+
+class Timer(Enum):
+    STARTSECS = "startsecs"
+    BACKOFF = "backoff"
+    STOPWAIT = "stopwaitsecs"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The parts of a ProcessSpec that the state machine decides with."""
+
+    name: str
+    startsecs: int = 1
+    startretries: int = 3
+    autorestart: AutoRestart = AutoRestart.UNEXPECTED
+    exitcodes: tuple[int, ...] = (0,)
+    stopsignal: int = int(signal.SIGTERM)
+    stopwaitsecs: int = 10
+    stopasgroup: bool = False
+    killasgroup: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: ProcessSpec) -> Policy:
+        return cls(
+            name=spec.name,
+            startsecs=spec.startsecs,
+            startretries=spec.startretries,
+            autorestart=spec.autorestart,
+            exitcodes=spec.exitcodes,
+            stopsignal=spec.stopsignal,
+            stopwaitsecs=spec.stopwaitsecs,
+            stopasgroup=spec.stopasgroup,
+            killasgroup=spec.killasgroup or spec.stopasgroup,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """Everything the table needs to know about one process."""
+
+    policy: Policy
+    state: S = S.STOPPED
+    pid: int = 0
+    backoff: int = 0
+    laststart: float = 0.0  # monotonic time of the last spawn, 0 = never
+    timer: Timer | None = None
+    deadline: float | None = None
+    killing: bool = False  # a stop signal was sent (STOPPING)
+    spawnerr: str = ""
+    exitstatus: int | None = None  # -1 when killed by a signal
+    stop_requested: bool = False  # the current STOPPING came from a stop request
+
+
+# --- inputs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A start request (autostart, autorestart by the engine, or RPC)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spawned:
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnFailed:
+    error: str  # supervisord's spawnerr text, e.g. "can't find command 'x'"
+
+
+@dataclass(frozen=True, slots=True)
+class Exited:
+    """The child was reaped. ``status`` is the exit code, or -1 for a signal."""
+
+    status: int
+    signal: int = 0  # the terminating signal, 0 for a normal exit
+    may_restart: bool = True  # False while the daemon is shutting down
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    timer: Timer
+    may_restart: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A stop request (RPC, shutdown, update)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """Shutdown: a BACKOFF process will not be retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignalFailed:
+    """Sending a signal raised something other than ESRCH."""
+
+    error: str
+
+
+Input = Start | Spawned | SpawnFailed | Exited | TimerFired | Stop | GiveUp | SignalFailed
+
+
+# --- effects --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn:
+    """Fork/exec the command now, then feed Spawned or SpawnFailed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kill:
+    signum: int
+    to_group: bool  # signal -pid (the child's process group)
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """A state change, with the values an event must carry at this moment."""
+
+    from_state: S
+    to_state: S
+    pid: int
+    tries: int
+    expected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    level: str  # "info", "warn", "debug", ...
+    message: str
+
+
+Effect = Spawn | Kill | Changed | Log
+Result = tuple[Machine, tuple[Effect, ...]]
+
+
+def _signame(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _go(
+    m: Machine, to: S, effects: list[Effect], *, expected: bool = False, **changes: object
+) -> Machine:
+    """Move to ``to`` and record the Changed effect with post-change values."""
+    new = replace(m, state=to, **changes)  # type: ignore[arg-type]
+    effects.append(Changed(m.state, to, m.pid, new.backoff, expected))
+    return new
+
+
+# --- handlers: one per (state, input kind) row of the table ----------------
+
+
+def _start(m: Machine, inp: Input, now: float) -> Result:
+    fx: list[Effect] = []
+    new = _go(
+        m,
+        S.STARTING,
+        fx,
+        spawnerr="",
+        timer=None,
+        deadline=None,
+        killing=False,
+        stop_requested=False,
+    )
+    fx.append(Spawn())
+    return new, tuple(fx)
+
+
+def _spawned(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, Spawned)
+    p = m.policy
+    fx: list[Effect] = [Log("info", f"spawned: '{p.name}' with pid {inp.pid}")]
+    new = replace(m, pid=inp.pid, laststart=now, timer=Timer.STARTSECS, deadline=now + p.startsecs)
+    if p.startsecs == 0:
+        return _running(new, fx)
+    return new, tuple(fx)
+
+
+def _running(m: Machine, fx: list[Effect]) -> Result:
+    p = m.policy
+    fx.append(
+        Log(
+            "info",
+            f"success: {p.name} entered RUNNING state, process has stayed up "
+            f"for > than {p.startsecs} seconds (startsecs)",
+        )
+    )
+    new = _go(m, S.RUNNING, fx, backoff=0, timer=None, deadline=None)
+    return new, tuple(fx)
+
+
+def _enter_backoff(m: Machine, fx: list[Effect], now: float, spawnerr: str) -> Result:
+    backoff = m.backoff + 1
+    new = _go(
+        m,
+        S.BACKOFF,
+        fx,
+        backoff=backoff,
+        spawnerr=spawnerr,
+        pid=0,
+        timer=Timer.BACKOFF,
+        deadline=now + backoff,
+    )
+    if backoff > m.policy.startretries:
+        return _give_up(new, fx)
+    return new, tuple(fx)
+
+
+def _give_up(m: Machine, fx: list[Effect]) -> Result:
+    fx.append(
+        Log(
+            "info",
+            f"gave up: {m.policy.name} entered FATAL state, too many start retries too quickly",
+        )
+    )
+    new = _go(m, S.FATAL, fx, backoff=0, timer=None, deadline=None)
+    return new, tuple(fx)
+
+
+def _spawn_failed(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, SpawnFailed)
+    fx: list[Effect] = [Log("info", f"spawnerr: {inp.error}")]
+    return _enter_backoff(m, fx, now, inp.error)
+
+
+def _describe_exit(inp: Exited) -> str:
+    if inp.signal:
+        return f"terminated by {_signame(inp.signal)}"
+    return f"exit status {inp.status}"
+
+
+def _exited_starting(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, Exited)
+    p = m.policy
+    if now - m.laststart < p.startsecs:
+        # Reaped before startsecs: always "too quickly", even with exit 0.
+        fx: list[Effect] = [Log("warn", f"exited: {p.name} ({_describe_exit(inp)}; not expected)")]
+        m = replace(m, exitstatus=inp.status)
+        m, more = _enter_backoff(m, fx, now, "Exited too quickly (process log may have details)")
+        return _backoff_no_retry(m, more, inp.may_restart)
+    # startsecs has passed but the timer had not fired yet: RUNNING first.
+    running, fx_running = _running(m, [])
+    after, fx_exit = _exited_running(running, inp, now)
+    return after, fx_running + fx_exit
+
+
+def _backoff_no_retry(m: Machine, fx: tuple[Effect, ...], may_restart: bool) -> Result:
+    """During shutdown a BACKOFF process keeps no retry timer."""
+    if m.state is S.BACKOFF and not may_restart:
+        m = replace(m, timer=None, deadline=None)
+    return m, fx
+
+
+def _exited_running(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, Exited)
+    p = m.policy
+    expected = not inp.signal and inp.status in p.exitcodes
+    level = "info" if expected else "warn"
+    fx: list[Effect] = [
+        Log(
+            level,
+            f"exited: {p.name} ({_describe_exit(inp)}; "
+            f"{'expected' if expected else 'not expected'})",
+        )
+    ]
+    spawnerr = "" if expected else f"Bad exit code {inp.status}"
+    new = _go(
+        m,
+        S.EXITED,
+        fx,
+        expected=expected,
+        exitstatus=inp.status,
+        backoff=0,
+        spawnerr=spawnerr,
+        timer=None,
+        deadline=None,
+    )
+    new = replace(new, pid=0)
+    restart = p.autorestart is AutoRestart.ALWAYS or (
+        p.autorestart is AutoRestart.UNEXPECTED and not expected
+    )
+    if restart and inp.may_restart:
+        again, fx_start = _start(new, Start(), now)
+        return again, (*fx, *fx_start)
+    return new, tuple(fx)
+
+
+def _exited_stopping(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, Exited)
+    p = m.policy
+    expected = not inp.signal and inp.status in p.exitcodes
+    level = "info" if expected else "warn"
+    fx: list[Effect] = [Log(level, f"stopped: {p.name} ({_describe_exit(inp)})")]
+    new = _go(
+        m,
+        S.STOPPED,
+        fx,
+        exitstatus=inp.status,
+        timer=None,
+        deadline=None,
+        killing=False,
+        stop_requested=False,
+    )
+    return replace(new, pid=0), tuple(fx)
+
+
+def _exited_unknown(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, Exited)
+    new = replace(m, exitstatus=inp.status, pid=0, timer=None, deadline=None)
+    return new, ()
+
+
+def _timer(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, TimerFired)
+    if inp.timer is not m.timer or m.deadline is None or now < m.deadline:
+        return m, ()  # stale or early: nothing to do
+    p = m.policy
+    if inp.timer is Timer.STARTSECS and m.state is S.STARTING:
+        return _running(m, [])
+    if inp.timer is Timer.BACKOFF and m.state is S.BACKOFF:
+        if not inp.may_restart:
+            return replace(m, timer=None, deadline=None), ()
+        return _start(m, Start(), now)
+    if inp.timer is Timer.STOPWAIT and m.state is S.STOPPING:
+        fx: list[Effect] = [
+            Log("warn", f"killing '{p.name}' ({m.pid}) with SIGKILL"),
+            Kill(int(signal.SIGKILL), p.killasgroup),
+        ]
+        # SIGKILL is resent every stopwaitsecs until the child is reaped.
+        return replace(m, killing=True, deadline=now + p.stopwaitsecs), tuple(fx)
+    return m, ()
+
+
+def _stop_running(m: Machine, inp: Input, now: float) -> Result:
+    p = m.policy
+    group = " process group" if p.stopasgroup else ""
+    fx: list[Effect] = [
+        Log("debug", f"killing {p.name} (pid {m.pid}){group} with signal {_signame(p.stopsignal)}"),
+        Kill(p.stopsignal, p.stopasgroup),
+    ]
+    new = _go(
+        m,
+        S.STOPPING,
+        fx,
+        killing=True,
+        stop_requested=True,
+        timer=Timer.STOPWAIT,
+        deadline=now + p.stopwaitsecs,
+    )
+    return new, tuple(fx)
+
+
+def _stop_backoff(m: Machine, inp: Input, now: float) -> Result:
+    fx: list[Effect] = []
+    new = _go(m, S.STOPPED, fx, pid=0, timer=None, deadline=None)
+    return new, tuple(fx)
+
+
+def _give_up_backoff(m: Machine, inp: Input, now: float) -> Result:
+    return _give_up(m, [])
+
+
+def _signal_failed(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, SignalFailed)
+    fx: list[Effect] = [
+        Log("critical", f"unknown problem killing {m.policy.name} ({m.pid}): {inp.error}")
+    ]
+    new = _go(m, S.UNKNOWN, fx, timer=None, deadline=None, killing=False)
+    return new, tuple(fx)
+
+
+Handler = Callable[[Machine, Input, float], Result]
+
+# The table. A (state, input) pair that is absent is ignored: the engine
+# refuses invalid commands with a fault before they reach the machine, and
+# late events (a timer for a state already left) are harmless no-ops.
+# ``TARGETS`` lists the states each row may end in; unit tests check that
+# every row keeps to it.
+TABLE: dict[tuple[S, type], tuple[Handler, frozenset[S]]] = {
+    (S.STOPPED, Start): (_start, frozenset({S.STARTING})),
+    (S.EXITED, Start): (_start, frozenset({S.STARTING})),
+    (S.FATAL, Start): (_start, frozenset({S.STARTING})),
+    (S.BACKOFF, Start): (_start, frozenset({S.STARTING})),
+    (S.STARTING, Spawned): (_spawned, frozenset({S.STARTING, S.RUNNING})),
+    (S.STARTING, SpawnFailed): (_spawn_failed, frozenset({S.BACKOFF, S.FATAL})),
+    (S.STARTING, Exited): (_exited_starting, frozenset({S.BACKOFF, S.FATAL, S.EXITED, S.STARTING})),
+    (S.RUNNING, Exited): (_exited_running, frozenset({S.EXITED, S.STARTING})),
+    (S.STOPPING, Exited): (_exited_stopping, frozenset({S.STOPPED})),
+    (S.UNKNOWN, Exited): (_exited_unknown, frozenset({S.UNKNOWN})),
+    (S.STARTING, TimerFired): (_timer, frozenset({S.STARTING, S.RUNNING})),
+    (S.BACKOFF, TimerFired): (_timer, frozenset({S.BACKOFF, S.STARTING})),
+    (S.STOPPING, TimerFired): (_timer, frozenset({S.STOPPING})),
+    (S.STARTING, Stop): (_stop_running, frozenset({S.STOPPING})),
+    (S.RUNNING, Stop): (_stop_running, frozenset({S.STOPPING})),
+    (S.BACKOFF, Stop): (_stop_backoff, frozenset({S.STOPPED})),
+    (S.BACKOFF, GiveUp): (_give_up_backoff, frozenset({S.FATAL})),
+    (S.STARTING, SignalFailed): (_signal_failed, frozenset({S.UNKNOWN})),
+    (S.RUNNING, SignalFailed): (_signal_failed, frozenset({S.UNKNOWN})),
+    (S.STOPPING, SignalFailed): (_signal_failed, frozenset({S.UNKNOWN})),
+}
+
+
+def step(m: Machine, inp: Input, now: float) -> Result:
+    """Apply one input; absent table rows leave the machine unchanged."""
+    row = TABLE.get((m.state, type(inp)))
+    if row is None:
+        return m, ()
+    return row[0](m, inp, now)

@@ -1,0 +1,55 @@
+"""Command table: command name -> module that implements ``do_<name>``.
+
+Modules are imported only when their command runs, so ``minderctl status``
+loads the status code and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from minder.ctl.session import Session
+
+CommandFunc = Callable[["Session", str], "bool | None"]
+
+MODULES: dict[str, str] = {
+    "status": "status",
+    "start": "control",
+    "stop": "control",
+    "restart": "control",
+    "signal": "control",
+    "avail": "groups",
+    "reread": "groups",
+    "update": "groups",
+    "add": "groups",
+    "remove": "groups",
+    "tail": "logs",
+    "maintail": "logs",
+    "clear": "logs",
+    "fg": "fg",
+    "pid": "daemon",
+    "version": "daemon",
+    "shutdown": "daemon",
+    "reload": "daemon",
+    "open": "daemon",
+    "help": "helpcmd",
+    "quit": "helpcmd",
+    "exit": "helpcmd",
+}
+
+# commands whose arguments are process names (for completion)
+TAKES_PROCESSES = frozenset(
+    {"clear", "fg", "pid", "restart", "signal", "start", "status", "stop", "tail"}
+)
+TAKES_GROUPS = frozenset({"add", "remove", "update"})
+
+
+def lookup(name: str) -> CommandFunc | None:
+    module = MODULES.get(name)
+    if module is None:
+        return None
+    func: CommandFunc = getattr(import_module(f"minder.ctl.commands.{module}"), f"do_{name}")
+    return func

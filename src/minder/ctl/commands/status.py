@@ -1,0 +1,57 @@
+"""``status [--json] [name|group:*|all ...]``: exit 0, 3 (something stopped) or 4 (bad name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minder.ctl.render import status_json, status_lines
+from minder.ctl.session import Exit, Session
+from minder.protocol.names import split_namespec
+from minder.protocol.states import STOPPED_STATES
+
+
+def select(
+    all_infos: list[dict[str, Any]], names: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The infos ``names`` select, in the order asked, and error lines for bad names."""
+    if not names or "all" in names:
+        return list(all_infos), []
+    chosen: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for name in names:
+        group, process = split_namespec(name)
+        matched = [
+            info for info in all_infos
+            if info["group"] == group and (process is None or info["name"] == process)
+        ]
+        if not matched:
+            if process is None:
+                errors.append(f"{group}: ERROR (no such group)")
+            else:
+                errors.append(f"{name}: ERROR (no such process)")
+        chosen.extend(matched)
+    return chosen, errors
+
+
+def do_status(s: Session, arg: str) -> None:
+    words = arg.split()
+    as_json = "--json" in words
+    names = [w for w in words if w != "--json"]
+    if not s.upcheck():
+        s.exitstatus = Exit.STATUS_UNKNOWN
+        return
+    all_infos = s.call("supervisor.getAllProcessInfo")
+    chosen, errors = select(all_infos, names)
+    for line in errors:
+        (s.error if as_json else s.output)(line)
+    if errors:
+        s.exitstatus = Exit.STATUS_UNKNOWN
+    if as_json:
+        import json
+
+        s.output(json.dumps(status_json(chosen), indent=2))
+    else:
+        for line in status_lines(chosen, s.colour):
+            s.output(line)
+    if any(info["state"] in STOPPED_STATES for info in chosen):
+        s.exitstatus = Exit.STATUS_NOT_RUNNING

@@ -1,0 +1,73 @@
+"""Read one section of a supervisord-style INI file without configparser.
+
+``configparser`` pulls in ``re`` and friends, a noticeable share of a
+``minderctl`` run. minderctl needs only the ``[supervisorctl]`` section
+(and ``[DEFAULT]``), read with the same dialect as supervisorctl's
+RawConfigParser: ``key = value`` or ``key: value``, case-insensitive keys,
+indented continuation lines, whole-line ``;``/``#`` comments, inline
+comments only after whitespace, duplicates merge with the last value winning.
+"""
+
+from __future__ import annotations
+
+_INLINE_PREFIXES = (";", "#")
+
+
+def _strip_inline_comment(line: str) -> str:
+    cut = len(line)
+    for prefix in _INLINE_PREFIXES:
+        start = 0
+        while True:
+            index = line.find(prefix, start)
+            if index == -1:
+                break
+            if index > 0 and line[index - 1].isspace():
+                cut = min(cut, index)
+                break
+            start = index + 1
+    return line[:cut]
+
+
+def parse_ini(text: str) -> dict[str, dict[str, str]]:
+    """Every section as ``{name: {key: raw value}}``; keys lower-cased."""
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    key: str | None = None
+    key_indent = 0
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped.startswith(_INLINE_PREFIXES):
+            continue
+        body = _strip_inline_comment(raw).rstrip()
+        if not body.strip():
+            continue
+        indent = len(body) - len(body.lstrip())
+        if current is not None and key is not None and indent > key_indent:
+            previous = current[key]
+            current[key] = (previous + "\n" + body.strip()) if previous else body.strip()
+            continue
+        content = body.strip()
+        if content.startswith("[") and content.endswith("]") and len(content) > 2:
+            current = sections.setdefault(content[1:-1], {})
+            key = None
+            continue
+        if current is None:
+            raise ValueError(f"file contains no section headers (line {raw!r})")
+        positions = [p for p in (content.find("="), content.find(":")) if p != -1]
+        if not positions:
+            raise ValueError(f"cannot parse line {raw!r}")
+        split = min(positions)
+        key = content[:split].strip().lower()
+        current[key] = content[split + 1 :].strip()
+        key_indent = indent
+    return sections
+
+
+def read_section(text: str, name: str) -> dict[str, str] | None:
+    """The keys of ``[name]`` with ``[DEFAULT]`` inherited, or None if absent."""
+    sections = parse_ini(text)
+    if name not in sections:
+        return None
+    merged = dict(sections.get("DEFAULT", {}))
+    merged.update(sections[name])
+    return merged

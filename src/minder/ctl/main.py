@@ -1,0 +1,43 @@
+"""``minderctl`` entry point: parse options, run one command or the shell.
+
+The console-script wrapper does ``sys.exit(main())``; everything beyond the
+option parser is imported only once we know what to run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from minder.ctl.options import USAGE, HelpRequested, UsageError, parse
+
+    args = sys.argv[1:] if argv is None else argv
+    progname = sys.argv[0] if sys.argv and sys.argv[0] else "minderctl"
+    try:
+        options = parse(args)
+    except HelpRequested:
+        sys.stdout.write(USAGE % progname)
+        return 0
+    except UsageError as exc:
+        sys.stderr.write(f"Error: {exc}\nFor help, use {progname} -h\n")
+        return 2
+    from minder.ctl.session import Session
+
+    session = Session(options)
+    if not options.args:
+        from minder.ctl.shell import interact
+
+        return interact(session)
+    from minder.ctl.shell import run_command
+
+    try:
+        run_command(session, " ".join(options.args))
+    except KeyboardInterrupt:
+        session.output("")
+    session.out.flush()
+    return session.exitstatus
+
+
+if __name__ == "__main__":
+    sys.exit(main())

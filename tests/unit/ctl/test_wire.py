@@ -45,7 +45,10 @@ def test_fault_raises_with_code_and_text() -> None:
 
 
 def test_untyped_value_is_a_string() -> None:
-    body = b"<methodResponse><params><param><value>plain &amp; simple</value></param></params></methodResponse>"
+    body = (
+        b"<methodResponse><params><param><value>plain &amp; simple</value>"
+        b"</param></params></methodResponse>"
+    )
     assert decode_response(body) == "plain & simple"
 
 

@@ -1,0 +1,55 @@
+"""``%(name)s`` expansion, with the names supervisord makes available per key.
+
+supervisord expands values with Python's ``%`` operator against a mapping
+that depends on the section and key (reference §1.13); a name outside that
+mapping is an error, and so is a stray ``%``. The mappings are built by the
+section readers; this module only applies one and explains failures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from minder.config.diagnostics import ValueProblem
+from minder.config.suggest import did_you_mean
+
+_NAME = re.compile(r"%\(([^)]*)\)")
+
+Names = Mapping[str, str | int]
+
+
+def env_names(environ: Mapping[str, str]) -> dict[str, str | int]:
+    """``ENV_X`` for every variable X."""
+    return {f"ENV_{key}": value for key, value in environ.items()}
+
+
+def expand(text: str, names: Names, where: str) -> str:
+    """``text % names``; ``where`` is ``section.key`` for the message."""
+    try:
+        return text % names
+    except KeyError:
+        unknown = [n for n in _NAME.findall(text) if n not in names]
+        shown = sorted(n for n in names if not n.startswith("ENV_"))
+        if any(n.startswith("ENV_") for n in names):
+            shown.append("ENV_<variable>")
+        suggestion = None
+        if unknown:
+            first = unknown[0]
+            if first.startswith("ENV_"):
+                suggestion = f"the variable {first[4:]} is not set in the environment"
+            else:
+                suggestion = did_you_mean(first, names) or (
+                    "write %% for a literal %" if "%" in text else None
+                )
+        raise ValueProblem(
+            f"Format string {text!r} for {where!r} contains names "
+            f"({', '.join(repr(n) for n in unknown)}) which cannot be expanded. "
+            f"Available names: {', '.join(shown)}",
+            suggestion,
+        ) from None
+    except (ValueError, TypeError) as exc:
+        raise ValueProblem(
+            f"Format string {text!r} for {where!r} is badly formatted: {exc}",
+            "write %% for a literal % and %(name)s for an expansion",
+        ) from None

@@ -1,0 +1,234 @@
+"""Every section kind and key minder reads: default, type, one-line meaning.
+
+This table is the single source for unknown-key detection (with
+did-you-mean) and for docs/configuration.md, which is generated from it
+(``python -m minder.config.schema --markdown``) so the documentation cannot
+drift from what the loader accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    name: str
+    default: str
+    type: str
+    description: str
+    minder: bool = False  # a minder extension, not in supervisord
+
+
+@dataclass(frozen=True, slots=True)
+class SectionKind:
+    kind: str  # "program", "supervisord", ...
+    header: str  # how it is written, e.g. "[program:x]"
+    prefix: bool  # matched by "kind:" (or, for servers, by startswith)
+    description: str
+    keys: tuple[Key, ...]
+    open_keys: bool = False  # any extra key is allowed (passed to a factory)
+
+
+def _log_keys(channel: str) -> tuple[Key, ...]:
+    c = channel
+    return (
+        Key(f"{c}_logfile", "AUTO", "AUTO, NONE, syslog or a path",
+            f"Where the child's {c} goes; AUTO picks a file under childlogdir."),
+        Key(f"{c}_logfile_maxbytes", "50MB", "byte size", "Rotate the log at this size; 0 never."),
+        Key(f"{c}_logfile_backups", "10", "integer", "Rotated files kept; 0 keeps none."),
+        Key(f"{c}_capture_maxbytes", "0", "byte size",
+            f"Enables capture mode (PROCESS_COMMUNICATION events) on {c}."),
+        Key(f"{c}_events_enabled", "false", "boolean", f"Emit PROCESS_LOG_{c.upper()} events."),
+        Key(f"{c}_syslog", "false", "boolean", f"Also send {c} lines to syslog."),
+    )
+
+
+PROCESS_KEYS: tuple[Key, ...] = (
+    Key("command", "(required)", "command line",
+        "The program to run; split like a shell would, without a shell."),
+    Key("process_name", "%(program_name)s", "name template",
+        "Name of each process; must contain %(process_num) when numprocs > 1."),
+    Key("numprocs", "1", "integer", "How many copies of the program to run."),
+    Key("numprocs_start", "0", "integer", "The first process_num."),
+    Key("priority", "999", "integer", "Lower starts earlier and stops later."),
+    Key("autostart", "true", "boolean", "Start when the daemon starts or the group is added."),
+    Key("startsecs", "1", "integer", "Seconds a process must stay up to count as started."),
+    Key("startretries", "3", "integer", "Failed starts allowed before FATAL."),
+    Key("autorestart", "unexpected", "true, false or unexpected",
+        "Restart after exit: always, never, or on an exit code not in exitcodes."),
+    Key("exitcodes", "0", "list of exit codes", "Exit codes that count as expected."),
+    Key("stopsignal", "TERM", "signal name or number", "Signal sent to stop the process."),
+    Key("stopwaitsecs", "10", "integer", "Seconds to wait after stopsignal before SIGKILL."),
+    Key("stopasgroup", "false", "boolean",
+        "Send the stop signal to the whole process group; implies killasgroup."),
+    Key("killasgroup", "(= stopasgroup)", "boolean", "Send SIGKILL to the whole process group."),
+    Key("user", "(none)", "user name or uid", "Run the process as this user (needs root)."),
+    Key("redirect_stderr", "false", "boolean", "Send stderr into the stdout log."),
+    *_log_keys("stdout"),
+    *_log_keys("stderr"),
+    Key("environment", "(none)", 'KEY="value" list', "Extra environment variables."),
+    Key("directory", "(none)", "path", "Working directory of the process."),
+    Key("umask", "(inherit)", "octal", "umask of the process."),
+    Key("serverurl", "AUTO", "URL or AUTO", "SUPERVISOR_SERVER_URL given to the process."),
+    Key("depends_on", "(none)", "comma list of program names",
+        "Start these programs first and stop them after this one.", minder=True),
+)
+
+_DAEMON_KEYS = (
+    Key("logfile", "supervisord.log", "path or syslog", "The daemon's activity log."),
+    Key("logfile_maxbytes", "50MB", "byte size", "Rotate the activity log at this size."),
+    Key("logfile_backups", "10", "integer", "Rotated activity logs kept."),
+    Key("loglevel", "info", "critical, error, warn, info, debug, trace, blather",
+        "Activity log verbosity."),
+    Key("pidfile", "supervisord.pid", "path", "Where the daemon writes its pid."),
+    Key("umask", "022", "octal", "umask of the daemon (applied when daemonizing)."),
+    Key("nodaemon", "false", "boolean", "Stay in the foreground."),
+    Key("silent", "false", "boolean", "In the foreground, don't copy the log to stdout."),
+    Key("minfds", "1024", "integer", "Raise RLIMIT_NOFILE to at least this."),
+    Key("minprocs", "200", "integer", "Raise RLIMIT_NPROC to at least this."),
+    Key("nocleanup", "false", "boolean", "Keep old AUTO child logs at start."),
+    Key("childlogdir", "(temp dir)", "existing directory", "Directory for AUTO child logs."),
+    Key("user", "(none)", "user name or uid", "Switch to this user after start (root only)."),
+    Key("directory", "(none)", "existing directory", "chdir here when daemonizing."),
+    Key("strip_ansi", "false", "boolean", "Strip ANSI escapes from child output."),
+    Key("environment", "(none)", 'KEY="value" list', "Added to every child's environment."),
+    Key("identifier", "supervisor", "string", "Identifies this daemon over RPC."),
+    Key("strict", "false", "boolean", "Treat config warnings as errors.", minder=True),
+)
+
+_AUTH_KEYS = (
+    Key("username", "(none)", "string", "Basic-auth user name."),
+    Key("password", "(none)", "string or {SHA}hex", "Basic-auth password."),
+)
+
+SECTION_KINDS: tuple[SectionKind, ...] = (
+    SectionKind("supervisord", "[supervisord]", False, "The daemon itself (required).",
+                _DAEMON_KEYS),
+    SectionKind("unix_http_server", "[unix_http_server]", True,
+                "An HTTP/XML-RPC server on a unix socket.", (
+                    Key("file", "(required)", "path", "Socket path."),
+                    Key("chmod", "0700", "octal", "Socket file mode."),
+                    Key("chown", "(unchanged)", "user or user:group", "Socket file owner."),
+                    *_AUTH_KEYS,
+                )),
+    SectionKind("inet_http_server", "[inet_http_server]", True,
+                "An HTTP/XML-RPC server on TCP.", (
+                    Key("port", "(required)", "host:port, :port or port", "Listen address."),
+                    *_AUTH_KEYS,
+                    Key("allow_unauthenticated_remote", "false", "boolean",
+                        "Allow a non-loopback address without username/password.",
+                        minder=True),
+                )),
+    SectionKind("supervisorctl", "[supervisorctl]", False, "Defaults for the client.", (
+        Key("serverurl", "http://localhost:9001", "URL", "http://host:port or unix:///path."),
+        Key("username", "(none)", "string", "Basic-auth user name."),
+        Key("password", "(none)", "string", "Basic-auth password (cleartext)."),
+        Key("prompt", "supervisor", "string", "Interactive prompt."),
+        Key("history_file", "(none)", "path", "readline history file."),
+    )),
+    SectionKind("include", "[include]", False, "More config files (main file only).", (
+        Key("files", "(required)", "whitespace-separated globs",
+            "Files to read, relative to the main config's directory."),
+    )),
+    SectionKind("program", "[program:x]", True, "A program: numprocs processes in group x.",
+                PROCESS_KEYS),
+    SectionKind("group", "[group:x]", True, "A group of several programs.", (
+        Key("programs", "(none)", "comma list of program names", "Members, in start order."),
+        Key("priority", "999", "integer", "Group start order."),
+    )),
+    SectionKind("fcgi-program", "[fcgi-program:x]", True,
+                "A program whose processes share a listening socket on fd 0.", (
+                    *PROCESS_KEYS,
+                    Key("socket", "(required)", "tcp://host:port or unix:///path",
+                        "The socket to listen on."),
+                    Key("socket_backlog", "(SOMAXCONN)", "integer 1-65535", "listen() backlog."),
+                    Key("socket_owner", "(program user)", "user or user:group",
+                        "Owner of a unix socket."),
+                    Key("socket_mode", "0700", "octal", "Mode of a unix socket."),
+                )),
+    SectionKind("eventlistener", "[eventlistener:x]", True,
+                "A pool of processes that receive events on stdin.", (
+                    *(Key(k.name, "-1", k.type, k.description) if k.name == "priority" else k
+                      for k in PROCESS_KEYS),
+                    Key("events", "(required)", "comma list of event types",
+                        "Event types to subscribe to."),
+                    Key("buffer_size", "10", "integer >= 1", "Events queued per pool."),
+                    Key("result_handler", "supervisor.dispatchers:default_handler",
+                        "module:callable", "Interprets the listener's result."),
+                )),
+    SectionKind("rpcinterface", "[rpcinterface:x]", True,
+                "An XML-RPC namespace; other keys are passed to the factory.", (
+                    Key("supervisor.rpcinterface_factory", "(required)", "module:callable",
+                        "Factory of the namespace."),
+                ), open_keys=True),
+    SectionKind("ctlplugin", "[ctlplugin:x]", True,
+                "A client plugin; other keys are passed to the factory.", (
+                    Key("supervisor.ctl_factory", "(required)", "module:callable",
+                        "Factory of the plugin."),
+                ), open_keys=True),
+)
+
+KINDS = {kind.kind: kind for kind in SECTION_KINDS}
+ALL_KEY_NAMES = frozenset(k.name for kind in SECTION_KINDS for k in kind.keys)
+
+
+def kind_of(section: str) -> SectionKind | None:
+    """The kind of a section name, by supervisord's matching rules."""
+    for server in ("unix_http_server", "inet_http_server"):
+        if section.startswith(server):
+            return KINDS[server]
+    if section in ("supervisord", "supervisorctl", "include"):
+        return KINDS[section]
+    prefix, sep, _ = section.partition(":")
+    if sep and prefix in KINDS and KINDS[prefix].prefix:
+        return KINDS[prefix]
+    return None
+
+
+def key_names(kind: SectionKind) -> frozenset[str]:
+    return frozenset(k.name for k in kind.keys)
+
+
+def markdown() -> str:
+    lines = [
+        "# Configuration reference",
+        "",
+        "<!-- Generated by `python -m minder.config.schema --markdown`; do not edit. -->",
+        "",
+        "minder reads supervisord 4.3 configuration files unchanged. This page lists every",
+        "section and key it understands; keys marked *(minder)* are minder extensions.",
+        "Unknown sections and keys are reported with a did-you-mean suggestion",
+        "(`minderd --check`), where supervisord ignores them silently.",
+        "",
+    ]
+    for kind in SECTION_KINDS:
+        lines += [f"## `{kind.header}`", "", kind.description, ""]
+        if kind.open_keys:
+            lines += ["Any other key is passed to the factory as a string argument.", ""]
+        lines += ["| key | default | type | meaning |", "|---|---|---|---|"]
+        for key in kind.keys:
+            mark = " *(minder)*" if key.minder else ""
+            lines.append(
+                f"| `{key.name}`{mark} | `{key.default}` | {key.type} | {key.description} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m minder.config.schema")
+    parser.add_argument("--markdown", action="store_true", help="print docs/configuration.md")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        sys.stdout.write(markdown())
+        return 0
+    for kind in SECTION_KINDS:
+        print(kind.header, ", ".join(k.name for k in kind.keys))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""``python -m bench``: parse options, run the plan, print and save results."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+from pathlib import Path
+
+from bench import daemons, floors, report, runner
+from bench.scenarios import GROUPS, plan
+from bench.sizes import FULL, QUICK, tiny
+
+DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run minderd and supervisord 4.3 side by side on the same configs.",
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer reps, smaller N (a few minutes)")
+    ap.add_argument(
+        "--only", action="append", choices=GROUPS, metavar="SCENARIO",
+        help=f"run only this scenario (repeatable): {', '.join(GROUPS)}",
+    )
+    ap.add_argument("--reps", type=int, help="repetitions per daemon (default 3, quick 2)")
+    ap.add_argument(
+        "--daemons", default="minderd,supervisord",
+        help="comma-separated daemons to run (default minderd,supervisord)",
+    )
+    ap.add_argument("--n", type=int, help="set every program count to N (smoke tests)")
+    ap.add_argument("--no-floors", action="store_true", help="skip the machine floors")
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
+    args = parse(argv)
+    kinds = [k.strip() for k in args.daemons.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in daemons.DAEMONS]
+    if bad:
+        print(f"unknown daemon(s): {', '.join(bad)}", file=sys.stderr)
+        return 2
+    sizes = QUICK if args.quick else FULL
+    if args.n:
+        sizes = tiny(sizes, args.n)
+    reps = args.reps or (2 if args.quick else 3)
+    scenarios = [s for s in plan(sizes) if not args.only or s.group in args.only]
+    if use_alarm:
+        daemons.become_subreaper()
+    daemons.raise_fd_limit(max(4096, 4 * sizes.scale_n + 1024))
+    started = dt.datetime.now(dt.UTC)
+    command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
+    print(f"# {command}  ({started:%Y-%m-%d %H:%M} UTC, reps={reps}, daemons={','.join(kinds)})")
+    floor_values = {} if args.no_floors else floors.measure(sizes, print)
+    results = runner.run_all(scenarios, kinds, reps, use_alarm=use_alarm)
+    print()
+    if floor_values:
+        print(floors.describe(floor_values))
+        print()
+    print(report.table(scenarios, results, kinds))
+    report.write_json(
+        args.json, scenarios, results, kinds,
+        {
+            "command": command,
+            "started": started.isoformat(timespec="seconds"),
+            "reps": reps,
+            "sizes": {k: getattr(sizes, k) for k in sizes.__slots__},
+            "floors": floor_values,
+        },
+    )
+    print(f"\nresults written to {args.json}")
+    failed = sum(len(o.errors) for per in results.values() for o in per.values())
+    return 1 if failed and not any(
+        o.values for per in results.values() for o in per.values()
+    ) else 0

@@ -1,0 +1,27 @@
+"""The scenario plan: which scenarios run, in which order, at which sizes.
+
+``plan(sizes)`` returns every scenario in the order they run; ``--only``
+filters by ``Scenario.group``.
+"""
+
+from __future__ import annotations
+
+from bench.scenarios import latency, logs, spawn
+from bench.scenarios.base import Scenario
+from bench.sizes import Sizes
+
+
+def plan(s: Sizes) -> list[Scenario]:
+    out: list[Scenario] = []
+    out += [spawn.spawn(n, s.spawn_cap) for n in s.spawn_ns]
+    out += [spawn.idle(n, s.idle_window) for n in s.spawn_ns]
+    out += [latency.restart(s.restarts), latency.stop(s.stops)]
+    out += [
+        logs.logs(s.log_bytes, 1, rotate=False),
+        logs.logs(s.log_bytes, 1, rotate=True),
+        logs.logs(s.log_bytes, s.chatty_children, rotate=False),
+    ]
+    return out
+
+
+GROUPS = ("spawn", "idle", "restart", "stop", "logs", "rpc", "ctl", "stopall", "scale")

@@ -1,0 +1,189 @@
+"""The daemon's run loop: wire logger, engine and HTTP servers, then serve.
+
+Why a loop: supervisord reloads in-process (SIGHUP, ``restart()``), keeping
+its pid. Each turn of ``run`` builds everything from one RootSpec and tears
+it all down when the engine finishes stopping; a restart goes round again
+with the new, already-validated config. A broken config never gets that
+far: it is rejected while the old one keeps running (unlike supervisord,
+which stops everything and then dies silently).
+
+Signals only enqueue; one task dispatches them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from minder.engine.logs.autonames import cleanup_auto_logs
+from minder.engine.logs.mainlog import MainLog
+from minder.engine.supervisor import Supervisor
+from minder.model.events import MainLogLine
+from minder.model.specs import RootSpec
+from minder.protocol.states import SupervisorState
+
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+HANDLED_SIGNALS = (*EXIT_SIGNALS, signal.SIGHUP, signal.SIGUSR2, signal.SIGUSR1)
+
+
+class StartupError(Exception):
+    """Printed as ``Error: ...`` with exit code 2 (servers cannot bind, say)."""
+
+
+@dataclass
+class DaemonRun:
+    """Everything one daemon run needs from the command line."""
+
+    root: RootSpec
+    load_config: Callable[[], RootSpec]  # re-reads the same file with the same overrides
+    warnings: list[str] = field(default_factory=list)
+    first_run: bool = True
+
+
+def _http_servers_class() -> Any:
+    """The HTTP layer, when present (it lands independently of the engine)."""
+    try:
+        module = importlib.import_module("minder.http.server")
+    except ImportError:
+        return None
+    return getattr(module, "HttpServers", None)
+
+
+class Daemon:
+    def __init__(self, run: DaemonRun) -> None:
+        self._run = run
+        self._signals: asyncio.Queue[int] = asyncio.Queue()
+        self._supervisor: Supervisor | None = None
+        self._log: MainLog | None = None
+
+    async def run(self) -> int:
+        root = self._run.root
+        while True:
+            next_root = await self._serve(root)
+            if next_root is None:
+                return 0
+            root = next_root
+            self._run.first_run = False
+
+    def _make_log(self, root: RootSpec) -> MainLog:
+        d = root.daemon
+        return MainLog(
+            d.logfile,
+            d.logfile_maxbytes,
+            d.logfile_backups,
+            d.loglevel,
+            echo_stdout=d.nodaemon and not d.silent,
+        )
+
+    async def _serve(self, root: RootSpec) -> RootSpec | None:
+        """One run from config to full stop; returns the root to reload with, or None."""
+        loop = asyncio.get_running_loop()
+        log = self._make_log(root)
+        self._log = log
+        for warning in self._run.warnings:
+            log.warn(warning)
+        self._run.warnings = []
+        if os.geteuid() == 0 and root.daemon.user is None and self._run.first_run:
+            log.critical(
+                "Supervisor is running as root.  Privileges were not dropped because no user "
+                "is specified in the config file.  If you intend to run as root, you can set "
+                "user=root in the config file to avoid this message."
+            )
+        if not root.daemon.nocleanup:
+            cleanup_auto_logs(root.daemon.childlogdir, root.daemon.identifier, log.warn)
+        supervisor = Supervisor(
+            root,
+            log=log,
+            config_loader=self._run.load_config,
+            main_log_path=lambda: log.file_path,
+            clear_main_log=log.clear,
+        )
+        self._supervisor = supervisor
+        log.add_listener(lambda record: supervisor.bus.publish(MainLogLine(record)))
+        servers = await self._start_http(supervisor, root, log)
+        for signum in HANDLED_SIGNALS:
+            loop.add_signal_handler(signum, self._signals.put_nowait, int(signum))
+        dispatcher = loop.create_task(self._dispatch_signals())
+        pidfile = root.daemon.pidfile
+        self._write_pidfile(pidfile, log)
+        log.info(f"supervisord started with pid {os.getpid()}")
+        try:
+            await supervisor.start()
+            await supervisor.wait_finished()
+        finally:
+            dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatcher
+            for signum in HANDLED_SIGNALS:
+                loop.remove_signal_handler(signum)
+            if servers is not None:
+                await servers.close()
+            await supervisor.close()
+            with contextlib.suppress(OSError):
+                os.unlink(pidfile)
+        restarting = supervisor.mood is SupervisorState.RESTARTING
+        next_root = supervisor.next_root if restarting else None
+        log.close()
+        return next_root
+
+    async def _start_http(self, supervisor: Supervisor, root: RootSpec, log: MainLog) -> Any:
+        cls = _http_servers_class()
+        if cls is None or not root.http_servers:
+            return None
+        servers = cls(supervisor, root.http_servers, log)
+        try:
+            await servers.start()
+        except OSError as exc:
+            log.close()
+            raise StartupError(str(exc)) from exc
+        return servers
+
+    def _write_pidfile(self, path: str, log: MainLog) -> None:
+        try:
+            with open(path, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as exc:
+            log.critical(f"could not write pidfile {path}: {exc}")
+
+    async def _dispatch_signals(self) -> None:
+        while True:
+            signum = await self._signals.get()
+            self._handle_signal(signum)
+
+    def _handle_signal(self, signum: int) -> None:
+        sup, log = self._supervisor, self._log
+        assert sup is not None and log is not None
+        name = signal.Signals(signum).name
+        if signum in EXIT_SIGNALS:
+            if sup.mood is SupervisorState.RUNNING:
+                log.warn(f"received {name} indicating exit request")
+                sup.request_shutdown(SupervisorState.SHUTDOWN)
+            else:
+                log.warn(f"received {name} again while stopping: killing what is left")
+                sup.kill_remaining()
+        elif signum == signal.SIGHUP:
+            if sup.mood is not SupervisorState.RUNNING:
+                log.warn("ignored SIGHUP indicating restart request (shutdown in progress)")
+                return
+            log.warn("received SIGHUP indicating restart request")
+            try:
+                sup.next_root = self._run.load_config()
+            except Exception as exc:
+                log.error(
+                    f"restart aborted, the config has errors; still running the old one:\n{exc}"
+                )
+                return
+            sup.request_shutdown(SupervisorState.RESTARTING)
+        elif signum == signal.SIGUSR2:
+            log.info("received SIGUSR2 indicating log reopen request")
+            log.reopen()
+            sup.reopen_logs()
+            log.info("supervisord logreopen")
+        else:
+            log.warn(f"received {name}; ignored (supervisord would die of it)")

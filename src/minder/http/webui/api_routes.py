@@ -1,0 +1,217 @@
+"""The JSON API under ``/api/v1/`` (documented in docs/api.md).
+
+Reads are GET; every change is a POST that passes the CSRF guard. Bodies
+are optional JSON objects (``{"wait": false}``, ``{"signal": "HUP"}``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aiohttp import web
+
+from minder.engine.api import EngineAPI
+from minder.http.webui import actions
+from minder.http.webui.csrf import CsrfGuard
+from minder.http.webui.errors import ApiError, json_errors
+from minder.http.webui.logs import DEFAULT_LENGTH, read_slice_async
+from minder.http.webui.openapi import openapi_document
+from minder.http.webui.serialize import diff_json, groups_json, process_json
+from minder.http.webui.stream import EventStreams, daemon_json, processes_json
+from minder.protocol.faults import Faults, SupervisorFault
+
+PREFIX = "/api/v1"
+CHANNELS = ("stdout", "stderr")
+
+
+class JsonApi:
+    def __init__(self, api: EngineAPI, csrf: CsrfGuard) -> None:
+        self.api = api
+        self.csrf = csrf
+        self.streams = EventStreams(api)
+
+    def add_routes(self, app: web.Application) -> None:
+        get, post = app.router.add_get, app.router.add_post
+        get(f"{PREFIX}/daemon", json_errors(self.daemon))
+        get(f"{PREFIX}/csrf", json_errors(self.csrf_token))
+        get(f"{PREFIX}/openapi.json", json_errors(self.openapi))
+        get(f"{PREFIX}/processes", json_errors(self.processes))
+        get(f"{PREFIX}/processes/{{name}}", json_errors(self.process))
+        post(f"{PREFIX}/processes/{{name}}/{{action}}", json_errors(self.process_action))
+        get(f"{PREFIX}/processes/{{name}}/log/{{channel}}", json_errors(self.process_log))
+        get(
+            f"{PREFIX}/processes/{{name}}/log/{{channel}}/download",
+            json_errors(self.process_log_download),
+        )
+        get(f"{PREFIX}/groups", json_errors(self.groups))
+        get(f"{PREFIX}/groups/{{group}}", json_errors(self.group))
+        post(f"{PREFIX}/groups/{{group}}/{{action}}", json_errors(self.group_action))
+        post(f"{PREFIX}/all/{{action}}", json_errors(self.all_action))
+        post(f"{PREFIX}/config/reread", json_errors(self.reread))
+        post(f"{PREFIX}/config/update", json_errors(self.update))
+        get(f"{PREFIX}/mainlog", json_errors(self.main_log))
+        get(f"{PREFIX}/mainlog/download", json_errors(self.main_log_download))
+        post(f"{PREFIX}/mainlog/clear", json_errors(self.main_log_clear))
+        get(f"{PREFIX}/events", self.streams.handle)
+        app.on_shutdown.append(self.streams.close_all)
+
+    # --- reads -------------------------------------------------------------
+    async def daemon(self, request: web.Request) -> web.Response:
+        return _json(daemon_json(self.api))
+
+    async def csrf_token(self, request: web.Request) -> web.Response:
+        # Readable only by same-origin script (no CORS headers are ever sent).
+        return _json({"token": self.csrf.token})
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return _json(openapi_document())
+
+    async def processes(self, request: web.Request) -> web.Response:
+        return _json(processes_json(self.api))
+
+    async def process(self, request: web.Request) -> web.Response:
+        snap = actions.resolve_process(self.api, request.match_info["name"])
+        return _json(process_json(snap))
+
+    async def groups(self, request: web.Request) -> web.Response:
+        return _json(groups_json(self.api.snapshots()))
+
+    async def group(self, request: web.Request) -> web.Response:
+        snaps = self.api.group_snapshots(request.match_info["group"])
+        found = groups_json(snaps)
+        if not found:
+            raise SupervisorFault(Faults.BAD_NAME, request.match_info["group"])
+        return _json({**found[0], "members": [process_json(s) for s in snaps]})
+
+    async def process_log(self, request: web.Request) -> web.Response:
+        path = self._process_log_path(request)
+        return await _log_slice(request, path)
+
+    async def process_log_download(self, request: web.Request) -> web.StreamResponse:
+        path = self._process_log_path(request)
+        name = request.match_info["name"].replace(":", "_")
+        return _download(path, f"{name}-{request.match_info['channel']}.log")
+
+    async def main_log(self, request: web.Request) -> web.Response:
+        return await _log_slice(request, self._main_log_path())
+
+    async def main_log_download(self, request: web.Request) -> web.StreamResponse:
+        return _download(self._main_log_path(), "minderd.log")
+
+    # --- changes -----------------------------------------------------------
+    async def process_action(self, request: web.Request) -> web.Response:
+        body = await self._guarded_body(request)
+        snap = actions.resolve_process(self.api, request.match_info["name"])
+        action = request.match_info["action"]
+        if action not in actions.ACTIONS:
+            raise ApiError(404, "NOT_FOUND", f"no such action: {action}")
+        signum = actions.parse_signal(body.get("signal")) if action == "signal" else 0
+        await actions.act_on_process(
+            self.api, snap, action, wait=bool(body.get("wait", True)), signum=signum
+        )
+        current = self.api.snapshot(snap.group, snap.name)
+        return _json({"ok": True, "process": process_json(current)})
+
+    async def group_action(self, request: web.Request) -> web.Response:
+        body = await self._guarded_body(request)
+        snaps = self.api.group_snapshots(request.match_info["group"])
+        return await self._bulk(request.match_info["action"], snaps, body)
+
+    async def all_action(self, request: web.Request) -> web.Response:
+        body = await self._guarded_body(request)
+        return await self._bulk(request.match_info["action"], self.api.snapshots(), body)
+
+    async def reread(self, request: web.Request) -> web.Response:
+        await self._guarded_body(request)
+        return _json(diff_json(self.api.reload_config()))
+
+    async def update(self, request: web.Request) -> web.Response:
+        await self._guarded_body(request)
+        return _json({"results": await actions.apply_update(self.api)})
+
+    async def main_log_clear(self, request: web.Request) -> web.Response:
+        await self._guarded_body(request)
+        self._main_log_path()
+        self.api.clear_main_log()
+        return _json({"ok": True})
+
+    # --- helpers -----------------------------------------------------------
+    async def _bulk(self, action: str, snaps: list[Any], body: dict[str, Any]) -> web.Response:
+        if action not in actions.ACTIONS:
+            raise ApiError(404, "NOT_FOUND", f"no such action: {action}")
+        signum = actions.parse_signal(body.get("signal")) if action == "signal" else 0
+        results = await actions.act_on_many(
+            self.api, snaps, action, wait=bool(body.get("wait", True)), signum=signum
+        )
+        return _json({"results": results})
+
+    async def _guarded_body(self, request: web.Request) -> dict[str, Any]:
+        self.csrf.check(request)
+        raw = await request.read()
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, "BAD_REQUEST", f"body is not JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "BAD_REQUEST", "body must be a JSON object")
+        return body
+
+    def _process_log_path(self, request: web.Request) -> str:
+        snap = actions.resolve_process(self.api, request.match_info["name"])
+        channel = request.match_info["channel"]
+        if channel not in CHANNELS:
+            raise ApiError(404, "NOT_FOUND", f"no such channel: {channel}")
+        path = self.api.log_path(snap.group, snap.name, channel)
+        if not path:
+            namespec = request.match_info["name"]
+            raise SupervisorFault(Faults.NO_FILE, f"{namespec} has no {channel} log")
+        return path
+
+    def _main_log_path(self) -> str:
+        path = self.api.main_log_path()
+        if not path:
+            raise SupervisorFault(Faults.NO_FILE, "the main log is not a file")
+        return path
+
+
+def _json(payload: Any) -> web.Response:
+    return web.json_response(payload, headers={"Cache-Control": "no-store"})
+
+
+def _int_param(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, "BAD_REQUEST", f"{name} must be an integer") from None
+
+
+async def _log_slice(request: web.Request, path: str) -> web.Response:
+    offset = _int_param(request, "offset", None)
+    length = _int_param(request, "length", DEFAULT_LENGTH) or DEFAULT_LENGTH
+    try:
+        piece = await read_slice_async(path, offset, length)
+    except FileNotFoundError:
+        raise SupervisorFault(Faults.NO_FILE, path) from None
+    except OSError as exc:
+        raise SupervisorFault(Faults.FAILED, str(exc)) from None
+    return _json(piece.to_json())
+
+
+def _download(path: str, filename: str) -> web.StreamResponse:
+    if not os.path.exists(path):
+        raise SupervisorFault(Faults.NO_FILE, path)
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,146 @@
+"""HTML pages: the dashboard and the supervisord paths people bookmarked.
+
+``/``, ``/index.html`` and ``/tail.html`` serve the single-page dashboard
+(the script opens the log viewer for ``tail.html?processname=x``).
+supervisord's state-changing links (``/index.html?action=stop&processname=x``)
+are still recognised but never act on GET: they render a page that says
+what would happen and offers a POST button carrying the CSRF token. The
+button posts back to the same path, which acts and redirects (303, to a
+relative URL so a reverse proxy's sub-path survives) to the dashboard.
+"""
+
+from __future__ import annotations
+
+import html
+from importlib import resources
+from urllib.parse import quote
+
+from aiohttp import web
+
+from minder.engine.api import EngineAPI
+from minder.http.webui import actions
+from minder.http.webui.csrf import FORM_FIELD, CsrfGuard
+from minder.http.webui.errors import ApiError
+from minder.protocol.faults import SupervisorFault
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+}
+TOKEN_PLACEHOLDER = "__MINDER_CSRF_TOKEN__"
+
+# supervisord's actions: (needs a process name, what the confirm button says)
+LEGACY_ACTIONS: dict[str, tuple[bool, str]] = {
+    "start": (True, "Start {name}"),
+    "stop": (True, "Stop {name}"),
+    "restart": (True, "Restart {name}"),
+    "clearlog": (True, "Clear the logs of {name}"),
+    "stopall": (False, "Stop all processes"),
+    "restartall": (False, "Restart all processes"),
+}
+
+
+def static_dir() -> str:
+    return str(resources.files("minder.http") / "static")
+
+
+class Pages:
+    def __init__(self, api: EngineAPI, csrf: CsrfGuard) -> None:
+        self.api = api
+        self.csrf = csrf
+        template = resources.files("minder.http") / "static" / "index.html"
+        self._dashboard = template.read_text(encoding="utf-8").replace(
+            TOKEN_PLACEHOLDER, csrf.token
+        )
+
+    def add_routes(self, app: web.Application) -> None:
+        for path in ("/", "/index.html"):
+            app.router.add_get(path, self.index)
+            app.router.add_post(path, self.legacy_post)
+        app.router.add_get("/tail.html", self.dashboard)
+        app.router.add_get("/ok.html", self.ok)
+        app.router.add_static("/static/", static_dir(), append_version=False)
+
+    async def ok(self, request: web.Request) -> web.Response:
+        return web.Response(text="OK", content_type="text/plain")
+
+    async def dashboard(self, request: web.Request) -> web.Response:
+        return web.Response(text=self._dashboard, content_type="text/html", headers=PAGE_HEADERS)
+
+    async def index(self, request: web.Request) -> web.Response:
+        action = request.query.get("action")
+        if not action or action == "refresh":
+            return await self.dashboard(request)
+        return self._confirm_page(action, request.query.get("processname", ""))
+
+    async def legacy_post(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        action = str(form.get("action", ""))
+        name = str(form.get("processname", ""))
+        try:
+            self.csrf.check(request, str(form.get(FORM_FIELD, "")))
+        except ApiError as err:
+            return _page("Refused", f"<p>{html.escape(err.message)}</p>", status=403)
+        if action not in LEGACY_ACTIONS:
+            return self._confirm_page(action, name)
+        try:
+            message = await self._run_legacy(action, name)
+        except SupervisorFault as fault:
+            message = f"ERROR: {fault.text}"
+        raise web.HTTPSeeOther(location=f"./?message={quote(message, safe='')}")
+
+    async def _run_legacy(self, action: str, name: str) -> str:
+        if action in ("stopall", "restartall"):
+            snaps = self.api.snapshots()
+            results = await actions.act_on_many(self.api, snaps, "stop")
+            if action == "restartall":
+                results += await actions.act_on_many(self.api, self.api.snapshots(), "start")
+            failed = [r for r in results if r["statusname"] != "SUCCESS"]
+            verb = "stopped" if action == "stopall" else "restarted"
+            return f"All {verb}" + (f" ({len(failed)} failed)" if failed else "")
+        snap = actions.resolve_process(self.api, name)
+        api_action = "clear" if action == "clearlog" else action
+        await actions.act_on_process(self.api, snap, api_action)
+        done = {"start": "started", "stop": "stopped", "restart": "restarted"}
+        return f"Process {name} {done[action]}" if action in done else f"Log for {name} cleared"
+
+    def _confirm_page(self, action: str, name: str) -> web.Response:
+        known = LEGACY_ACTIONS.get(action)
+        if known is None:
+            body = (
+                f"<p>Unknown action <code>{html.escape(action)}</code>.</p>"
+                '<p><a class="btn" href="./">Open the dashboard</a></p>'
+            )
+            return _page("Unknown action", body, status=400)
+        label = known[1].format(name=name)
+        body = f"""
+<p>This link comes from supervisord's web interface, which changed state on a
+plain link. minder never acts on a link (another site could make your browser
+follow it); confirm below to go ahead.</p>
+<form method="post" action="">
+  <input type="hidden" name="action" value="{html.escape(action)}">
+  <input type="hidden" name="processname" value="{html.escape(name)}">
+  <input type="hidden" name="{FORM_FIELD}" value="{html.escape(self.csrf.token)}">
+  <button type="submit" class="btn btn-primary" autofocus>{html.escape(label)}</button>
+  <a class="btn" href="./">Cancel</a>
+</form>"""
+        return _page(f"Confirm: {label}", body)
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    text = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · minder</title>
+<link rel="stylesheet" href="static/app.css">
+<script src="static/js/theme.js"></script>
+</head><body class="plain-page"><main class="card narrow">
+<h1>{html.escape(title)}</h1>{body}
+</main></body></html>"""
+    return web.Response(text=text, status=status, content_type="text/html", headers=PAGE_HEADERS)

@@ -1,0 +1,104 @@
+"""Engine snapshots rendered as the JSON the API and the live stream send.
+
+One function per shape so the REST handlers, the SSE stream and the
+OpenAPI document agree on field names. Times stay epoch floats; the
+browser computes uptime itself (with the server's ``now`` to correct its
+clock), so a table that is open for hours keeps counting without polling.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from minder.engine.api import ConfigDiff, ProcessSnapshot
+from minder.model.events import ProcessLogChunk, ProcessStateChanged
+from minder.protocol.names import make_namespec
+from minder.protocol.states import ProcessState
+
+JSON = dict[str, Any]
+
+
+def describe(snap: ProcessSnapshot) -> str:
+    """The one-line description supervisorctl shows, so both UIs agree."""
+    state = snap.state
+    if state == ProcessState.RUNNING:
+        uptime = timedelta(seconds=max(0, int(snap.now - snap.start)))
+        return f"pid {snap.pid}, uptime {uptime}"
+    if state in (ProcessState.BACKOFF, ProcessState.FATAL):
+        return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
+    if state in (ProcessState.STOPPED, ProcessState.EXITED):
+        if not snap.start:
+            return "Not started"
+        return time.strftime("%b %d %I:%M %p", time.localtime(snap.stop))
+    return ""
+
+
+def process_json(snap: ProcessSnapshot) -> JSON:
+    return {
+        "namespec": make_namespec(snap.group, snap.name),
+        "name": snap.name,
+        "group": snap.group,
+        "state": int(snap.state),
+        "statename": snap.state.name,
+        "pid": snap.pid,
+        "start": snap.start,
+        "stop": snap.stop,
+        "now": snap.now,
+        "exitstatus": snap.exitstatus,
+        "spawnerr": snap.spawnerr,
+        "description": describe(snap),
+        "stdout_logfile": snap.stdout_logfile,
+        "stderr_logfile": snap.stderr_logfile,
+        "has_stderr": bool(snap.stderr_logfile),
+        "priority": snap.spec.priority,
+        "group_priority": snap.group_priority,
+        "autostart": snap.spec.autostart,
+        "command": snap.spec.command,
+    }
+
+
+def groups_json(snaps: list[ProcessSnapshot]) -> list[JSON]:
+    """Groups with their members and a count per state name."""
+    groups: dict[str, JSON] = {}
+    for snap in snaps:
+        entry = groups.setdefault(
+            snap.group,
+            {"name": snap.group, "priority": snap.group_priority, "processes": [], "states": {}},
+        )
+        entry["processes"].append(make_namespec(snap.group, snap.name))
+        states: dict[str, int] = entry["states"]
+        states[snap.state.name] = states.get(snap.state.name, 0) + 1
+    return sorted(groups.values(), key=lambda g: str(g["name"]))
+
+
+def diff_json(diff: ConfigDiff) -> JSON:
+    return {
+        "added": list(diff.added),
+        "changed": list(diff.changed),
+        "removed": list(diff.removed),
+        "pending": bool(diff.added or diff.changed or diff.removed),
+    }
+
+
+def state_event_json(event: ProcessStateChanged) -> JSON:
+    return {
+        "namespec": make_namespec(event.group, event.name),
+        "group": event.group,
+        "name": event.name,
+        "from_state": event.from_state.name,
+        "to_state": event.to_state.name,
+        "pid": event.pid,
+        "expected": event.expected,
+        "when": event.when,
+    }
+
+
+def log_chunk_json(event: ProcessLogChunk) -> JSON:
+    return {
+        "namespec": make_namespec(event.group, event.name),
+        "channel": event.channel,
+        "pid": event.pid,
+        "data": event.data.decode("utf-8", "replace"),
+    }

@@ -1,0 +1,84 @@
+"""supervisord's bookmarked UI paths: served, and never acting on GET."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from minder.protocol.states import ProcessState
+from tests.unit.webui.conftest import run_scenario, token
+from tests.unit.webui.fake_engine import FakeEngine
+
+Client = TestClient[web.Request, web.Application]
+
+
+def engine() -> FakeEngine:
+    e = FakeEngine()
+    e.add("web", "web", ProcessState.RUNNING)
+    e.add("g", "w1", ProcessState.RUNNING)
+    return e
+
+
+def test_dashboard_paths_and_ok() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        for path in ("/", "/index.html", "/tail.html?processname=web", "/?message=hi"):
+            resp = await client.get(path)
+            assert resp.status == 200, path
+            assert "<title>minder</title>" in await resp.text()
+        resp = await client.get("/ok.html")
+        assert (resp.status, await resp.text()) == (200, "OK")
+        resp = await client.get("/static/app.css")
+        assert resp.status == 200
+        resp = await client.get("/static/js/app.js")
+        assert resp.status == 200
+
+    run_scenario(engine(), scenario)
+
+
+def test_old_action_link_shows_a_confirm_form_with_escaped_name() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        resp = await client.get("/index.html?action=stop&processname=<b>x</b>")
+        page = await resp.text()
+        assert resp.status == 200
+        assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+        assert 'method="post"' in page
+        assert f'name="csrf_token" value="{token()}"' in page
+        resp = await client.get("/index.html?action=explode")
+        assert resp.status == 400 and "Unknown action" in await resp.text()
+        assert e.calls == []
+
+    run_scenario(engine(), scenario)
+
+
+def test_confirm_form_post_acts_and_redirects_relatively() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        form = {"action": "stop", "processname": "web", "csrf_token": token()}
+        resp = await client.post("/index.html", data=form, allow_redirects=False)
+        assert resp.status == 303
+        assert resp.headers["Location"] == "./?message=Process%20web%20stopped"
+        assert e.procs[("web", "web")].state == ProcessState.STOPPED
+        form = {"action": "start", "processname": "nosuch", "csrf_token": token()}
+        resp = await client.post("/", data=form, allow_redirects=False)
+        assert unquote(resp.headers["Location"]).startswith("./?message=ERROR: BAD_NAME")
+        form = {"action": "stopall", "csrf_token": token()}
+        resp = await client.post("/", data=form, allow_redirects=False)
+        assert resp.headers["Location"] == "./?message=All%20stopped"
+        assert all(p.state == ProcessState.STOPPED for p in e.procs.values())
+
+    run_scenario(engine(), scenario)
+
+
+def test_confirm_form_post_without_token_or_from_elsewhere_is_refused() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        resp = await client.post("/index.html", data={"action": "stop", "processname": "web"})
+        assert resp.status == 403
+        form = {"action": "stop", "processname": "web", "csrf_token": token()}
+        resp = await client.post(
+            "/index.html", data=form, headers={"Origin": "http://evil.example"}
+        )
+        assert resp.status == 403
+        assert e.procs[("web", "web")].state == ProcessState.RUNNING
+
+    run_scenario(engine(), scenario)

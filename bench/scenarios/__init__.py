@@ -6,7 +6,7 @@ filters by ``Scenario.group``.
 
 from __future__ import annotations
 
-from bench.scenarios import latency, logs, spawn
+from bench.scenarios import control, latency, logs, rpc_load, spawn
 from bench.scenarios.base import Scenario
 from bench.sizes import Sizes
 
@@ -21,6 +21,10 @@ def plan(s: Sizes) -> list[Scenario]:
         logs.logs(s.log_bytes, 1, rotate=True),
         logs.logs(s.log_bytes, s.chatty_children, rotate=False),
     ]
+    out.append(rpc_load.rpc(s.rpc_n, s.rpc_calls, s.load_clients, s.load_seconds))
+    out.append(control.ctl(s.ctl_n, s.ctl_runs))
+    out.append(control.stopall(s.stopall_n))
+    out.append(control.scale(s.scale_n, s.scale_cap))
     return out
 
 

@@ -23,6 +23,7 @@ from typing import Protocol
 from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
+from minder.engine.events.service import EventListeners  # issue 6: event listeners
 from minder.engine.group import GroupRuntime, SinkFactory
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.reaper import Reaper
@@ -116,6 +117,7 @@ class Supervisor:
         self._ticks: TickTimers | None = None
         self._stop_task: asyncio.Task[None] | None = None
         self._finished: asyncio.Event | None = None
+        self.event_listeners: EventListeners | None = None  # issue 6: listener pools
 
     # --- life cycle --------------------------------------------------------
 
@@ -138,6 +140,9 @@ class Supervisor:
             daemon_env=self._root.daemon.environment,
             server_url=server_url_for(self._root),
         )
+        # issue 6: listener pools and capture mode see every group and state change
+        self.event_listeners = EventListeners(self)
+        self.bus.add_listener(self.event_listeners.on_event)
         for gspec in self._root.groups:
             self._create_group(gspec)
         self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
@@ -249,6 +254,8 @@ class Supervisor:
             await self._stop_task
         if self._ticks is not None:
             self._ticks.stop()
+        if self.event_listeners is not None:  # issue 6
+            self.event_listeners.close()
         for group in self.groups.values():
             group.close()
         self.groups.clear()

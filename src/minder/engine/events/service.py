@@ -1,0 +1,236 @@
+"""Wires supervisord's event system into a running Supervisor.
+
+Everything hangs off one synchronous bus listener, so the engine needs a
+single hook (create this object and register ``on_event`` before any group
+exists). From the bus it learns:
+
+- GroupAdded / GroupRemoved: create or drop the pool of an [eventlistener:x];
+- a process entering STARTING (before its spawn, so before any output can
+  be read): plug the listener protocol into a listener's stdout (``route``)
+  and capture mode into channels with *_capture_maxbytes (``capture``);
+- a process leaving for a stopped state: flush a capture parser's held-back
+  tail, so short final output is not lost.
+
+Listener stdin is written through the runner's non-blocking writer and a
+restart is a background task: nothing here awaits a listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from minder.engine.events.capture import CaptureSplitter
+from minder.engine.events.router import EventRouter
+from minder.model.events import (
+    DomainEvent,
+    GroupAdded,
+    GroupRemoved,
+    ProcessCommunication,
+    ProcessStateChanged,
+)
+from minder.model.specs import GroupKind
+from minder.protocol.faults import SupervisorFault
+from minder.protocol.states import ProcessState, SupervisorState
+
+if TYPE_CHECKING:
+    from minder.engine.output import OutputChannel
+    from minder.engine.process import ProcessRunner
+    from minder.engine.supervisor import Logger, Supervisor
+
+_ENDED = frozenset(
+    {
+        ProcessState.BACKOFF,
+        ProcessState.EXITED,
+        ProcessState.STOPPED,
+        ProcessState.FATAL,
+        ProcessState.UNKNOWN,
+    }
+)
+
+
+class _MainLogAdapter:
+    """PoolLog on top of the engine's logger (``warning`` -> ``warn``)."""
+
+    def __init__(self, log: Logger) -> None:
+        self._log = log
+
+    def debug(self, msg: str) -> None:
+        self._log.debug(msg)
+
+    def warning(self, msg: str) -> None:
+        self._log.warn(msg)
+
+    def error(self, msg: str) -> None:
+        self._log.error(msg)
+
+
+class RunnerHandle:
+    """A listener process as its pool sees it (see pool.ListenerHandle)."""
+
+    def __init__(self, service: EventListeners, runner: ProcessRunner) -> None:
+        self._service = service
+        self._runner = runner
+
+    def is_running(self) -> bool:
+        return self._runner.state is ProcessState.RUNNING
+
+    def send(self, data: bytes) -> bool:
+        try:
+            self._runner.write_stdin(data)
+        except SupervisorFault:
+            return False
+        return True
+
+    def restart(self, reason: str) -> None:
+        self._service.restart_listener(self._runner, reason)
+
+
+class EventListeners:
+    """Event listener pools and capture mode for one Supervisor."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self._sup = supervisor
+        self.log = _MainLogAdapter(supervisor.log)
+        self.router = EventRouter(
+            server=supervisor.identification(),
+            log=self.log,
+            handle_factory=self._handle,
+            log_events_enabled=self._log_events_enabled,
+        )
+        self._splitters: dict[tuple[str, str, str], CaptureSplitter] = {}
+        self._restarts: set[asyncio.Task[None]] = set()
+
+    @property
+    def dropped(self) -> int:
+        """Events discarded because a pool's buffer overflowed (all pools)."""
+        return self.router.dropped
+
+    # --- bus listener ------------------------------------------------------
+    def on_event(self, event: DomainEvent) -> None:
+        try:
+            self._observe(event)
+        except Exception as exc:  # never let a bug here break the publisher
+            self.log.error(f"event listener wiring failed for {event!r}: {exc!r}")
+        self.router.on_event(event)
+
+    def _observe(self, event: DomainEvent) -> None:
+        if isinstance(event, GroupAdded):
+            group = self._sup.groups.get(event.group)
+            if group is not None and group.spec.kind is GroupKind.EVENTLISTENER:
+                self.router.add_pool(group.spec)
+        elif isinstance(event, GroupRemoved):
+            self.router.remove_pool(event.group)
+            for key in [k for k in self._splitters if k[0] == event.group]:
+                del self._splitters[key]
+        elif isinstance(event, ProcessStateChanged):
+            if event.to_state is ProcessState.STARTING:
+                self._plug(event.group, event.name)
+            elif event.to_state in _ENDED:
+                self._flush_captures(event.group, event.name)
+
+    # --- per-process seams ---------------------------------------------------
+    def _runner(self, group: str, name: str) -> ProcessRunner | None:
+        g = self._sup.groups.get(group)
+        return g.processes.get(name) if g is not None else None
+
+    def _plug(self, group: str, name: str) -> None:
+        runner = self._runner(group, name)
+        if runner is None:
+            return
+        pool = self.router.pools.get(group)
+        if pool is not None and runner.stdout.route is None:
+            runner.stdout.route = self._listener_stdout(runner.stdout)
+        channels = [] if pool is not None else [(runner.stdout, runner.spec.stdout)]
+        if runner.stderr is not None:
+            channels.append((runner.stderr, runner.spec.stderr))
+        for channel, log in channels:
+            if log.capture_maxbytes > 0 and channel.capture is None:
+                splitter = CaptureSplitter(log.capture_maxbytes)
+                self._splitters[(group, name, channel.channel)] = splitter
+                channel.capture = self._capture(channel, splitter)
+
+    def _listener_stdout(self, channel: OutputChannel) -> Callable[[bytes], None]:
+        """A listener's stdout: logged as usual, then fed to its pool."""
+        log = self._sup.log
+
+        def route(data: bytes) -> None:
+            if channel.sink is not None:
+                channel.sink.write(data)
+            log.debug(f"{channel.name!r} {channel.channel} output:\n{data!r}")
+            pool = self.router.pools.get(channel.group)
+            if pool is not None:
+                pool.feed(channel.name, data)
+
+        return route
+
+    def _capture(
+        self, channel: OutputChannel, splitter: CaptureSplitter
+    ) -> Callable[[bytes], bytes]:
+        def capture(data: bytes) -> bytes:
+            logged = bytearray()
+            for segment in splitter.feed(data):
+                if segment.captured:
+                    self._sup.bus.publish(
+                        ProcessCommunication(
+                            channel.group, channel.name, channel.channel, channel.pid, segment.data
+                        )
+                    )
+                else:
+                    logged += segment.data
+            return bytes(logged)
+
+        return capture
+
+    def _flush_captures(self, group: str, name: str) -> None:
+        runner = self._runner(group, name)
+        if runner is None:
+            return
+        for channel in (runner.stdout, runner.stderr):
+            splitter = self._splitters.get((group, name, channel.channel)) if channel else None
+            if channel is None or splitter is None:
+                continue
+            tail = b"".join(s.data for s in splitter.finish())
+            if tail:
+                hook, channel.capture = channel.capture, None
+                try:
+                    channel.feed(tail)
+                finally:
+                    channel.capture = hook
+
+    def _log_events_enabled(self, group: str, name: str, channel: str) -> bool:
+        runner = self._runner(group, name)
+        if runner is None:
+            return False
+        if channel == "stdout":
+            return runner.spec.stdout.events_enabled and group not in self.router.pools
+        return runner.spec.stderr.events_enabled
+
+    # --- listener processes ----------------------------------------------------
+    def _handle(self, group: str, name: str) -> RunnerHandle:
+        runner = self._runner(group, name)
+        if runner is None:
+            raise LookupError(f"no process {group}:{name}")
+        return RunnerHandle(self, runner)
+
+    def restart_listener(self, runner: ProcessRunner, reason: str) -> None:
+        """Stop and start a listener in the background (never awaited here)."""
+        if self._sup.mood is not SupervisorState.RUNNING:
+            return
+        self._sup.log.warn(f"restarting {runner.namespec}: {reason}")
+        task = asyncio.get_running_loop().create_task(self._restart(runner))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _restart(self, runner: ProcessRunner) -> None:
+        with contextlib.suppress(SupervisorFault):
+            await runner.stop()
+        if self._sup.mood is SupervisorState.RUNNING and not runner.removed:
+            with contextlib.suppress(SupervisorFault):
+                await runner.start(wait=False)
+
+    def close(self) -> None:
+        for task in self._restarts:
+            task.cancel()

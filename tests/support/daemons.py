@@ -55,8 +55,12 @@ class UnixStreamHTTPConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.unix_path)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.unix_path)
+        except BaseException:
+            sock.close()  # an unclosed socket is a ResourceWarning, an error under pytest
+            raise
         self.sock = sock
 
 
@@ -66,7 +70,10 @@ class UnixStreamTransport(xmlrpc.client.Transport):
         self.unix_path = path
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        return UnixStreamHTTPConnection(self.unix_path)
+        # remembered in _connection so that Transport.close() (and `with proxy:`) closes it
+        if self._connection[1] is None:
+            self._connection = (host, UnixStreamHTTPConnection(self.unix_path))
+        return self._connection[1]
 
 
 def rpc_proxy(socket_path: str) -> xmlrpc.client.ServerProxy:
@@ -186,7 +193,8 @@ def run_daemon(
                 if proc.poll() is not None:
                     err = proc.stderr.read().decode() if proc.stderr else ""
                     raise AssertionError(f"{kind} exited with {proc.returncode}: {err}")
-                state = rpc_proxy(str(sock)).supervisor.getState()
+                with rpc_proxy(str(sock)) as proxy:
+                    state = proxy.supervisor.getState()
                 return bool(state["statename"] == "RUNNING")
 
             try:

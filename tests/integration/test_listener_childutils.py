@@ -1,0 +1,67 @@
+"""Listeners written with childutils: minder's, and supervisor's unchanged."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from minder.engine.supervisor import Supervisor
+from minder.model.specs import AutoRestart, GroupKind, GroupSpec, ListenerPoolSpec, ProcessSpec
+from minder.protocol.states import ProcessState
+from tests.integration.test_listener_protocol import ListLog, run_engine, state, until
+
+SCRIPT = r'''
+import json, sys
+from {module} import childutils
+out = sys.argv[1]
+while True:
+    headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
+    fields, data = childutils.eventdata(payload)
+    with open(out, "a") as f:
+        f.write(json.dumps([headers["eventname"], fields, data]) + "\n")
+    childutils.listener.ok(sys.stdout)
+'''
+
+
+def pool(tmp: Path, module: str) -> GroupSpec:
+    name = module.split(".")[0]
+    script = tmp / f"{name}_listener.py"
+    script.write_text(SCRIPT.format(module=module))
+    proc = ProcessSpec(
+        name=name, program_name=name, priority=-1, startsecs=0,
+        command=f"{sys.executable} {script} {tmp / (name + '.jsonl')}",
+        autorestart=AutoRestart.ALWAYS,
+    )
+    return GroupSpec(name, GroupKind.EVENTLISTENER, priority=-1, processes=(proc,),
+                     listener=ListenerPoolSpec(("REMOTE_COMMUNICATION",)))
+
+
+def records(path: Path) -> list[list[object]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("module", "text"),
+    [("minder", "grüße ✓ non-ASCII"), ("supervisor", "plain ascii")],
+)
+def test_childutils_listener_receives_events(tmp_path: Path, module: str, text: str) -> None:
+    pytest.importorskip(f"{module}.childutils")
+    out = tmp_path / f"{module}.jsonl"
+
+    async def scenario(sup: Supervisor, log: ListLog) -> None:
+        await until(lambda: state(sup, module) == ProcessState.RUNNING)
+        sup.send_remote_comm_event("one", text)
+        sup.send_remote_comm_event("two", "second")
+        await until(lambda: len(records(out)) >= 2, what="two events recorded")
+        assert records(out) == [
+            ["REMOTE_COMMUNICATION", {"type": "one"}, text],
+            ["REMOTE_COMMUNICATION", {"type": "two"}, "second"],
+        ]
+        assert not log.has("WARN", "UNKNOWN state")
+
+    run_engine(tmp_path, [pool(tmp_path, module)], scenario)

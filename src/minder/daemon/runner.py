@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog
 from minder.engine.supervisor import Supervisor
+from minder.http.server import HttpServerError, HttpServers
 from minder.model.events import MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.states import SupervisorState
@@ -44,15 +43,6 @@ class DaemonRun:
     load_config: Callable[[], RootSpec]  # re-reads the same file with the same overrides
     warnings: list[str] = field(default_factory=list)
     first_run: bool = True
-
-
-def _http_servers_class() -> Any:
-    """The HTTP layer, when present (it lands independently of the engine)."""
-    try:
-        module = importlib.import_module("minder.http.server")
-    except ImportError:
-        return None
-    return getattr(module, "HttpServers", None)
 
 
 class Daemon:
@@ -132,14 +122,15 @@ class Daemon:
         log.close()
         return next_root
 
-    async def _start_http(self, supervisor: Supervisor, root: RootSpec, log: MainLog) -> Any:
-        cls = _http_servers_class()
-        if cls is None or not root.http_servers:
+    async def _start_http(
+        self, supervisor: Supervisor, root: RootSpec, log: MainLog
+    ) -> HttpServers | None:
+        if not root.http_servers:
             return None
-        servers = cls(supervisor, root.http_servers, log)
+        servers = HttpServers(supervisor, root.http_servers, log)
         try:
             await servers.start()
-        except OSError as exc:
+        except (HttpServerError, OSError) as exc:
             log.close()
             raise StartupError(str(exc)) from exc
         return servers

@@ -1,0 +1,64 @@
+"""The aiohttp application of one HTTP server section.
+
+Routes, in supervisord's order: ``/RPC2*`` (XML-RPC), ``/logtail/…``,
+``/mainlogtail``, then whatever the web UI registers. Hygiene, auth and
+the security headers are app-wide, so they cover the web UI's routes too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from minder.engine.api import EngineAPI
+from minder.http import streams
+from minder.http.auth import Credentials, FailureThrottle, basic_auth_middleware
+from minder.http.logsink import HttpLog
+from minder.http.logtail import logtail_handler, mainlogtail_handler
+from minder.http.rpc_endpoint import rpc_handler
+from minder.http.security import MAX_BODY_BYTES, add_security_headers, request_hygiene
+from minder.model.specs import HttpServerSpec
+from minder.rpc.methods import build_table
+from minder.rpc.table import RpcTable
+
+WEBUI_MODULE = "minder.http.webui"
+
+API_KEY: web.AppKey[EngineAPI] = web.AppKey("minder_api")
+SPEC_KEY: web.AppKey[HttpServerSpec] = web.AppKey("minder_http_spec")
+RPC_TABLE_KEY: web.AppKey[RpcTable] = web.AppKey("minder_rpc_table")
+
+
+def build_app(
+    api: EngineAPI,
+    spec: HttpServerSpec,
+    log: HttpLog,
+    *,
+    table: RpcTable | None = None,
+    throttle: FailureThrottle | None = None,
+) -> web.Application:
+    middlewares: list[Middleware] = [request_hygiene]
+    if spec.username:
+        credentials = Credentials(spec.username, spec.password)
+        middlewares.append(basic_auth_middleware(credentials, throttle or FailureThrottle()))
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app.on_response_prepare.append(add_security_headers)
+    streams.install(app)
+    table = table or build_table(api)
+    app[API_KEY] = api
+    app[SPEC_KEY] = spec
+    app[RPC_TABLE_KEY] = table
+
+    app.router.add_route("*", "/RPC2{rest:.*}", rpc_handler(table, log))
+    app.router.add_route("*", "/logtail/{namespec}", logtail_handler(api))
+    app.router.add_route("*", "/logtail/{namespec}/{channel}", logtail_handler(api))
+    app.router.add_route("*", "/mainlogtail", mainlogtail_handler(api, log))
+
+    if importlib.util.find_spec(WEBUI_MODULE) is not None:
+        webui = importlib.import_module(WEBUI_MODULE)
+        register = getattr(webui, "register", None)
+        if register is not None:
+            register(app, api)
+    return app

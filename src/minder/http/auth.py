@@ -1,0 +1,141 @@
+"""HTTP Basic authentication with supervisord's rules, hardened.
+
+* Credentials are checked only when the server has a username, exactly
+  like supervisord; the password is cleartext or ``{SHA}<hex sha1>``.
+* Comparisons are constant-time (``hmac.compare_digest``) and both the
+  user and the password are always compared, so timing says nothing.
+* Wrong passwords are slowed down per client: each failure from a peer
+  (an IP address; a uid on a unix socket) doubles the delay before its
+  401, up to ``MAX_DELAY``, and that peer's failures are answered one at a
+  time, so parallel guessing gains nothing. The right password is never
+  delayed, so an attacker cannot lock the owner out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import socket
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+BASE_DELAY = 0.1
+MAX_DELAY = 5.0
+FORGET_AFTER = 300.0
+MAX_TRACKED_PEERS = 4096
+
+
+class Credentials:
+    """The server's username and password, ready for constant-time checks."""
+
+    def __init__(self, username: str, password: str | None) -> None:
+        self._user = username.encode("utf-8")
+        password = password or ""
+        self._sha = password.startswith("{SHA}")
+        self._password = (password[5:] if self._sha else password).encode("utf-8")
+
+    def check(self, header: str | None) -> bool | None:
+        """True if the header carries the right credentials, False if wrong,
+        None if there are none (a first request: not counted as a failure)."""
+        if not header:
+            return None
+        scheme, _, encoded = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        user, sep, given = decoded.partition(b":")
+        if not sep:
+            return False
+        if self._sha:
+            given = hashlib.sha1(given).hexdigest().encode("ascii")
+        user_ok = hmac.compare_digest(user, self._user)
+        password_ok = hmac.compare_digest(given, self._password)
+        return user_ok and password_ok
+
+
+def failure_delay(failures: int) -> float:
+    """Seconds to hold the n-th consecutive wrong answer to one peer."""
+    if failures <= 0:
+        return 0.0
+    return float(min(MAX_DELAY, BASE_DELAY * 2 ** min(failures - 1, 32)))
+
+
+@dataclass
+class _Peer:
+    failures: int = 0
+    last: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class FailureThrottle:
+    """Per-peer exponential delay of failed logins, with bounded memory."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._peers: OrderedDict[str, _Peer] = OrderedDict()
+        self._clock = clock
+
+    def record_failure(self, key: str) -> tuple[float, asyncio.Lock]:
+        now = self._clock()
+        peer = self._peers.pop(key, None) or _Peer()
+        if now - peer.last > FORGET_AFTER:
+            peer.failures = 0
+        peer.failures += 1
+        peer.last = now
+        self._peers[key] = peer
+        while len(self._peers) > MAX_TRACKED_PEERS:
+            self._peers.popitem(last=False)
+        return failure_delay(peer.failures), peer.lock
+
+    async def penalise(self, key: str) -> None:
+        delay, lock = self.record_failure(key)
+        async with lock:
+            await asyncio.sleep(delay)
+
+
+def peer_key(request: web.Request) -> str:
+    """The client's IP, or on a unix socket the connecting uid."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None and sock.family == socket.AF_UNIX:
+        try:
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            _pid, uid, _gid = struct.unpack("3i", creds)
+            return f"uid:{uid}"
+        except OSError:
+            return "unix"
+    return f"ip:{request.remote}"
+
+
+def unauthorized() -> web.HTTPUnauthorized:
+    error = web.HTTPUnauthorized(
+        text="401 Unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="default"'}
+    )
+    error.force_close()
+    return error
+
+
+def basic_auth_middleware(credentials: Credentials, throttle: FailureThrottle) -> Middleware:
+    @web.middleware
+    async def require_basic_auth(
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        verdict = credentials.check(request.headers.get("Authorization"))
+        if verdict:
+            return await handler(request)
+        if verdict is False:
+            await throttle.penalise(peer_key(request))
+        raise unauthorized()
+
+    return require_basic_auth

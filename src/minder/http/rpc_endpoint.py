@@ -1,0 +1,41 @@
+"""``/RPC2``: XML-RPC over HTTP POST, as supervisord serves it.
+
+Transport errors are HTTP statuses (bad XML → 400, GET → 400, a bug → 500);
+everything a method reports is an XML-RPC fault in a 200 response.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from minder.http.logsink import HttpLog
+from minder.protocol.faults import SupervisorFault
+from minder.rpc.table import RpcTable
+from minder.rpc.xmlcodec import RequestError, dump_fault, dump_response, parse_request
+
+
+def rpc_handler(table: RpcTable, log: HttpLog) -> Handler:
+    async def handle_rpc(request: web.Request) -> web.StreamResponse:
+        if request.method != "POST":
+            raise web.HTTPBadRequest(text="XML-RPC calls must be POSTed\n")
+        body = await request.read()
+        try:
+            method, params = parse_request(body)
+        except RequestError as exc:
+            raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        try:
+            payload = dump_response(await table.call(method, params))
+        except SupervisorFault as fault:
+            payload = dump_fault(int(fault.code), fault.text)
+        except Exception as exc:
+            log.error(
+                f"XML-RPC method {method} failed: {exc!r}\n"
+                + "".join(traceback.format_exception(exc)).rstrip()
+            )
+            raise web.HTTPInternalServerError(text="internal error, see the main log\n") from None
+        return web.Response(body=payload, content_type="text/xml")
+
+    return handle_rpc

@@ -1,0 +1,96 @@
+"""Request hygiene and response hardening applied to every route.
+
+* Every response (ours, the web UI's, errors, streams) gets headers that
+  forbid framing and MIME sniffing, via ``on_response_prepare``.
+* Requests with oversized bodies or headers get a clear 413 / 431 before
+  any handler runs; aiohttp's own parser limits are set above ours (see
+  ``PARSER_MAX_LINE``) so the client sees our status, not a generic 400.
+* A NUL byte or invalid UTF-8 in the path, query or a header value is a
+  400: nothing downstream has to wonder what such a name means.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_HEADER_FIELD_BYTES = 8 * 1024
+MAX_HEADER_TOTAL_BYTES = 32 * 1024
+# aiohttp's parser rejects beyond these with a bare 400; ours trigger first.
+PARSER_MAX_LINE = 64 * 1024
+PARSER_MAX_HEADERS = 128
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        if name == "Content-Security-Policy" and name in response.headers:
+            if "frame-ancestors" not in response.headers[name]:
+                response.headers[name] += "; frame-ancestors 'none'"
+            continue
+        response.headers[name] = value
+
+
+def _clean_text(raw: str) -> bool:
+    """No NUL and valid UTF-8 (aiohttp keeps undecodable bytes as surrogates)."""
+    if "\x00" in raw:
+        return False
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean_url(raw_path: str) -> bool:
+    if not _clean_text(raw_path):
+        return False
+    decoded = unquote_to_bytes(raw_path)
+    if b"\x00" in decoded:
+        return False
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _too_big_headers(request: web.Request) -> bool:
+    total = 0
+    for name, value in request.raw_headers:
+        size = len(name) + len(value) + 4
+        if size > MAX_HEADER_FIELD_BYTES:
+            return True
+        total += size
+    return total > MAX_HEADER_TOTAL_BYTES
+
+
+@web.middleware
+async def request_hygiene(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _too_big_headers(request):
+        raise web.HTTPRequestHeaderFieldsTooLarge(
+            text=f"Request headers too large (at most {MAX_HEADER_FIELD_BYTES} bytes "
+            f"per header and {MAX_HEADER_TOTAL_BYTES} in all)\n"
+        )
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_BODY_BYTES, actual_size=request.content_length
+        )
+    if not _clean_url(request.raw_path):
+        raise web.HTTPBadRequest(text="NUL byte or invalid UTF-8 in the request URL\n")
+    for name, value in request.raw_headers:
+        if b"\x00" in name or b"\x00" in value:
+            raise web.HTTPBadRequest(text="NUL byte in a request header\n")
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise web.HTTPBadRequest(text="invalid UTF-8 in a request header\n") from None
+    return await handler(request)

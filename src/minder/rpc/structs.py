@@ -1,0 +1,117 @@
+"""Result structs of the supervisor namespace, built from engine snapshots.
+
+Kept apart from the method table so the JSON API and the web UI can show
+exactly the text supervisorctl shows (``description``) without going
+through XML-RPC.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from minder.engine.api import ConfigEntry, ProcessSnapshot
+from minder.protocol.faults import Faults, SupervisorFault
+from minder.protocol.results import CallResult, ConfigInfo, ProcessInfo
+from minder.protocol.states import ProcessState
+
+
+def as_text(data: bytes) -> str:
+    """Log bytes as text: invalid UTF-8 becomes U+FFFD instead of an error."""
+    return data.decode("utf-8", errors="replace")
+
+
+def describe(snap: ProcessSnapshot) -> str:
+    """The one-line ``description`` supervisorctl prints after the state."""
+    state = snap.state
+    if state == ProcessState.RUNNING:
+        uptime = max(0, int(snap.now - snap.start))
+        return f"pid {snap.pid}, uptime {datetime.timedelta(seconds=uptime)}"
+    if state in (ProcessState.BACKOFF, ProcessState.FATAL):
+        return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
+    if state in (ProcessState.STOPPED, ProcessState.EXITED):
+        if snap.start:
+            return time.strftime("%b %d %I:%M %p", time.localtime(snap.stop))
+        return "Not started"
+    return ""
+
+
+def process_info(snap: ProcessSnapshot) -> ProcessInfo:
+    return {
+        "name": snap.name,
+        "group": snap.group,
+        "start": int(snap.start),
+        "stop": int(snap.stop),
+        "now": int(snap.now),
+        "state": int(snap.state),
+        "statename": snap.state.name,
+        "spawnerr": snap.spawnerr or "",
+        "exitstatus": snap.exitstatus,
+        "logfile": snap.stdout_logfile or "",
+        "stdout_logfile": snap.stdout_logfile or "",
+        "stderr_logfile": snap.stderr_logfile or "",
+        "pid": snap.pid,
+        "description": describe(snap),
+    }
+
+
+def _logfile_text(configured: str | None, auto: bool) -> str:
+    if configured and configured.upper() != "AUTO":
+        return configured
+    if configured or auto:
+        return "auto"
+    return "none"
+
+
+def config_info(entry: ConfigEntry) -> ConfigInfo:
+    proc = entry.process
+    stdout, stderr = proc.stdout, proc.stderr
+    stderr_auto = stderr.auto and not proc.redirect_stderr
+    return {
+        "autostart": proc.autostart,
+        "directory": proc.directory if proc.directory is not None else "none",
+        "uid": proc.uid if proc.uid is not None else "none",  # type: ignore[typeddict-item]
+        "command": proc.command,
+        "exitcodes": list(proc.exitcodes),
+        "group": entry.group.name,
+        "group_prio": entry.group.priority,
+        "inuse": entry.inuse,
+        "killasgroup": proc.killasgroup,
+        "name": proc.name,
+        "process_prio": proc.priority,
+        "redirect_stderr": proc.redirect_stderr,
+        "startretries": proc.startretries,
+        "startsecs": proc.startsecs,
+        "stdout_capture_maxbytes": stdout.capture_maxbytes,
+        "stdout_events_enabled": stdout.events_enabled,
+        "stdout_logfile": _logfile_text(entry.stdout_logfile, stdout.auto),
+        "stdout_logfile_backups": stdout.backups,
+        "stdout_logfile_maxbytes": stdout.maxbytes,
+        "stdout_syslog": stdout.syslog,
+        "stopsignal": proc.stopsignal,
+        "stopwaitsecs": proc.stopwaitsecs,
+        "stderr_capture_maxbytes": stderr.capture_maxbytes,
+        "stderr_events_enabled": stderr.events_enabled,
+        "stderr_logfile": _logfile_text(entry.stderr_logfile, stderr_auto),
+        "stderr_logfile_backups": stderr.backups,
+        "stderr_logfile_maxbytes": stderr.maxbytes,
+        "stderr_syslog": stderr.syslog,
+        "serverurl": proc.serverurl if proc.serverurl is not None else "none",
+    }
+
+
+def call_result(snap: ProcessSnapshot, fault: SupervisorFault | None) -> CallResult:
+    """One entry of a group/all result array (status 80 = SUCCESS)."""
+    if fault is None:
+        return {
+            "name": snap.name,
+            "group": snap.group,
+            "status": int(Faults.SUCCESS),
+            "description": "OK",
+        }
+    return {
+        "name": snap.name,
+        "group": snap.group,
+        "status": int(fault.code),
+        "description": fault.text,
+    }

@@ -1,0 +1,69 @@
+"""The hardened XML-RPC codec: hostile requests and awkward replies."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+
+import pytest
+
+from minder.rpc.xmlcodec import RequestError, dump_fault, dump_response, parse_request
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<methodCall><methodName>&lol3;</methodName></methodCall>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<methodCall><methodName>supervisor.getPID</methodName>
+<params><param><value><string>&xxe;</string></value></param></params></methodCall>"""
+
+
+def test_parses_a_call_with_every_type() -> None:
+    body = xmlrpc.client.dumps((1, "a", True, 2.5, [1, "x"], {"k": "v"}, b"\xff"), "ns.m")
+    assert parse_request(body.encode()) == (
+        "ns.m",
+        (1, "a", True, 2.5, [1, "x"], {"k": "v"}, b"\xff"),
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        BILLION_LAUGHS,
+        EXTERNAL_ENTITY,
+        b"<methodCall>" + b"<value><array><data>" * 40,
+        b"not xml",
+        b"",
+        b"<methodCall><params/></methodCall>",
+        b"<methodCall><methodName>a\xff</methodName></methodCall>",
+        b"<methodCall><methodName>a\x00b</methodName></methodCall>",
+    ],
+    ids=["billion-laughs", "xxe", "deep", "garbage", "empty", "no-name", "bad-utf8", "nul"],
+)
+def test_rejects_hostile_or_broken_requests(body: bytes) -> None:
+    with pytest.raises(RequestError):
+        parse_request(body)
+
+
+def test_wide_integers_are_sent_as_i8_which_xmlrpc_client_reads() -> None:
+    payload = dump_response({"maxbytes": 3 * 1024**3, "small": -5})
+    assert b"<i8>3221225472</i8>" in payload
+    assert xmlrpc.client.loads(payload)[0][0] == {"maxbytes": 3 * 1024**3, "small": -5}
+
+
+def test_integers_beyond_64_bits_are_refused() -> None:
+    with pytest.raises(OverflowError):
+        dump_response(2**70)
+
+
+def test_control_characters_and_bad_utf8_give_well_formed_xml() -> None:
+    text = "ok\x00\x01\x1b[31m red\r\n" + b"\xff".decode("utf-8", "surrogateescape")
+    (value,), _ = xmlrpc.client.loads(dump_response(text))
+    assert value == "ok\ufffd\ufffd\ufffd[31m red\r\n\ufffd"
+
+
+def test_faults_round_trip() -> None:
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        xmlrpc.client.loads(dump_fault(10, "BAD_NAME: x\x00"))
+    assert (info.value.faultCode, info.value.faultString) == (10, "BAD_NAME: x\ufffd")

@@ -12,6 +12,10 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in pool}
     if word.lower() in lowered:
         return lowered[word.lower()]
+    # a truncated key (stdout_log) means the shortest key it begins
+    extensions = [c for c in lowered if c.startswith(word.lower())]
+    if extensions and len(word) >= 4:
+        return lowered[min(extensions, key=len)]
     matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[matches[0]] if matches else None
 

@@ -21,8 +21,12 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._unix_path)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._unix_path)
+        except BaseException:
+            sock.close()  # the daemon is not listening yet: don't leak the fd
+            raise
         self.sock = sock
 
 

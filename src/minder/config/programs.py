@@ -86,7 +86,9 @@ def read_processes(
         program_name=program,
         numprocs=numprocs,
         umask=r.get("umask", values.octal, None, static),
-        priority=r.get("priority", values.integer, -1 if listener else 999, static),
+        # an eventlistener's priority= defaults to -1 for the pool (its group)
+        # but a listener process keeps 999, as in supervisord
+        priority=r.get("priority", values.integer, 999, static),
         autostart=r.get("autostart", values.boolean, True, static),
         autorestart=r.get("autorestart", values.auto_restart, AutoRestart.UNEXPECTED, static),
         startsecs=r.get("startsecs", values.integer, 1, static),

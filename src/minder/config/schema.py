@@ -151,8 +151,8 @@ SECTION_KINDS: tuple[SectionKind, ...] = (
                 )),
     SectionKind("eventlistener", "[eventlistener:x]", True,
                 "A pool of processes that receive events on stdin.", (
-                    *(Key(k.name, "-1", k.type, k.description) if k.name == "priority" else k
-                      for k in PROCESS_KEYS),
+                    *(Key(k.name, "-1", k.type, "Pool start order (listeners start first).")
+                      if k.name == "priority" else k for k in PROCESS_KEYS),
                     Key("events", "(required)", "comma list of event types",
                         "Event types to subscribe to."),
                     Key("buffer_size", "10", "integer >= 1", "Events queued per pool."),

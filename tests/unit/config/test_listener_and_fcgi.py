@@ -22,7 +22,7 @@ def test_listener(load_text: Callable[..., LoadResult]) -> None:
     assert group.listener is not None
     assert group.listener.events == ("PROCESS_STATE", "TICK_5")
     assert (group.listener.buffer_size, group.listener.result_handler) == (3, "mod:fn")
-    assert group.processes[0].priority == -1
+    assert group.processes[0].priority == 999  # the pool's is -1, the process keeps 999
 
 
 def test_listener_defaults(load_text: Callable[..., LoadResult]) -> None:

@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,9 @@ def start_daemon(tmp_path: Path, kind: str, body: str = PROGRAMS) -> Iterator[Ru
         yield daemon
 
 
+daemon_running = contextmanager(start_daemon)
+
+
 def rpc(daemon: RunningDaemon, method: str, *args: object) -> Any:
     """One ``supervisor.<method>`` call on a connection that is closed afterwards."""
     with daemon.rpc() as proxy:
@@ -106,3 +110,88 @@ def normalise(text: str) -> str:
 
 def client_path(name: str) -> str:
     return str(VENV_BIN / name)
+
+
+class PtyChild:
+    """A client on a pseudo-terminal (pexpect is not installed): readline, colour and echo
+    behave as for a person at a terminal. Reads always have a deadline."""
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        import os
+        import pty  # noqa: F401  (documents why: os.openpty is the pty module's primitive)
+
+        master, slave = os.openpty()
+        self.master = master
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+            env={**os.environ, "TERM": "xterm", **(env or {})},
+        )
+        os.close(slave)
+        self.buffer = ""
+        self.pos = 0
+
+    def _read(self, timeout: float) -> bool:
+        import os
+        import select
+
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        if not data:
+            return False
+        self.buffer += data.decode("utf-8", "replace")
+        return True
+
+    def expect(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
+        import time
+
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            match = regex.search(self.buffer, self.pos)
+            if match:
+                self.pos = match.end()
+                return match
+            left = deadline - time.monotonic()
+            alive = left > 0 and self._read(min(left, 0.5))
+            if not alive and not regex.search(self.buffer, self.pos):
+                raise AssertionError(
+                    f"{pattern!r} not seen; output after last match: {self.buffer[self.pos:]!r}")
+
+    def send(self, text: str) -> None:
+        import os
+
+        os.write(self.master, text.encode())
+
+    def interrupt(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGINT)
+
+    def wait(self, timeout: float = 15.0) -> int:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(0.2)
+        while self._read(0):
+            if self.proc.poll() is not None and not self._pending():
+                break
+        return self.proc.wait(max(0.1, deadline - time.monotonic()))
+
+    def _pending(self) -> bool:
+        import select
+
+        return bool(select.select([self.master], [], [], 0)[0])
+
+    def close(self) -> None:
+        import os
+
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        os.close(self.master)

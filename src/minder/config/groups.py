@@ -37,7 +37,11 @@ def build_groups(ctx: LoadContext, env: Mapping[str, str | int]) -> tuple[GroupS
             member_section = _member_section(r, member, sections)
             if member_section is None:
                 continue
-            members.setdefault(member_section, section)
+            claimed = members.setdefault(member_section, section)
+            if claimed != section:
+                r.warning("programs", f"[{member_section}] is also a member of [{claimed}]",
+                          "list each program in one group only",
+                          "its processes run once in each group")
             processes.extend(read_processes(ctx, member_section, name, env))
         groups.append(GroupSpec(
             name=name, kind=GroupKind.HETEROGENEOUS,

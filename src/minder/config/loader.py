@@ -150,7 +150,7 @@ def _read_includes(ctx: LoadContext, main: str) -> list[str]:
     files = r.text("files", names)
     if entry is None or files is None:
         if entry is None:
-            r.error(None, ".ini file has [include] section, but no files setting",
+            r.error("files", ".ini file has [include] section, but no files setting",
                     "add files = conf.d/*.conf")
         return []
     base = os.path.dirname(main)

@@ -52,7 +52,7 @@ def read_listener_pool(
     events_text = r.text("events", names)
     events: list[str] = []
     if not events_text:
-        r.error("events" if r.has("events") else None,
+        r.error("events",
                 'section requires an "events" line',
                 "add e.g. events=PROCESS_STATE")
     else:
@@ -78,7 +78,7 @@ def read_fcgi_socket(
     url = r.text("socket", {"here": "", "program_name": program, **env})
     if url is None:
         if not r.has("socket"):
-            r.error(None, "section must have a socket line",
+            r.error("socket", "section must have a socket line",
                     "add socket=unix:///run/%(program_name)s.sock or socket=tcp://127.0.0.1:9000")
         return None
     backlog = r.get("socket_backlog", lambda t: values.bounded_integer(t, 1, 65535), None, env)

@@ -46,7 +46,7 @@ def read_processes(
     static = static_names(ctx, program, group_name, env)
 
     if not r.has("command"):
-        r.error(None, "program section does not specify a command",
+        r.error("command", "program section does not specify a command",
                 "add command=/path/to/program --its --arguments")
     numprocs = r.get("numprocs", lambda t: values.bounded_integer(t, 1), 1, static)
     numprocs_start = r.get("numprocs_start", lambda t: values.bounded_integer(t, 0), 0, static)

@@ -18,7 +18,7 @@ def read_unix_server(ctx: LoadContext, section: str) -> HttpServerSpec:
     env = env_names(ctx.environ)
     path = r.text("file", {"here": "", **env})
     if path is None:
-        r.error(None, "section has no file value",
+        r.error("file", "section has no file value",
                 "add file=/path/to/supervisor.sock")
     username, password = _auth(r, env)
     chown = r.get("chown", values.user_and_group, (-1, -1), env)
@@ -40,7 +40,7 @@ def read_inet_server(ctx: LoadContext, section: str) -> HttpServerSpec:
     env = env_names(ctx.environ)
     address: tuple[str, int] | None = None
     if not r.has("port"):
-        r.error(None, "section has no port value", "add port=127.0.0.1:9001")
+        r.error("port", "section has no port value", "add port=127.0.0.1:9001")
     else:
         address = r.get("port", values.inet_address, None, env)
     username, password = _auth(r, env)
@@ -111,7 +111,7 @@ def read_rpcinterface(ctx: LoadContext, section: str) -> RpcInterfaceSpec:
     env = env_names(ctx.environ)
     factory = r.text(RPC_FACTORY_KEY, env)
     if not factory:
-        r.error(None, f"section does not specify a {RPC_FACTORY_KEY}",
+        r.error(RPC_FACTORY_KEY, f"section does not specify a {RPC_FACTORY_KEY}",
                 f"add {RPC_FACTORY_KEY} = supervisor.rpcinterface:make_main_rpcinterface")
     extras = tuple(
         (key, r.text(key, env) or "")
@@ -123,4 +123,4 @@ def read_rpcinterface(ctx: LoadContext, section: str) -> RpcInterfaceSpec:
 def check_ctlplugin(ctx: LoadContext, section: str) -> None:
     r = SectionReader(ctx, section)
     if not r.raw(CTL_FACTORY_KEY):
-        r.error(None, f"section does not specify a {CTL_FACTORY_KEY}")
+        r.error(CTL_FACTORY_KEY, f"section does not specify a {CTL_FACTORY_KEY}")

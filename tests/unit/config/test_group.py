@@ -92,3 +92,18 @@ def test_duplicate_process_names_in_a_group(errors_of: Callable[..., list[str]])
         "'g' (also by [program:a]) (give each program a distinct process_name) — supervisord "
         "silently keeps only the last one"
     ]
+
+
+def test_program_in_two_groups_warns(load_text: Callable[..., LoadResult]) -> None:
+    result = load_text("""
+        [group:a]
+        programs=p
+        [group:b]
+        programs=p
+        [program:p]
+        command=/bin/true
+        """)
+    assert [str(d) for d in result.diagnostics] == [
+        "supervisord.conf:8: warning: [group:b] [program:p] is also a member of [group:a] "
+        "(list each program in one group only) — its processes run once in each group"
+    ]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from minder.config import LoadResult
+from minder.config import ConfigError, LoadResult, load
 from minder.model.specs import AutoRestart, GroupKind, LogSpec, ProcessSpec
+from tests.unit.config.conftest import Write
 
 
 def only(result: LoadResult) -> ProcessSpec:
@@ -261,3 +262,12 @@ def test_depends_on_errors(errors_of: Callable[..., list[str]]) -> None:
         "supervisord.conf:10: error: [program:b] depends_on names unknown program 'cahce' "
         "(did you mean 'cache'?)",
     ]
+
+
+def test_missing_key_diagnostic_names_the_key(write: Write, tmp_path: Path) -> None:
+    path = write("[program:a]\npriority=1\n")
+    with pytest.raises(ConfigError) as info:
+        load(str(path), environ={}, cwd=str(tmp_path))
+    (diag,) = info.value.diagnostics
+    assert (diag.file, diag.line, diag.section, diag.key) == (
+        "supervisord.conf", 5, "program:a", "command")

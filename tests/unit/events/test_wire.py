@@ -210,3 +210,8 @@ def test_other_payloads_match_upstream_supervisor() -> None:
     assert wire.remote_communication_payload("t", "d") == (
         upstream.RemoteCommunicationEvent("t", "d").payload()
     )
+
+
+def test_config_accepts_exactly_the_event_types_listeners_can_get() -> None:
+    pools = pytest.importorskip("minder.config.pools")
+    assert set(pools.EVENT_TYPE_NAMES) == wire.EVENT_TYPES

@@ -120,7 +120,14 @@ class EventListeners:
         if isinstance(event, GroupAdded):
             group = self._sup.groups.get(event.group)
             if group is not None and group.spec.kind is GroupKind.EVENTLISTENER:
-                self.router.add_pool(group.spec)
+                try:
+                    self.router.add_pool(group.spec)
+                except (ImportError, AttributeError, ValueError) as exc:
+                    handler = group.spec.listener.result_handler if group.spec.listener else ""
+                    self.log.error(
+                        f"pool {event.group} gets no events: cannot load result_handler "
+                        f"{handler!r}: {exc}"
+                    )
         elif isinstance(event, GroupRemoved):
             self.router.remove_pool(event.group)
             for key in [k for k in self._splitters if k[0] == event.group]:

@@ -42,7 +42,7 @@ marker = os.path.join(out_dir, "launched-once")
 first_launch = not os.path.exists(marker)
 open(marker, "a").close()
 stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-if mode == "junk-once" and first_launch:
+if mode == "junk" or (mode == "junk-once" and first_launch):
     stdout.write(b"this is not the protocol\n"); stdout.flush()
     time.sleep(3600)
 seen = set()
@@ -301,5 +301,19 @@ def test_capture_mode_and_log_events(tmp: Path) -> None:
         assert logged.split(b"\n", 1)[1].endswith(b"channel:stderr\nto stderr\n")
         await until(lambda: (tmp / "talker.out").read_bytes() == "before  after\nhéllo\n".encode(),
                     what="the whole stdout, short tail included, in the log")
+
+    run_engine(tmp, groups, scenario)
+
+
+def test_a_listener_that_always_breaks_the_protocol_is_restarted_ever_more_slowly(
+    tmp: Path,
+) -> None:
+    groups = [listener_pool(tmp, "junk", ("REMOTE_COMMUNICATION",))]
+
+    async def scenario(sup: Supervisor, log: ListLog) -> None:
+        await until(lambda: log.has("WARN", "restarting listener in 2 seconds"), timeout=30)
+        spawns = [m for _, m in log.lines if m.startswith("spawned: 'listener'")]
+        assert len(spawns) == 3
+        assert log.has("WARN", "restarting listener in 1 seconds")
 
     run_engine(tmp, groups, scenario)

@@ -51,6 +51,10 @@ _ENDED = frozenset(
 )
 
 
+VIOLATION_MEMORY = 60.0  # seconds after which a protocol violation is forgiven
+MAX_RESTART_DELAY = 30  # seconds
+
+
 class _MainLogAdapter:
     """PoolLog on top of the engine's logger (``warning`` -> ``warn``)."""
 
@@ -102,6 +106,7 @@ class EventListeners:
         )
         self._splitters: dict[tuple[str, str, str], CaptureSplitter] = {}
         self._restarts: set[asyncio.Task[None]] = set()
+        self._violations: dict[str, tuple[int, float]] = {}  # namespec -> (count, last)
 
     @property
     def dropped(self) -> int:
@@ -223,17 +228,29 @@ class EventListeners:
         return RunnerHandle(self, runner)
 
     def restart_listener(self, runner: ProcessRunner, reason: str) -> None:
-        """Stop and start a listener in the background (never awaited here)."""
+        """Stop and start a listener in the background (never awaited here).
+
+        A listener that breaks the protocol again soon after is restarted
+        with a growing delay, so one that always does cannot spin.
+        """
         if self._sup.mood is not SupervisorState.RUNNING:
             return
-        self._sup.log.warn(f"restarting {runner.namespec}: {reason}")
-        task = asyncio.get_running_loop().create_task(self._restart(runner))
+        now = self._sup.clock.monotonic()
+        count, last = self._violations.get(runner.namespec, (0, now))
+        count = count + 1 if now - last < VIOLATION_MEMORY else 1
+        self._violations[runner.namespec] = (count, now)
+        delay = min(count - 1, MAX_RESTART_DELAY)
+        later = f" in {delay} seconds" if delay else ""
+        self._sup.log.warn(f"restarting {runner.namespec}{later}: {reason}")
+        task = asyncio.get_running_loop().create_task(self._restart(runner, delay))
         self._restarts.add(task)
         task.add_done_callback(self._restarts.discard)
 
-    async def _restart(self, runner: ProcessRunner) -> None:
+    async def _restart(self, runner: ProcessRunner, delay: float) -> None:
         with contextlib.suppress(SupervisorFault):
             await runner.stop()
+        if delay:
+            await asyncio.sleep(delay)
         if self._sup.mood is SupervisorState.RUNNING and not runner.removed:
             with contextlib.suppress(SupervisorFault):
                 await runner.start(wait=False)

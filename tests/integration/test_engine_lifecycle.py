@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from minder.model.events import ProcessStateChanged
-from minder.model.specs import AutoRestart
+from minder.model.specs import AutoRestart, LogSpec
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import ProcessState as S
 from tests.integration.engine_helpers import (
@@ -331,5 +331,33 @@ def test_pidfd_less_reaping_fallback(tmp_path: Path) -> None:
             assert r.sup.snapshot("old", "old").exitstatus == 4
             await until_state(r.sup, "old2", "old2", S.RUNNING)
             await r.sup.stop_process("old2", "old2")
+
+    run(scenario())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching user needs root")
+def test_user_switch_and_unresolved_user_is_refused(tmp_path: Path) -> None:
+    tmp_path.chmod(0o777)
+    out = tmp_path / "uid.out"
+    cmd = "/bin/sh -c 'echo $(id -u) $(id -g)'"
+    as_nobody = proc(
+        "asnobody",
+        cmd,
+        startsecs=0,
+        autorestart=AutoRestart.NEVER,
+        user="nobody",
+        uid=65534,
+        gid=65534,
+        stdout=LogSpec(path=str(out), auto=False),
+    )
+    unresolved = proc("ghost", SLEEP, user="ghost", uid=None, startretries=0)
+
+    async def scenario() -> None:
+        root = root_of(program(as_nobody), program(unresolved), tmp=tmp_path)
+        async with Running(root) as r:
+            await until_state(r.sup, "asnobody", "asnobody", S.EXITED)
+            assert out.read_text().split() == ["65534", "65534"]
+            await until_state(r.sup, "ghost", "ghost", S.FATAL)
+            assert "refusing to run as root" in r.sup.snapshot("ghost", "ghost").spawnerr
 
     run(scenario())

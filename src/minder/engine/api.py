@@ -99,6 +99,15 @@ class EngineAPI(Protocol):
 
     async def remove_group(self, name: str) -> None: ...
 
+    async def update_group(self, name: str) -> str:
+        """minder's in-place update of one group from the last-read config.
+
+        Returns "added", "removed", "updated" or "unchanged"; in a changed
+        group only processes whose spec changed are restarted. BAD_NAME if the
+        group is neither active nor in the config.
+        """
+        ...
+
     # --- processes --------------------------------------------------------
     def snapshots(self) -> list[ProcessSnapshot]:
         """All processes, sorted by (group name, process name)."""

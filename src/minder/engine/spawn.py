@@ -107,8 +107,19 @@ class Pipes:
 
 
 def _user_ids(spec: ProcessSpec) -> tuple[int | None, int | None, list[int] | None]:
-    """(user, group, extra_groups) for Popen: only when we are root and a user is set."""
-    if spec.uid is None or os.geteuid() != 0:
+    """(user, group, extra_groups) for Popen: only when we are root and a user is set.
+
+    A ``user=`` that did not resolve to a uid is refused rather than run as
+    root by accident; without root, only our own uid is possible (supervisord's
+    text).
+    """
+    if spec.user is not None and spec.uid is None:
+        raise SpawnError(f"couldn't setuid to {spec.user}: no such user; refusing to run as root")
+    if spec.uid is None:
+        return None, None, None
+    if os.geteuid() != 0:
+        if spec.uid != os.geteuid():
+            raise SpawnError(f"couldn't setuid to {spec.uid}: Can't drop privilege as nonroot user")
         return None, None, None
     try:
         entry = pwd.getpwuid(spec.uid)
@@ -132,6 +143,7 @@ def spawn(
 ) -> tuple[subprocess.Popen[bytes], Pipes]:
     """Start the child with stdio pipes; ``stdin_fd`` replaces the stdin pipe (fcgi)."""
     filename, argv = resolve_command(spec.command, env)
+    user, group, extra_groups = _user_ids(spec)
     opened: list[int] = []
     try:
         if stdin_fd is None:
@@ -152,7 +164,6 @@ def spawn(
             else f"unknown error making dispatchers for {spec.name!r}: {_errno_name(exc)}"
         ) from None
     child_stdin = stdin_fd if stdin_fd is not None else in_r
-    user, group, extra_groups = _user_ids(spec)
     try:
         popen = subprocess.Popen(
             argv,

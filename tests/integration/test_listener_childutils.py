@@ -65,3 +65,41 @@ def test_childutils_listener_receives_events(tmp_path: Path, module: str, text: 
         assert not log.has("WARN", "UNKNOWN state")
 
     run_engine(tmp_path, [pool(tmp_path, module)], scenario)
+
+
+def test_rpc_interface_over_http_sends_basic_auth(tmp_path: Path) -> None:
+    import threading
+    from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
+
+    from minder import childutils
+
+    seen_auth: list[str | None] = []
+
+    class Handler(SimpleXMLRPCRequestHandler):
+        rpc_paths = ("/RPC2",)
+
+        def decode_request_content(self, data: bytes) -> bytes | None:
+            seen_auth.append(self.headers.get("Authorization"))
+            return super().decode_request_content(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Handler, logRequests=False)
+    server.register_function(lambda: {"statename": "RUNNING"}, "supervisor.getState")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        rpc = childutils.getRPCInterface({
+            "SUPERVISOR_SERVER_URL": f"http://127.0.0.1:{port}",
+            "SUPERVISOR_USERNAME": "user",
+            "SUPERVISOR_PASSWORD": "pass",
+        })
+        assert rpc.supervisor.getState() == {"statename": "RUNNING"}
+        rpc("close")()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert seen_auth == ["Basic dXNlcjpwYXNz"]

@@ -78,8 +78,17 @@ class LoadContext:
         return os.path.dirname(os.path.abspath(file))
 
     def absolute(self, path: str) -> str:
-        """``~`` expanded and made absolute against the daemon's working directory."""
-        return os.path.normpath(os.path.join(self.cwd, os.path.expanduser(path)))
+        """``~`` expanded and made absolute against the daemon's working directory.
+
+        ``..`` is kept, as supervisord keeps it: through a symlinked
+        ``conf.d``, ``conf.d/..`` is not the directory that holds it.
+        """
+        return os.path.join(self.cwd, os.path.expanduser(path))
+
+    def normalized(self, path: str) -> str:
+        """Like ``absolute`` and normalised, as supervisord does for its own
+        logfile, pidfile and socket paths (``os.path.abspath``)."""
+        return os.path.normpath(self.absolute(path))
 
 
 class SectionReader:

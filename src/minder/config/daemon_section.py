@@ -15,9 +15,9 @@ from minder.model.specs import DaemonSpec
 SECTION = "supervisord"
 
 
-def existing_dirpath(ctx: LoadContext, text: str) -> str:
-    """An absolute path whose directory exists now (logfile, pidfile)."""
-    path = ctx.absolute(text)
+def existing_dirpath(ctx: LoadContext, text: str, *, normalize: bool = False) -> str:
+    """An absolute path whose directory exists now (log files, pidfile)."""
+    path = ctx.normalized(text) if normalize else ctx.absolute(text)
     if not os.path.isdir(os.path.dirname(path)):
         raise ValueProblem(
             f"The directory named as part of the path {path} does not exist",
@@ -43,10 +43,10 @@ def read_daemon(ctx: LoadContext) -> DaemonSpec:
     logfile_text = r.text("logfile", names, d.logfile) or d.logfile
     logfile = (
         "syslog" if logfile_text == "syslog"
-        else _path(r, "logfile", logfile_text, lambda t: existing_dirpath(ctx, t))
+        else _path(r, "logfile", logfile_text, lambda t: existing_dirpath(ctx, t, normalize=True))
     )
     pidfile = _path(r, "pidfile", r.text("pidfile", names, d.pidfile) or d.pidfile,
-                    lambda t: existing_dirpath(ctx, t))
+                    lambda t: existing_dirpath(ctx, t, normalize=True))
     childlogdir_text = r.text("childlogdir", names)
     childlogdir = (
         _path(r, "childlogdir", childlogdir_text, lambda t: existing_directory(ctx, t))

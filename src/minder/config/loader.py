@@ -43,8 +43,8 @@ def search_paths(argv0: str, cwd: str) -> list[str]:
     """supervisord's search order when no ``-c`` is given (reference §1.1)."""
     here = os.path.dirname(os.path.abspath(os.path.join(cwd, argv0)))
     return [
-        os.path.normpath(os.path.join(here, "..", "etc", "supervisord.conf")),
-        os.path.normpath(os.path.join(here, "..", "supervisord.conf")),
+        os.path.join(here, "..", "etc", "supervisord.conf"),
+        os.path.join(here, "..", "supervisord.conf"),
         os.path.join(cwd, "supervisord.conf"),
         os.path.join(cwd, "etc", "supervisord.conf"),
         "/etc/supervisord.conf",

@@ -9,37 +9,10 @@ from minder.config.context import LoadContext, SectionReader
 from minder.config.diagnostics import ValueProblem
 from minder.config.suggest import did_you_mean
 from minder.model.specs import FcgiSocketSpec, ListenerPoolSpec
+from minder.protocol.events import EVENT_TYPES
 
-# Reference §6.1: every event type a listener may subscribe to.
-EVENT_TYPE_NAMES = (
-    "EVENT",
-    "PROCESS_STATE",
-    "PROCESS_STATE_STARTING",
-    "PROCESS_STATE_RUNNING",
-    "PROCESS_STATE_BACKOFF",
-    "PROCESS_STATE_STOPPING",
-    "PROCESS_STATE_EXITED",
-    "PROCESS_STATE_STOPPED",
-    "PROCESS_STATE_FATAL",
-    "PROCESS_STATE_UNKNOWN",
-    "REMOTE_COMMUNICATION",
-    "PROCESS_LOG",
-    "PROCESS_LOG_STDOUT",
-    "PROCESS_LOG_STDERR",
-    "PROCESS_COMMUNICATION",
-    "PROCESS_COMMUNICATION_STDOUT",
-    "PROCESS_COMMUNICATION_STDERR",
-    "SUPERVISOR_STATE_CHANGE",
-    "SUPERVISOR_STATE_CHANGE_RUNNING",
-    "SUPERVISOR_STATE_CHANGE_STOPPING",
-    "TICK",
-    "TICK_5",
-    "TICK_60",
-    "TICK_3600",
-    "PROCESS_GROUP",
-    "PROCESS_GROUP_ADDED",
-    "PROCESS_GROUP_REMOVED",
-)
+# Reference §6.1: every event type a listener may subscribe to (owned by protocol/).
+EVENT_TYPE_NAMES = tuple(sorted(EVENT_TYPES))
 DEFAULT_RESULT_HANDLER = "supervisor.dispatchers:default_handler"
 
 

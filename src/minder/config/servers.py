@@ -25,7 +25,7 @@ def read_unix_server(ctx: LoadContext, section: str) -> HttpServerSpec:
     return HttpServerSpec(
         section=section,
         family="unix",
-        path=ctx.absolute(path) if path else None,
+        path=ctx.normalized(path) if path else None,
         chmod=r.get("chmod", values.octal, 0o700, env),
         chown_uid=chown[0],
         chown_gid=chown[1],
@@ -95,7 +95,7 @@ def read_ctl(ctx: LoadContext) -> CtlSpec:
     default = CtlSpec()
     serverurl = r.text("serverurl", here_env, default.serverurl) or default.serverurl
     if serverurl.startswith("unix://"):
-        serverurl = "unix://" + ctx.absolute(serverurl[len("unix://"):])
+        serverurl = "unix://" + ctx.normalized(serverurl[len("unix://"):])
     history = r.text("history_file", here_env)
     return CtlSpec(
         serverurl=serverurl,

@@ -158,3 +158,13 @@ def test_same_processes_as_supervisord(tmp_path: Path, name: str) -> None:
         assert [p["name"] for p in our_procs] == [p["name"] for p in their_procs], group
         for ours_p, theirs_p in zip(our_procs, their_procs, strict=True):
             assert ours_p == theirs_p, (group, ours_p["name"])
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "configs"
+
+
+@pytest.mark.parametrize("case", ["every_section", "seed_rocketmap"])
+def test_fixture_configs_match_supervisord(case: str) -> None:
+    path = FIXTURES / case / "supervisord.conf"
+    ours = minder(load(str(path), cwd=str(path.parent)).root)
+    assert ours == upstream(path)

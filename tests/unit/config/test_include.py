@@ -84,8 +84,8 @@ def test_search_order(tmp_path: Path) -> None:
     cwd = tmp_path / "work"
     cwd.mkdir()
     candidates = [cwd / "etc" / "supervisord.conf", cwd / "supervisord.conf",
-                  tmp_path / "venv" / "supervisord.conf",
-                  tmp_path / "venv" / "etc" / "supervisord.conf"]
+                  bin_dir / ".." / "supervisord.conf",
+                  bin_dir / ".." / "etc" / "supervisord.conf"]
     for path in candidates:  # least preferred first, so each one shadows the one before
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("[supervisord]\n")

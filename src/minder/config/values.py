@@ -16,6 +16,7 @@ import signal
 from dataclasses import dataclass
 
 from minder.config.diagnostics import ValueProblem
+from minder.config.suggest import did_you_mean
 from minder.model.specs import AutoRestart
 
 _TRUE = frozenset({"yes", "true", "on", "1"})
@@ -82,12 +83,8 @@ def octal(text: str) -> int:
         ) from None
 
 
-def _signal_names() -> dict[str, int]:
-    names = {name[3:]: int(sig) for name, sig in signal.Signals.__members__.items()}
-    return names
-
-
-SIGNAL_NAMES = _signal_names()
+# every name the signal module knows, aliases included (IOT, CLD, POLL), without SIG
+SIGNAL_NAMES = {name[3:]: int(sig) for name, sig in signal.Signals.__members__.items()}
 _VALID_SIGNAL_NUMBERS = frozenset({0, *SIGNAL_NAMES.values()}) | frozenset(
     range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
 )
@@ -105,8 +102,6 @@ def signal_number(text: str) -> int:
     name = name.removeprefix("SIG")
     if name in SIGNAL_NAMES:
         return SIGNAL_NAMES[name]
-    from minder.config.suggest import did_you_mean
-
     raise ValueProblem(
         f"value {text!r} is not a valid signal name",
         did_you_mean(name, SIGNAL_NAMES) or "use a name such as TERM, INT, HUP, QUIT or KILL",

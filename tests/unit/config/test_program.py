@@ -271,3 +271,17 @@ def test_missing_key_diagnostic_names_the_key(write: Write, tmp_path: Path) -> N
     (diag,) = info.value.diagnostics
     assert (diag.file, diag.line, diag.section, diag.key) == (
         "supervisord.conf", 5, "program:a", "command")
+
+
+def test_percent_in_log_path_and_daemon_environment_expands_once(
+    load_text: Callable[..., LoadResult], tmp_path: Path,
+) -> None:
+    result = load_text("""
+        [supervisord]
+        environment=RATE="100%%"
+        [program:a]
+        command=/bin/true
+        stdout_logfile=%(here)s/a%%b.log
+        """)
+    assert result.root.daemon.environment == (("RATE", "100%"),)
+    assert only(result).stdout.path == f"{tmp_path}/a%b.log"

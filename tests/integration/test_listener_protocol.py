@@ -317,3 +317,22 @@ def test_a_listener_that_always_breaks_the_protocol_is_restarted_ever_more_slowl
         assert log.has("WARN", "restarting listener in 1 seconds")
 
     run_engine(tmp, groups, scenario)
+
+
+def test_listeners_stop_last_and_hear_the_supervisor_stopping(tmp: Path) -> None:
+    # app ignores SIGTERM: the listener has a whole stopwaitsecs to hear STOPPING
+    ready = tmp / "app-ignores-sigterm"
+    stubborn = f"{sys.executable} -c \"import signal, time; " \
+        f"signal.signal(signal.SIGTERM, signal.SIG_IGN); open('{ready}', 'w'); time.sleep(600)\""
+    groups = [
+        listener_pool(tmp, "ok", ("SUPERVISOR_STATE_CHANGE",)),
+        program("app", stubborn, stopwaitsecs=1),
+    ]
+
+    async def scenario(sup: Supervisor, log: ListLog) -> None:
+        await until(lambda: received(tmp), what="SUPERVISOR_STATE_CHANGE_RUNNING")
+        await until(ready.exists, what="app to ignore SIGTERM")
+
+    run_engine(tmp, groups, scenario)
+    names = [e.split(b"eventname:", 1)[1].split(b" ", 1)[0] for e in received(tmp)]
+    assert names[:2] == [b"SUPERVISOR_STATE_CHANGE_RUNNING", b"SUPERVISOR_STATE_CHANGE_STOPPING"]

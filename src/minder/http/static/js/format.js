@@ -1,0 +1,54 @@
+// Small pure helpers for turning process data into display text.
+
+export const RUNNING_STATES = new Set(["RUNNING", "STARTING", "BACKOFF"]);
+export const STARTABLE_STATES = new Set(["STOPPED", "EXITED", "FATAL"]);
+export const PROBLEM_STATES = new Set(["FATAL", "BACKOFF", "UNKNOWN"]);
+
+let clockSkew = 0; // server time minus browser time, in seconds
+
+export function noteServerTime(serverNow) {
+  if (serverNow) clockSkew = serverNow - Date.now() / 1000;
+}
+
+export function serverNow() {
+  return Date.now() / 1000 + clockSkew;
+}
+
+export function uptime(proc) {
+  if (proc.statename !== "RUNNING" || !proc.start) return "";
+  let s = Math.max(0, Math.floor(serverNow() - proc.start));
+  const days = Math.floor(s / 86400);
+  s %= 86400;
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+    .map((n, i) => (i === 0 ? String(n) : String(n).padStart(2, "0")))
+    .join(":");
+  return days ? `${days}d ${hms}` : hms;
+}
+
+// supervisord's RUNNING description repeats the pid and a frozen uptime,
+// which the table already shows live; say when it started instead.
+export function describe(proc) {
+  if (proc.statename !== "RUNNING" || !proc.start) return proc.description;
+  const started = new Date(proc.start * 1000);
+  const sameDay = started.toDateString() === new Date().toDateString();
+  const when = sameDay ? started.toLocaleTimeString() : started.toLocaleString();
+  return `running since ${when}`;
+}
+
+export function exitText(proc) {
+  if (!["EXITED", "FATAL", "BACKOFF"].includes(proc.statename) || !proc.stop) return "";
+  return proc.exitstatus === -1 ? "signal" : String(proc.exitstatus);
+}
+
+export function category(proc) {
+  if (PROBLEM_STATES.has(proc.statename)) return "problem";
+  if (RUNNING_STATES.has(proc.statename) || proc.statename === "STOPPING") return "running";
+  return "stopped";
+}
+
+// ESC [ ... final byte, ESC ] ... BEL/ST, and lone two-byte escapes.
+const ANSI = /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+
+export function stripAnsi(text) {
+  return text.replace(ANSI, "");
+}

@@ -1,0 +1,230 @@
+// The process table: rows keyed by namespec and updated in place, so a
+// state change touches one row (and its group's header) and keyboard focus
+// is never lost to a re-render.
+
+import { RUNNING_STATES, STARTABLE_STATES, category, describe, exitText, noteServerTime, uptime } from "./format.js";
+
+const GROUP_ACTIONS = [["start", "Start"], ["restart", "Restart"], ["stop", "Stop"]];
+
+export class ProcessTable {
+  constructor({ tbody, template, empty, onAction, onGroupAction, onLogs }) {
+    this.tbody = tbody;
+    this.template = template;
+    this.empty = empty;
+    this.procs = new Map();
+    this.rows = new Map();
+    this.groupRows = new Map();
+    this.busy = new Set();
+    this.filterText = "";
+    this.show = "all";
+    tbody.addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      if (!button || button.disabled) return;
+      const groupRow = button.closest("tr.group-row");
+      if (groupRow && button.dataset.groupAct) {
+        onGroupAction(groupRow.dataset.group, button.dataset.groupAct);
+        return;
+      }
+      const row = button.closest("tr.proc");
+      if (!row) return;
+      const act = button.dataset.act;
+      if (act === "logs") onLogs(row.dataset.namespec);
+      else if (act) onAction(row.dataset.namespec, act);
+    });
+  }
+
+  setAll(processes) {
+    this.procs = new Map(processes.map((p) => [p.namespec, p]));
+    for (const p of processes) noteServerTime(p.now);
+    this.render();
+  }
+
+  update(proc) {
+    noteServerTime(proc.now);
+    const known = this.procs.has(proc.namespec);
+    this.procs.set(proc.namespec, proc);
+    if (!known) {
+      this.render();
+      return;
+    }
+    const row = this.rows.get(proc.namespec);
+    this.fillRow(row, proc);
+    row.classList.remove("flash");
+    void row.offsetWidth; // restart the highlight animation
+    row.classList.add("flash");
+    this.fillGroupRow(proc.group);
+    this.applyFilter();
+  }
+
+  groupMembers(group) {
+    return [...this.procs.values()].filter((p) => p.group === group);
+  }
+
+  isGrouped(group) {
+    const members = this.groupMembers(group);
+    return members.length > 1 || (members.length === 1 && members[0].name !== group);
+  }
+
+  render() {
+    this.rows.clear();
+    this.groupRows.clear();
+    const fragment = document.createDocumentFragment();
+    const byGroup = new Map();
+    for (const p of this.procs.values()) {
+      if (!byGroup.has(p.group)) byGroup.set(p.group, []);
+      byGroup.get(p.group).push(p);
+    }
+    for (const [group, members] of [...byGroup.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const grouped = this.isGrouped(group);
+      if (grouped) {
+        const head = this.makeGroupRow(group);
+        this.groupRows.set(group, head);
+        fragment.append(head);
+      }
+      for (const p of members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const row = this.template.content.firstElementChild.cloneNode(true);
+        row.dataset.namespec = p.namespec;
+        row.dataset.group = p.group;
+        row.classList.toggle("in-group", grouped);
+        this.fillRow(row, p);
+        this.rows.set(p.namespec, row);
+        fragment.append(row);
+      }
+      if (grouped) this.fillGroupRow(group);
+    }
+    this.tbody.replaceChildren(fragment);
+    this.applyFilter();
+  }
+
+  makeGroupRow(group) {
+    const tr = document.createElement("tr");
+    tr.className = "group-row";
+    tr.dataset.group = group;
+    const th = document.createElement("th");
+    th.colSpan = 7;
+    th.scope = "rowgroup";
+    const head = document.createElement("div");
+    head.className = "group-head";
+    const name = document.createElement("span");
+    name.className = "group-name";
+    name.textContent = group;
+    const counts = document.createElement("span");
+    counts.className = "group-counts";
+    const actions = document.createElement("div");
+    actions.className = "row-actions";
+    for (const [act, label] of GROUP_ACTIONS) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = act === "stop" ? "btn btn-sm btn-danger" : "btn btn-sm";
+      b.dataset.groupAct = act;
+      b.textContent = `${label} group`;
+      b.setAttribute("aria-label", `${label} every process of group ${group}`);
+      actions.append(b);
+    }
+    head.append(name, counts, actions);
+    th.append(head);
+    tr.append(th);
+    return tr;
+  }
+
+  fillGroupRow(group) {
+    const tr = this.groupRows.get(group);
+    if (!tr) return;
+    const members = this.groupMembers(group);
+    const tally = new Map();
+    for (const p of members) tally.set(p.statename, (tally.get(p.statename) ?? 0) + 1);
+    tr.querySelector(".group-counts").textContent = [...tally.entries()]
+      .map(([state, n]) => `${n} ${state.toLowerCase()}`)
+      .join(" · ");
+    const anyRunning = members.some((p) => RUNNING_STATES.has(p.statename));
+    const anyStartable = members.some((p) => STARTABLE_STATES.has(p.statename));
+    tr.querySelector('[data-group-act="start"]').disabled = !anyStartable;
+    tr.querySelector('[data-group-act="stop"]').disabled = !anyRunning;
+  }
+
+  fillRow(row, p) {
+    const grouped = row.classList.contains("in-group");
+    const nameButton = row.querySelector(".name");
+    nameButton.textContent = grouped ? p.name : p.namespec;
+    nameButton.title = `Show the log of ${p.namespec}`;
+    row.querySelector(".group-tag").textContent = "";
+    const state = row.querySelector(".state");
+    state.textContent = p.statename;
+    state.className = `state s-${p.statename}`;
+    row.dataset.state = p.statename;
+    row.querySelector(".col-pid").textContent = p.pid ? String(p.pid) : "";
+    row.querySelector(".col-uptime").textContent = uptime(p);
+    const desc = row.querySelector(".col-desc");
+    desc.textContent = describe(p);
+    desc.title = p.description;
+    row.querySelector(".col-exit").textContent = exitText(p);
+    const running = RUNNING_STATES.has(p.statename);
+    const busy = this.busy.has(p.namespec);
+    const set = (act, visible) => {
+      const b = row.querySelector(`[data-act="${act}"]:not(.name)`);
+      b.hidden = !visible;
+      b.disabled = busy;
+      b.setAttribute("aria-label", `${b.textContent} ${p.namespec}`);
+    };
+    set("start", STARTABLE_STATES.has(p.statename));
+    set("stop", running);
+    set("restart", running);
+    set("logs", true);
+    row.classList.toggle("busy", busy);
+  }
+
+  setBusy(namespecs, busy) {
+    for (const ns of namespecs) {
+      if (busy) this.busy.add(ns);
+      else this.busy.delete(ns);
+      const row = this.rows.get(ns);
+      if (row) this.fillRow(row, this.procs.get(ns));
+    }
+  }
+
+  setFilter(text, show) {
+    this.filterText = text.trim().toLowerCase();
+    this.show = show;
+    this.applyFilter();
+  }
+
+  matches(p) {
+    if (this.show !== "all" && category(p) !== this.show) return false;
+    if (!this.filterText) return true;
+    const hay = `${p.namespec} ${p.group} ${p.statename} ${p.description}`.toLowerCase();
+    return this.filterText.split(/\s+/).every((word) => hay.includes(word));
+  }
+
+  applyFilter() {
+    let visible = 0;
+    const visibleGroups = new Set();
+    for (const [ns, row] of this.rows) {
+      const p = this.procs.get(ns);
+      const ok = this.matches(p);
+      row.hidden = !ok;
+      if (ok) {
+        visible += 1;
+        visibleGroups.add(p.group);
+      }
+    }
+    for (const [group, row] of this.groupRows) row.hidden = !visibleGroups.has(group);
+    this.empty.hidden = visible > 0;
+    this.empty.textContent = this.procs.size ? "No process matches." : "No processes are configured.";
+  }
+
+  counts() {
+    const c = { all: 0, running: 0, stopped: 0, problem: 0 };
+    for (const p of this.procs.values()) {
+      c.all += 1;
+      c[category(p)] += 1;
+    }
+    return c;
+  }
+
+  tick() {
+    for (const [ns, row] of this.rows) {
+      const p = this.procs.get(ns);
+      if (p.statename === "RUNNING") row.querySelector(".col-uptime").textContent = uptime(p);
+    }
+  }
+}

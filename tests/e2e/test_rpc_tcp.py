@@ -1,0 +1,131 @@
+"""XML-RPC over TCP: without credentials on loopback, and with HTTP Basic
+auth (cleartext and {SHA} passwords), using xmlrpc.client and supervisorctl."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+import xmlrpc.client
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.support.daemons import VENV_BIN, RunningDaemon, run_daemon, wait_for
+
+from .test_rpc_support import basic, free_port, http_request, tcp_proxy
+
+USER, PASSWORD = "admin", "s3cr3t pass:word"
+
+
+@dataclass
+class TcpDaemon:
+    daemon: RunningDaemon
+    port: int
+    auth: str
+
+
+def server_section(port: int, auth: str) -> str:
+    lines = ["[inet_http_server]", f"port=127.0.0.1:{port}"]
+    if auth == "cleartext":
+        lines += [f"username={USER}", f"password={PASSWORD}"]
+    elif auth == "sha":
+        digest = hashlib.sha1(PASSWORD.encode()).hexdigest()
+        lines += [f"username={USER}", f"password={{SHA}}{digest}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module", params=["none", "cleartext", "sha"])
+def tcp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    TcpDaemon
+]:
+    port = free_port()
+    body = server_section(port, request.param) + "\n[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n"
+    with run_daemon(tmp_path_factory.mktemp(f"tcp-{request.param}"), body) as daemon:
+        yield TcpDaemon(daemon, port, request.param)
+
+
+def ctl(tcp: TcpDaemon, *args: str) -> tuple[int, str]:
+    result = subprocess.run(
+        [str(VENV_BIN / "supervisorctl"), "-s", f"http://127.0.0.1:{tcp.port}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_right_credentials_or_none_needed(tcp: TcpDaemon) -> None:
+    user = USER if tcp.auth != "none" else None
+    with tcp_proxy(tcp.port, user, PASSWORD) as proxy:
+        assert proxy.supervisor.getState()["statename"] == "RUNNING"
+        wait_for(lambda: proxy.supervisor.getProcessInfo("a")["statename"] == "RUNNING")
+        assert proxy.supervisor.stopProcess("a") is True
+        assert proxy.supervisor.startProcess("a") is True
+    creds = ["-u", USER, "-p", PASSWORD] if user else []
+    code, out = ctl(tcp, *creds, "status", "a")
+    assert code == 0, out
+    assert out.startswith("a ") and "RUNNING" in out
+
+
+def test_unauthenticated_server_is_reported_critical(tcp: TcpDaemon) -> None:
+    log = tcp.daemon.main_log()
+    assert "CRIT Server 'unix_http_server' running without any HTTP authentication" in log
+    unauth_inet = "Server 'inet_http_server' running without any HTTP authentication checking"
+    assert (unauth_inet in log) == (tcp.auth == "none")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        basic(USER, "wrong"),
+        basic("root", PASSWORD),
+        {"Authorization": "Bearer abc"},
+        {"Authorization": "Basic !!!notbase64"},
+    ],
+    ids=["none", "wrong-password", "wrong-user", "other-scheme", "garbage"],
+)
+def test_missing_or_wrong_credentials_get_401(tcp: TcpDaemon, headers: dict[str, str]) -> None:
+    if tcp.auth == "none":
+        pytest.skip("this server has no credentials")
+    body = xmlrpc.client.dumps((), "supervisor.getState").encode()
+    # Every route is guarded; wrong answers are slowed down, so only try them on one.
+    paths = ("/RPC2", "/logtail/a", "/mainlogtail", "/nosuch") if not headers else ("/RPC2",)
+    for path in paths:
+        status, got, _ = http_request(None, "POST", path, body, headers, port=tcp.port)
+        assert status == 401
+        assert got["WWW-Authenticate"] == 'Basic realm="default"'
+        assert got["X-Frame-Options"] == "DENY"
+
+
+def test_supervisorctl_without_credentials_fails_like_supervisord(tcp: TcpDaemon) -> None:
+    if tcp.auth == "none":
+        pytest.skip("this server has no credentials")
+    code, out = ctl(tcp, "status")
+    assert "Server requires authentication" in out
+    assert "401 Unauthorized" in out
+    assert code == 1
+
+
+def test_guessing_is_slowed_but_the_owner_is_not_locked_out(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("guessing")
+    with run_daemon(workdir, server_section(port, "cleartext")):
+        body = xmlrpc.client.dumps((), "supervisor.getState").encode()
+        wrong = basic(USER, "guess")
+        durations = []
+        for _ in range(5):
+            began = time.monotonic()
+            status, _, _ = http_request(None, "POST", "/RPC2", body, wrong, port=port)
+            durations.append(time.monotonic() - began)
+            assert status == 401
+        assert durations[-1] >= 1.0  # the 5th failure in a row waits 1.6 s
+        began = time.monotonic()
+        with tcp_proxy(port, USER, PASSWORD) as proxy:
+            assert proxy.supervisor.getState()["statename"] == "RUNNING"
+        assert time.monotonic() - began < 1.5  # the next wrong guess would wait 3.2 s

@@ -41,7 +41,8 @@ def tcp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     TcpDaemon
 ]:
     port = free_port()
-    body = server_section(port, request.param) + "\n[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n"
+    program = "\n[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n"
+    body = server_section(port, request.param) + program
     with run_daemon(tmp_path_factory.mktemp(f"tcp-{request.param}"), body) as daemon:
         yield TcpDaemon(daemon, port, request.param)
 

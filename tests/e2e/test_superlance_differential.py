@@ -30,8 +30,10 @@ while True:
     size = int(dict(t.split(b":", 1) for t in line.split())[b"len"])
     payload = stdin.read(size)
     n += 1
-    with open(os.path.join(out, "%06d.bin" % n), "wb") as f:
+    path = os.path.join(out, "%06d.bin" % n)
+    with open(path + ".tmp", "wb") as f:
         f.write(line + payload)
+    os.rename(path + ".tmp", path)  # readers never see a half-written file
     stdout.write(b"RESULT 2\nOK"); stdout.flush()
 '''
 

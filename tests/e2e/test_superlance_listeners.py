@@ -71,8 +71,9 @@ def test_crashmail_reports_an_unexpected_exit(tmp_path: Path, kind: str) -> None
         autorestart=false
         """
     with run_daemon(tmp_path, body, kind=kind) as daemon:
-        mail = wait_for(lambda: read(outbox), timeout=30, what="crashmail to send a mail")
+        wait_for(lambda: "----\n" in read(outbox), timeout=30, what="crashmail to send a mail")
         wait_for(lambda: info(daemon, "fine")["statename"] == "EXITED", timeout=30)
+        mail = read(outbox)
         log = daemon.main_log()
     assert "UNKNOWN state" not in log
     assert mail.startswith("To: ops@example.com\nSubject:  crasher crashed at ")

@@ -57,8 +57,10 @@ while True:
     headers = dict(t.split(b":", 1) for t in line.split())
     payload = stdin.read(int(headers[b"len"]))
     n += 1
-    with open(os.path.join(out_dir, "%d-%04d.bin" % (os.getpid(), n)), "wb") as f:
+    path = os.path.join(out_dir, "%d-%04d.bin" % (os.getpid(), n))
+    with open(path + ".tmp", "wb") as f:
         f.write(line + payload)
+    os.rename(path + ".tmp", path)  # readers never see a half-written file
     serial = headers[b"serial"]
     if mode == "die-once" and first_launch:
         os._exit(3)

@@ -5,9 +5,9 @@ An event listener written for supervisord keeps working after replacing
 same names, same signatures. Standard library (and ``minder.protocol``)
 only, so a listener starts fast and needs nothing of the daemon.
 
-Payload lengths are counted in UTF-8 bytes (as minderd sends them), and
-text streams are read character by character count so a non-ASCII payload
-never desynchronises the listener.
+Payload lengths are counted in UTF-8 bytes (as minderd sends them), and a
+text-mode stdin is read until that many bytes have arrived, so a non-ASCII
+payload never desynchronises the listener.
 """
 
 from __future__ import annotations

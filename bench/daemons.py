@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import procfs, rpc, watchdog
+from bench.mainlog import MainLog
 
 VENV_BIN = Path(sys.executable).parent
 DAEMONS = ("minderd", "supervisord")
@@ -77,6 +78,8 @@ class Daemon:
     conf: Path
     workdir: Path
     started: float  # time.monotonic() just before Popen
+    started_wall: float  # time.time() at the same moment (main-log stamps are wall time)
+    mainlog: MainLog
 
     @property
     def pid(self) -> int:
@@ -186,6 +189,7 @@ def running(
     exe = executable(kind)
     workdir = conf.parent
     with open(workdir / "daemon.stderr", "wb") as err:
+        started_wall = time.time()
         started = time.monotonic()
         proc = subprocess.Popen(
             [exe, "-n", "-c", str(conf)],
@@ -195,7 +199,9 @@ def running(
             stderr=err,
             start_new_session=True,
         )
-    daemon = Daemon(kind, proc, conf, workdir, started)
+    daemon = Daemon(
+        kind, proc, conf, workdir, started, started_wall, MainLog(workdir / "daemon.log")
+    )
     try:
         if wait_for_socket:
             wait_ready(daemon, time.monotonic() + ready_timeout)

@@ -53,7 +53,7 @@ def run_all(
     results: Results = {}
     for scenario in scenarios:
         per = results.setdefault(scenario.name, {k: Outcome() for k in daemons})
-        for rep in range(reps):
+        for rep in range(min(reps, scenario.max_reps or reps)):
             order = daemons if rep % 2 == 0 else list(reversed(daemons))
             for kind in order:
                 out = per[kind]

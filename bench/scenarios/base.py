@@ -34,6 +34,7 @@ class Scenario:
     figures: tuple[Figure, ...]
     timeout: float
     notes: str = ""
+    max_reps: int = 0  # 0: as many as --reps; heavy scenarios cap it
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,6 +59,30 @@ def wait_all(daemon: Daemon, n: int, state: str, deadline: float, interval: floa
     value = wait_until(done, deadline, f"{n} processes {state}", interval)
     assert isinstance(value, float)
     return value
+
+
+def wait_logged(
+    daemon: Daemon, kind: str, n: int, deadline: float, *, confirm: str | None = None
+) -> float:
+    """Wait until the main log shows ``n`` events of ``kind``; return the
+    wall-clock stamp of the n-th. ``confirm`` (a state name) then checks
+    with one getAllProcessInfo call that the log told the truth."""
+    log = daemon.mainlog
+    while True:
+        log.poll()
+        if log.count(kind) >= n:
+            break
+        daemon.check_alive()
+        if time.monotonic() > deadline:
+            raise BenchError(f"main log shows {log.count(kind)}/{n} {kind} events at the deadline")
+        time.sleep(0.02)
+    if confirm is not None:
+        infos = states(daemon)
+        if count(infos, confirm) < n:
+            raise BenchError(
+                f"log shows {n} {kind} but RPC shows {count(infos, confirm)} {confirm}"
+            )
+    return log.nth(kind, n)
 
 
 def fail_if_dead(daemon: Daemon) -> None:

@@ -66,7 +66,7 @@ def run_logs(
     last = logstream.last_line(per_child)
     with daemons.running(kind, conf) as d:
         cap = 60 + total / 5e6
-        cpu0 = procfs.cpu_seconds(d.pid)
+        cpu0 = procfs.cpu_seconds_precise(d.pid)
         t0 = time.monotonic()
         d.call("supervisor.startAllProcesses", False)
         pending = set(files)
@@ -79,7 +79,7 @@ def run_logs(
             d.check_alive()
             time.sleep(0.02)
         elapsed = time.monotonic() - t0
-        cpu = procfs.cpu_seconds(d.pid) - cpu0
+        cpu = procfs.cpu_seconds_precise(d.pid) - cpu0
     moved = per_child * writers
     lost = sum(logstream.lost_bytes(f, per_child, rotated=maxbytes > 0) for f in files)
     return {

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bench import confgen, daemons
-from bench.scenarios.base import Figure, Scenario, wait_all
+from bench.scenarios.base import Figure, Scenario, wait_logged
 from bench.stats import median, percentile
 
 BENCH_ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def run_rpc(
 ) -> dict[str, float]:
     conf = confgen.write(workdir, confgen.sleepers(n), programs=n)
     with daemons.running(kind, conf, grace=30) as d:
-        wait_all(d, n, "RUNNING", time.monotonic() + 180, interval=0.2)
+        wait_logged(d, "running", n, time.monotonic() + 180, confirm="RUNNING")
         one = "p00001"
         all_ms = _latencies(d, calls, "supervisor.getAllProcessInfo")
         one_ms = _latencies(d, calls, "supervisor.getProcessInfo", one)

@@ -36,6 +36,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def say(message: str) -> None:
+    """Print and flush, so a run redirected to a file shows progress."""
+    print(message, flush=True)
+
+
 def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
     args = parse(argv)
     kinds = [k.strip() for k in args.daemons.split(",") if k.strip()]
@@ -53,9 +58,9 @@ def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
     daemons.raise_fd_limit(max(4096, 4 * sizes.scale_n + 1024))
     started = dt.datetime.now(dt.UTC)
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-    print(f"# {command}  ({started:%Y-%m-%d %H:%M} UTC, reps={reps}, daemons={','.join(kinds)})")
-    floor_values = {} if args.no_floors else floors.measure(sizes, print)
-    results = runner.run_all(scenarios, kinds, reps, use_alarm=use_alarm)
+    say(f"# {command}  ({started:%Y-%m-%d %H:%M} UTC, reps={reps}, daemons={','.join(kinds)})")
+    floor_values = {} if args.no_floors else floors.measure(sizes, say)
+    results = runner.run_all(scenarios, kinds, reps, use_alarm=use_alarm, log=say)
     print()
     if floor_values:
         print(floors.describe(floor_values))

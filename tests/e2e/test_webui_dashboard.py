@@ -39,6 +39,13 @@ print("echo ready", flush=True)
 for line in sys.stdin:
     print("echo:", line.strip(), flush=True)
 """
+TRAP = """\
+import signal, sys, time
+signal.signal(signal.SIGHUP, lambda *_: print("got SIGHUP", flush=True))
+print("trap ready", flush=True)
+while True:
+    time.sleep(1)
+"""
 HOSTILE = """\
 import time
 red = "\\x1b[31mred\\x1b[0m"
@@ -52,6 +59,9 @@ command={python} -u {workdir}/echo.py
 
 [program:hostile]
 command={python} -u {workdir}/hostile.py
+
+[program:trap]
+command={python} -u {workdir}/trap.py
 
 [program:sleeper]
 command=sleep 1000
@@ -77,6 +87,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningDa
     workdir = tmp_path_factory.mktemp("webui")
     write_script(workdir, "echo.py", ECHO)
     write_script(workdir, "hostile.py", HOSTILE)
+    write_script(workdir, "trap.py", TRAP)
     body = PROGRAMS.format(python=sys.executable, workdir=workdir)
     with minderd_with_ui(workdir, body) as (d, url):
         wait_for(
@@ -195,6 +206,28 @@ def test_follow_a_log_line_appearing_live(browser: Any, daemon: tuple[RunningDae
         page.locator("#log-body").focus()
         page.keyboard.press("Escape")
         page.wait_for_selector("#logview", state="hidden")
+
+
+def test_signal_and_clear_from_the_row_menu(
+    browser: Any, daemon: tuple[RunningDaemon, str]
+) -> None:
+    d, url = daemon
+    log = Path(supervisor_call(d, "getProcessInfo", "trap")["stdout_logfile"])
+    wait_for(lambda: "trap ready" in log.read_text(), what="trap ready")
+    with open_page(browser, url) as page:
+        wait_row_state(page, "trap", "RUNNING")
+        row(page, "trap").locator('button[data-act="more"]').click()
+        page.wait_for_selector("#row-menu:not([hidden])")
+        screenshot(page, "webui-row-menu")
+        page.click('#row-menu [data-signal="HUP"]')
+        expect(page.locator(".toast")).to_contain_text("Sent SIGHUP to trap")
+        wait_for(lambda: "got SIGHUP" in log.read_text(), what="the child to get SIGHUP")
+        row(page, "trap").locator('button[data-act="more"]').click()
+        page.click('#row-menu [data-menu="clear"]')
+        page.click("#confirm-ok")
+        expect(page.locator(".toast").last).to_contain_text("Cleared the logs of trap")
+        wait_for(lambda: "got SIGHUP" not in log.read_text(), what="the log to be cleared")
+        assert state_of(d, "trap") == "RUNNING"
 
 
 def test_hostile_output_is_shown_as_text(browser: Any, daemon: tuple[RunningDaemon, str]) -> None:

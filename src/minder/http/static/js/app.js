@@ -7,6 +7,7 @@ import { ChangesPanel } from "./changes.js";
 import { STARTABLE_STATES } from "./format.js";
 import { openStream } from "./live.js";
 import { LogViewer } from "./logview.js";
+import { RowMenu } from "./menu.js";
 import { ProcessTable } from "./table.js";
 import { confirmAction, errorToast, isDialogOpen, showBanner, toast } from "./ui.js";
 
@@ -20,6 +21,12 @@ const table = new ProcessTable({
   onAction: processAction,
   onGroupAction: (group, action) => bulkAction(`api/v1/groups/${encodeURIComponent(group)}`, action, `group ${group}`, (p) => p.group === group),
   onLogs: (namespec) => go(logHash(namespec, "stdout")),
+  onMore: (proc, button) => menu.toggle(proc, button),
+});
+const menu = new RowMenu({
+  onLogs: (namespec, channel) => go(logHash(namespec, channel)),
+  onClear: clearLogs,
+  onSignal: sendSignal,
 });
 const viewer = new LogViewer({ onClose: () => go("") });
 const changes = new ChangesPanel({ onClose: () => go("") });
@@ -81,6 +88,27 @@ async function processAction(namespec, action) {
     try { table.update(await getJSON(processPath(namespec))); } catch { /* stream will tell */ }
   } finally {
     table.setBusy([namespec], false);
+  }
+}
+
+async function clearLogs(namespec) {
+  const ok = await confirmAction("Clear logs?", `This deletes the stdout and stderr logs of ${namespec}. It cannot be undone.`, "Clear");
+  if (!ok) return;
+  try {
+    await postJSON(`${processPath(namespec)}/clear`);
+    toast(`Cleared the logs of ${namespec}`);
+  } catch (err) {
+    errorToast(`Clear the logs of ${namespec}`, err);
+  }
+}
+
+async function sendSignal(namespec, signal, askFirst) {
+  if (askFirst && !(await confirmAction(`Send SIG${signal}?`, `Send SIG${signal} to ${namespec}?`, `Send ${signal}`))) return;
+  try {
+    await postJSON(`${processPath(namespec)}/signal`, { signal });
+    toast(`Sent SIG${signal} to ${namespec}`);
+  } catch (err) {
+    errorToast(`Signal ${namespec}`, err);
   }
 }
 
@@ -200,7 +228,7 @@ $("btn-mainlog").addEventListener("click", () => go("#mainlog"));
 
 // ---- keyboard ------------------------------------------------------------
 document.addEventListener("keydown", (event) => {
-  if (isDialogOpen() || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (isDialogOpen() || menu.isOpen || event.ctrlKey || event.metaKey || event.altKey) return;
   const typing = event.target.closest("input, textarea, select");
   if (event.key === "Escape") {
     if (typing && event.target.value) return; // let Esc clear the field first

@@ -7,7 +7,7 @@ import { RUNNING_STATES, STARTABLE_STATES, category, describe, exitText, noteSer
 const GROUP_ACTIONS = [["start", "Start"], ["restart", "Restart"], ["stop", "Stop"]];
 
 export class ProcessTable {
-  constructor({ tbody, template, empty, onAction, onGroupAction, onLogs }) {
+  constructor({ tbody, template, empty, onAction, onGroupAction, onLogs, onMore }) {
     this.tbody = tbody;
     this.template = template;
     this.empty = empty;
@@ -29,6 +29,7 @@ export class ProcessTable {
       if (!row) return;
       const act = button.dataset.act;
       if (act === "logs") onLogs(row.dataset.namespec);
+      else if (act === "more") onMore(this.procs.get(row.dataset.namespec), button);
       else if (act) onAction(row.dataset.namespec, act);
     });
   }
@@ -170,6 +171,8 @@ export class ProcessTable {
     set("stop", running);
     set("restart", running);
     set("logs", true);
+    const more = row.querySelector('[data-act="more"]');
+    more.setAttribute("aria-label", `More actions for ${p.namespec}`);
     row.classList.toggle("busy", busy);
   }
 

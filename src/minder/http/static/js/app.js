@@ -22,6 +22,7 @@ const table = new ProcessTable({
   onGroupAction: (group, action) => bulkAction(`api/v1/groups/${encodeURIComponent(group)}`, action, `group ${group}`, (p) => p.group === group),
   onLogs: (namespec) => go(logHash(namespec, "stdout")),
   onMore: (proc, button) => menu.toggle(proc, button),
+  onChange: () => refreshCounts(),
 });
 const menu = new RowMenu({
   onLogs: (namespec, channel) => go(logHash(namespec, channel)),
@@ -58,7 +59,7 @@ let greeted = false;
 openStream("", {
   hello: (m) => { greeted = true; setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); route(); },
   resync: (m) => { setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); },
-  process: (m) => { if (m.process) table.update(m.process); refreshCounts(); },
+  process: (m) => { if (m.process) table.update(m.process); },
   groups: (m) => { table.setAll(m.processes); refreshCounts(); },
   supervisor: (daemon) => setDaemon(daemon),
 }, setConnection);
@@ -81,7 +82,6 @@ async function processAction(namespec, action) {
   try {
     const result = await postJSON(`${processPath(namespec)}/${action}`, { wait: true });
     table.update(result.process);
-    refreshCounts();
     toast(`${VERBS[action]} ${namespec}`);
   } catch (err) {
     errorToast(`${action[0].toUpperCase()}${action.slice(1)} ${namespec}`, err);

@@ -7,14 +7,18 @@ import { RUNNING_STATES, STARTABLE_STATES, category, describe, exitText, noteSer
 const GROUP_ACTIONS = [["start", "Start"], ["restart", "Restart"], ["stop", "Stop"]];
 
 export class ProcessTable {
-  constructor({ tbody, template, empty, onAction, onGroupAction, onLogs, onMore }) {
+  constructor({ tbody, template, empty, onAction, onGroupAction, onLogs, onMore, onChange }) {
     this.tbody = tbody;
     this.template = template;
     this.empty = empty;
     this.procs = new Map();
+    this.members = new Map(); // group -> namespecs
     this.rows = new Map();
     this.groupRows = new Map();
     this.busy = new Set();
+    this.queued = new Map();
+    this.frame = 0;
+    this.onChange = onChange ?? (() => {});
     this.filterText = "";
     this.show = "all";
     tbody.addEventListener("click", (event) => {
@@ -35,30 +39,59 @@ export class ProcessTable {
   }
 
   setAll(processes) {
+    this.queued.clear(); // a full list supersedes queued single updates
     this.procs = new Map(processes.map((p) => [p.namespec, p]));
+    this.members = new Map();
+    for (const p of processes) {
+      if (!this.members.has(p.group)) this.members.set(p.group, []);
+      this.members.get(p.group).push(p.namespec);
+    }
     for (const p of processes) noteServerTime(p.now);
     this.render();
   }
 
+  // State changes arrive in bursts (stop all = two events per process);
+  // they are applied once per animation frame, touching only changed rows.
   update(proc) {
     noteServerTime(proc.now);
-    const known = this.procs.has(proc.namespec);
-    this.procs.set(proc.namespec, proc);
-    if (!known) {
-      this.render();
+    this.queued.set(proc.namespec, proc);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = 0;
+    const batch = [...this.queued.values()];
+    this.queued.clear();
+    if (batch.some((p) => !this.procs.has(p.namespec))) {
+      for (const p of batch) this.procs.set(p.namespec, p);
+      this.setAll([...this.procs.values()]);
+      this.onChange();
       return;
     }
-    const row = this.rows.get(proc.namespec);
-    this.fillRow(row, proc);
-    row.classList.remove("flash");
-    void row.offsetWidth; // restart the highlight animation
-    row.classList.add("flash");
-    this.fillGroupRow(proc.group);
-    this.applyFilter();
+    const groups = new Set();
+    for (const proc of batch) {
+      this.procs.set(proc.namespec, proc);
+      const row = this.rows.get(proc.namespec);
+      this.fillRow(row, proc);
+      // alternate two identical animations so each change restarts it
+      // without forcing a layout
+      const next = row.classList.contains("flash-a") ? "flash-b" : "flash-a";
+      row.classList.remove("flash-a", "flash-b");
+      row.classList.add(next);
+      row.hidden = !this.matches(proc);
+      groups.add(proc.group);
+    }
+    for (const group of groups) {
+      this.fillGroupRow(group);
+      const head = this.groupRows.get(group);
+      if (head) head.hidden = this.groupMembers(group).every((p) => !this.matches(p));
+    }
+    this.empty.hidden = [...this.rows.values()].some((r) => !r.hidden);
+    this.onChange();
   }
 
   groupMembers(group) {
-    return [...this.procs.values()].filter((p) => p.group === group);
+    return (this.members.get(group) ?? []).map((ns) => this.procs.get(ns));
   }
 
   isGrouped(group) {

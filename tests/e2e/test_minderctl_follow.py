@@ -180,7 +180,7 @@ def test_fg_round_trips_input(daemon: RunningDaemon) -> None:
         child.expect("ping-from-fg[\\s\\S]*ping-from-fg")  # the tty echo, then cat's answer
         child.interrupt()
         child.expect("Exiting foreground")
-        assert child.wait() == 0
+        assert child.wait() == 0, child.buffer
     finally:
         child.close()
     assert rpc(daemon, "getProcessInfo", "echo")["statename"] == "RUNNING"

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         from minder.ctl.shell import interact
 
         return interact(session)
-    from minder.ctl.shell import run_command
+    from minder.ctl.dispatch import run_command
 
     try:
         run_command(session, " ".join(options.args))

@@ -6,10 +6,12 @@ the state name afterwards, so coloured and plain output line up the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from minder.protocol.names import make_namespec
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 RESET = "\x1b[0m"
 STATE_COLOURS = {

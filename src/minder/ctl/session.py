@@ -10,11 +10,13 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
 
 from minder.protocol.faults import Faults
 
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from minder.ctl.options import CtlOptions
     from minder.ctl.transport import RpcClient
 

@@ -5,13 +5,21 @@ costs more than everything else a ``minderctl status`` does. The daemon
 speaks plain HTTP/1.1 (Content-Length or chunked bodies, keep-alive), so a
 small client is enough: one connection is kept open and reused for every
 call of a command, and re-opened once if the daemon closed it meanwhile.
+
+Sockets come from ``_socket``, the C module under ``socket``: the Python
+wrapper imports ``selectors``, ``collections`` and builds enums at import,
+about a quarter of a short run, and we use none of it.
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from typing import Any
+import _socket
+import contextlib
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 
 class AuthRequired(Exception):
@@ -49,7 +57,7 @@ class Connection:
         self.serverurl = serverurl
         self.auth = _basic_auth(username, password)
         self.timeout = timeout
-        self.sock: socket.socket | None = None
+        self.sock: _socket.socket | None = None
         self.buffer = b""
         if serverurl.startswith("unix://"):
             self.unix_path: str | None = serverurl[len("unix://") :]
@@ -65,29 +73,47 @@ class Connection:
             self.host_header = hostport
 
     # -- connection management -------------------------------------------
-    def _connect(self) -> socket.socket:
+    def _connect(self) -> _socket.socket:
         if self.unix_path is not None:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.settimeout(self.timeout)
-                sock.connect(self.unix_path)
-            except BaseException:
-                sock.close()
-                raise
-            return sock
+            return self._open(_socket.AF_UNIX, self.unix_path)
         assert self.address is not None
-        return socket.create_connection(self.address, timeout=self.timeout)
+        host, port = self.address
+        last_error: OSError = OSError(f"cannot resolve {host}")
+        for family, kind, proto, _, address in _socket.getaddrinfo(
+            host, port, 0, _socket.SOCK_STREAM
+        ):
+            try:
+                return self._open(family, address, kind, proto)
+            except OSError as exc:
+                last_error = exc
+        raise last_error
+
+    def _open(self, family: int, address: str | tuple[Any, ...], kind: int = _socket.SOCK_STREAM,
+              proto: int = 0) -> _socket.socket:
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(address)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+        """Close; also wakes a thread blocked reading this connection (fg, tail -f)."""
+        sock, self.sock = self.sock, None  # another thread may be closing it too
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(_socket.SHUT_RDWR)
+            sock.close()
         self.buffer = b""
 
     # -- reading -----------------------------------------------------------
     def _fill(self) -> bool:
-        assert self.sock is not None
-        chunk = self.sock.recv(65536)
+        sock = self.sock
+        if sock is None:
+            raise ConnectionResetError("connection closed")
+        chunk = sock.recv(65536)
         if not chunk:
             return False
         self.buffer += chunk

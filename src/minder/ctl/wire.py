@@ -8,7 +8,10 @@ plain XML-RPC value types, so a small expat-driven decoder does the job.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from typing import Any
+
 
 
 class RpcFault(Exception):

@@ -6,9 +6,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from minder.ctl.dispatch import run_command
 from minder.ctl.options import CtlOptions
 from minder.ctl.session import Session
-from minder.ctl.shell import run_command
 from minder.ctl.wire import RpcFault
 
 Answer = Any | Callable[..., Any]

@@ -6,14 +6,15 @@ loads the status code and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from minder.ctl.session import Session
 
-CommandFunc = Callable[["Session", str], "bool | None"]
+    CommandFunc = Callable[[Session, str], bool | None]
 
 MODULES: dict[str, str] = {
     "status": "status",

@@ -6,14 +6,16 @@ or a not-running stop is reported but still exits 0; spawn errors exit 7.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from minder.ctl.helptext import show_help
 from minder.ctl.session import Exit, Session
 from minder.ctl.wire import RpcFault
 from minder.protocol.faults import Faults
 from minder.protocol.names import make_namespec, split_namespec
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 _START_ERRORS = {
     Faults.BAD_NAME: "no such process",

@@ -9,12 +9,15 @@ main thread only waits on an Event, so Ctrl-C reaches it at once.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from minder.ctl.render import tail_prefixes
 from minder.ctl.session import Exit, Session
 from minder.ctl.transport import AuthRequired, Connection, HttpError
 from minder.protocol.names import make_namespec, split_namespec
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _connection(s: Session) -> Connection:

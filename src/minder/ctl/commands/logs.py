@@ -8,13 +8,16 @@ interleaves the streams line by line behind a ``name | `` prefix.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from minder.ctl.helptext import show_help
 from minder.ctl.session import Exit, Session
 from minder.ctl.wire import RpcFault
 from minder.protocol.faults import Faults
 from minder.protocol.names import make_namespec, split_namespec
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from typing import Any
 
 CHANNELS = ("stdout", "stderr")
 DEFAULT_BYTES = 1600

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from minder.ctl.render import status_json, status_lines
 from minder.ctl.session import Exit, Session
 from minder.protocol.names import split_namespec
 from minder.protocol.states import STOPPED_STATES
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def select(

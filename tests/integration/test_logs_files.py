@@ -247,3 +247,29 @@ def test_main_log_reopen(tmp_path: Path) -> None:
     log.close()
     assert "first" in (tmp_path / "old.log").read_text()
     assert path.read_text().endswith(" INFO second\n")
+
+
+def test_non_regular_files_are_never_rotated() -> None:
+    log = ChildLog("/dev/null", 10, 2, None, Errors())
+    log.write(b"x" * 100)
+    log.write(b"y" * 100)
+    log.close()
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert not os.path.exists("/dev/null.1")
+
+
+def test_main_log_keeps_records_until_its_directory_exists(tmp_path: Path) -> None:
+    errors = Errors()
+    path = tmp_path / "later" / "daemon.log"
+    log = MainLog(str(path), 0, 0, "info", False, on_error=errors)
+    log.warn("before the directory exists")
+    (tmp_path / "later").mkdir()
+    log.info("after")
+    log.close()
+    lines = path.read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        "WARN before the directory exists",
+        "INFO after",
+    ]
+    assert len(errors.messages) == 2  # the failure, then the recovery
+    assert "writable again" in errors.messages[1]

@@ -251,3 +251,23 @@ def test_bad_json_body() -> None:
         assert resp.status == 400
 
     run_scenario(engine_with_two_groups(), scenario)
+
+
+def test_every_api_route_is_in_the_openapi_document() -> None:
+    from minder.http.webui import register
+    from minder.http.webui.openapi import openapi_document
+
+    app = web.Application()
+    register(app, FakeEngine(), csrf_secret=b"x")
+    routes = {
+        (r.method.lower(), r.resource.canonical.removeprefix("/api/v1"))
+        for r in app.router.routes()
+        if r.resource is not None
+        and r.resource.canonical.startswith("/api/v1/")
+        and r.method != "HEAD"
+    }
+    documented = {
+        (method, path) for path, ops in openapi_document()["paths"].items() for method in ops
+    }
+    routes.discard(("get", "/openapi.json"))
+    assert routes == documented

@@ -5,7 +5,7 @@
 import { getJSON, postJSON, processPath } from "./api.js";
 import { ChangesPanel } from "./changes.js";
 import { STARTABLE_STATES } from "./format.js";
-import { openStream } from "./live.js";
+import { LiveStream } from "./live.js";
 import { LogViewer } from "./logview.js";
 import { RowMenu } from "./menu.js";
 import { ProcessTable } from "./table.js";
@@ -29,7 +29,7 @@ const menu = new RowMenu({
   onClear: clearLogs,
   onSignal: sendSignal,
 });
-const viewer = new LogViewer({ onClose: () => go("") });
+const viewer = new LogViewer({ onClose: () => go(""), onFollow: (query) => stream.connect(query) });
 const changes = new ChangesPanel({ onClose: () => go("") });
 let show = "all";
 
@@ -50,19 +50,23 @@ function refreshCounts() {
 }
 
 function setConnection(state) {
+  viewer.setStreamState(state);
   const conn = $("conn");
   conn.className = `conn ${state}`;
   conn.textContent = state === "live" ? "live" : state === "down" ? "disconnected" : "reconnecting…";
 }
 
 let greeted = false;
-openStream("", {
+const stream = new LiveStream({
   hello: (m) => { greeted = true; setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); route(); },
   resync: (m) => { setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); },
   process: (m) => { if (m.process) table.update(m.process); },
   groups: (m) => { table.setAll(m.processes); refreshCounts(); },
   supervisor: (daemon) => setDaemon(daemon),
+  log: (chunk) => viewer.onChunk(chunk),
+  mainlog: (line) => viewer.onChunk({ data: line.data, main: true }),
 }, setConnection);
+stream.connect("");
 
 // Should the stream be slow to open (a buffering proxy), show a first
 // picture from plain requests; the stream's hello supersedes it.

@@ -8,7 +8,6 @@
 // inserted as text nodes, so a child cannot inject markup.
 
 import { ApiError, getJSON, postJSON, processPath } from "./api.js";
-import { openStream } from "./live.js";
 import { stripAnsi } from "./format.js";
 import { confirmAction, errorToast, toast } from "./ui.js";
 
@@ -19,7 +18,7 @@ const SAFETY_POLL_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
 export class LogViewer {
-  constructor({ onClose }) {
+  constructor({ onClose, onFollow }) {
     this.panel = $("logview");
     this.body = $("log-body");
     this.status = $("log-status");
@@ -27,6 +26,7 @@ export class LogViewer {
     this.follow = $("log-follow");
     this.pauseButton = $("log-pause");
     this.onClose = onClose;
+    this.onFollow = onFollow; // (query) -> the live stream carries this output
     this.target = null; // {kind: "process"|"main", namespec, channel, hasStderr}
     this.text = "";
     this.pending = "";
@@ -93,22 +93,24 @@ export class LogViewer {
     $("log-download").href = `${this.basePath()}/download`;
     $("log-download").setAttribute("download", "");
     $("log-clear").textContent = isMain ? "Clear main log" : "Clear logs";
-    const query = isMain ? "?mainlog=1" : `?logs=${encodeURIComponent(target.namespec)}`;
-    this.stream = openStream(query, {
-      log: (chunk) => this.onChunk(chunk),
-      mainlog: (line) => this.onChunk({ data: line.data, main: true }),
-    }, (state) => { this.streamState = state; this.showStatus(); });
+    this.onFollow(isMain ? "?mainlog=1" : `?logs=${encodeURIComponent(target.namespec)}`);
     this.timer = setInterval(() => this.pull(), SAFETY_POLL_MS);
     this.pull();
     this.body.focus();
   }
 
   close(notify = true) {
-    if (this.stream) this.stream.close();
-    this.stream = null;
     clearInterval(this.timer);
     this.panel.hidden = true;
-    if (notify) this.target = null;
+    if (notify) {
+      this.target = null;
+      this.onFollow("");
+    }
+  }
+
+  setStreamState(state) {
+    this.streamState = state;
+    if (this.target) this.showStatus();
   }
 
   basePath() {

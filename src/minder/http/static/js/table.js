@@ -40,14 +40,22 @@ export class ProcessTable {
 
   setAll(processes) {
     this.queued.clear(); // a full list supersedes queued single updates
+    for (const p of processes) noteServerTime(p.now);
+    const sameSet = processes.length === this.procs.size && processes.every((p) => this.rows.has(p.namespec));
     this.procs = new Map(processes.map((p) => [p.namespec, p]));
     this.members = new Map();
     for (const p of processes) {
       if (!this.members.has(p.group)) this.members.set(p.group, []);
       this.members.get(p.group).push(p.namespec);
     }
-    for (const p of processes) noteServerTime(p.now);
-    this.render();
+    if (sameSet) {
+      // a reconnect's hello: refresh in place, keeping focus and scroll
+      for (const p of processes) this.fillRow(this.rows.get(p.namespec), p);
+      for (const group of this.groupRows.keys()) this.fillGroupRow(group);
+      this.applyFilter();
+    } else {
+      this.render();
+    }
   }
 
   // State changes arrive in bursts (stop all = two events per process);

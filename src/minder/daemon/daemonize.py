@@ -72,12 +72,11 @@ def daemonize(directory: str | None, umask: int) -> Detached:
 
 def _wait_for_child(read_fd: int, pid: int) -> int:
     """Block until the child reports ready (0) or exits (its own status)."""
-    while True:
-        try:
-            message = os.read(read_fd, 1)
-        except InterruptedError:
-            continue
-        break
+    try:
+        message = os.read(read_fd, 1)
+    except KeyboardInterrupt:
+        # Ctrl-C on the launcher: the daemon, in its own session, carries on.
+        return 130
     os.close(read_fd)
     if message == _READY:
         return 0

@@ -273,3 +273,22 @@ def test_main_log_keeps_records_until_its_directory_exists(tmp_path: Path) -> No
     ]
     assert len(errors.messages) == 2  # the failure, then the recovery
     assert "writable again" in errors.messages[1]
+
+
+def test_a_failed_rotation_recovers_and_a_later_failure_is_reported_again(
+    tmp_path: Path,
+) -> None:
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    errors, recoveries = Errors(), Errors()
+    log = ChildLog(str(logdir / "out.log"), 5, 1, None, errors, on_recover=recoveries)
+    shutil.rmtree(logdir)
+    log.write(b"123456")  # lands in the unlinked file; the rotation then fails
+    assert len(errors.messages) == 1 and "cannot rotate" in errors.messages[0]
+    logdir.mkdir()
+    log.reopen()
+    assert len(recoveries.messages) == 1
+    shutil.rmtree(logdir)
+    log.reopen()
+    assert len(errors.messages) == 2  # a new episode is reported again
+    log.close()

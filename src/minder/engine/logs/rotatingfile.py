@@ -203,7 +203,9 @@ class RotatingFile:
         self._fd = fd
         self._size = info.st_size
         self._rotatable = stat.S_ISREG(info.st_mode)
-        self._ok = not self._pending
+        if not self._pending:
+            self._ok = True
+            self._mark_recovered()
 
     def _close_fd(self) -> None:
         self._ok = False
@@ -268,14 +270,15 @@ class RotatingFile:
         view.release()
         self._pending.clear()
         self._ok = True
+        self._mark_recovered()
+        if self._maxbytes and self._size >= self._maxbytes:
+            self._rotate()
+
+    def _mark_recovered(self) -> None:
         if self._failing:
             self._failing = False
             if self._on_recover is not None:
-                self._on_recover(
-                    f"log file {self._path} is writable again; buffered output written"
-                )
-        if self._maxbytes and self._size >= self._maxbytes:
-            self._rotate()
+                self._on_recover(f"log file {self._path} is writable again")
 
     def _report(self, exc: OSError, action: str) -> None:
         """Tell the owner once per failure episode; later failures stay quiet."""

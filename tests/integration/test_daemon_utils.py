@@ -241,3 +241,41 @@ def test_rlimits_are_raised_or_refused() -> None:
 def test_signal_module_is_untouched() -> None:
     # daemonize must not install handlers in the caller (the engine owns signals)
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+# -- command line, differentially against supervisord ---------------------------------
+
+BAD_COMMAND_LINES = [
+    ["--bogus"],
+    ["extra"],
+    ["-c", "a", "--configuration", "b"],
+    ["-n", "-n"],
+    ["-y"],
+    ["--nodaemon=true"],
+    ["--min", "5"],
+    ["-e", "warning"],
+    ["-m", "999"],
+    ["-y", "5XB"],
+    ["-l", "/nonexistent-dir/x.log"],
+    ["-q", "/nonexistent-dir"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_COMMAND_LINES, ids=" ".join)
+def test_command_line_errors_match_supervisord(argv: list[str]) -> None:
+    from minder.daemon.cli import UsageError, parse_args
+    from tests.support.daemons import VENV_BIN
+
+    upstream = subprocess.run(
+        [str(VENV_BIN / "supervisord"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert upstream.returncode == 2
+    with pytest.raises(UsageError) as info:
+        parse_args(argv)
+    ours = info.value.render("PROG").splitlines()
+    theirs = upstream.stderr.replace(str(VENV_BIN / "supervisord"), "PROG").splitlines()
+    assert ours == theirs

@@ -89,6 +89,7 @@ def test_same_origin_headers_and_proxy_host_are_accepted() -> None:
             headers={
                 "X-CSRF-Token": token(),
                 "Host": "internal",
+                "Authorization": "Basic dXNlcjpwdw==",  # passed on by the proxy
                 "X-Forwarded-Host": "proxy.example:8443",
                 "Origin": "https://proxy.example:8443",
             },
@@ -139,3 +140,46 @@ def test_tokens_differ_between_daemons() -> None:
     from minder.http.webui.csrf import CsrfGuard
 
     assert CsrfGuard().token != CsrfGuard().token
+
+
+@pytest.mark.parametrize("host", ["rebound.example:9001", "intranet", "evil.example"])
+def test_dns_rebinding_is_refused_without_credentials(host: str) -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        headers = {"Host": host}
+        resp = await client.get("/", headers=headers)
+        assert resp.status == 403
+        assert token() not in await resp.text()
+        resp = await client.get("/api/v1/csrf", headers=headers)
+        assert (resp.status, (await resp.json())["name"]) == (403, "HOST_REFUSED")
+        resp = await client.get("/api/v1/events", headers=headers)
+        assert resp.status == 403
+        resp = await client.post(
+            "/api/v1/processes/web/stop",
+            headers={**headers, "X-CSRF-Token": token(), "Origin": f"http://{host}"},
+        )
+        assert resp.status == 403
+        assert_untouched(e)
+
+    run_scenario(engine(), scenario)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:9001", "localhost:9001", "[::1]:9001", "app.localhost", "10.1.2.3"]
+)
+def test_addresses_and_localhost_are_served_without_credentials(host: str) -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        resp = await client.get("/api/v1/csrf", headers={"Host": host})
+        assert resp.status == 200
+        resp = await client.get("/", headers={"Host": host})
+        assert resp.status == 200
+
+    run_scenario(engine(), scenario)
+
+
+def test_a_name_is_fine_when_the_request_carries_credentials() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        headers = {"Host": "supervisor.example", "Authorization": "Basic dXNlcjpwdw=="}
+        resp = await client.get("/api/v1/csrf", headers=headers)
+        assert resp.status == 200
+
+    run_scenario(engine(), scenario)

@@ -15,7 +15,8 @@ from aiohttp import web
 from minder.engine.api import EngineAPI
 from minder.http.webui import actions
 from minder.http.webui.csrf import CsrfGuard
-from minder.http.webui.errors import ApiError, json_errors
+from minder.http.webui.errors import ApiError
+from minder.http.webui.guarded import json_errors
 from minder.http.webui.logs import DEFAULT_LENGTH, read_slice_async
 from minder.http.webui.openapi import openapi_document
 from minder.http.webui.serialize import diff_json, groups_json, process_json
@@ -54,7 +55,7 @@ class JsonApi:
         get(f"{PREFIX}/mainlog", json_errors(self.main_log))
         get(f"{PREFIX}/mainlog/download", json_errors(self.main_log_download))
         post(f"{PREFIX}/mainlog/clear", json_errors(self.main_log_clear))
-        get(f"{PREFIX}/events", self.streams.handle)
+        get(f"{PREFIX}/events", json_errors(self.streams.handle))
         app.on_shutdown.append(self.streams.close_all)
 
     # --- reads -------------------------------------------------------------

@@ -15,12 +15,21 @@ Two independent checks, both required to pass:
 Basic auth does not help here: browsers attach cached credentials to
 cross-site requests, which is exactly how supervisord's GET links are
 exploitable.
+
+DNS rebinding is the one attack that defeats same-origin checks: a page on
+``evil.example`` re-points that name at 127.0.0.1 and is then "same
+origin" with an unauthenticated loopback server. ``check_host`` closes it:
+a TCP request that carries no credentials must name the server by an IP
+address or ``localhost``. Requests over the unix socket come from a local
+proxy and are exempt; with credentials the browser would never have sent
+them to a rebound name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -77,3 +86,24 @@ def _netloc(url: str) -> str:
         return urlsplit(url).netloc.lower()
     except ValueError:
         return ""
+
+
+def check_host(request: web.Request) -> None:
+    """Refuse unauthenticated TCP requests addressed to a DNS name (rebinding)."""
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    if not isinstance(peer, tuple) or "Authorization" in request.headers:
+        return
+    host = (request.url.host or "").strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ApiError(
+            403,
+            "HOST_REFUSED",
+            f"refusing a request for host {host!r} without credentials (DNS rebinding "
+            "protection): use the server's IP address or localhost, or configure a "
+            "username and password",
+        ) from None

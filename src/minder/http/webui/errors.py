@@ -8,9 +8,6 @@ cannot collide with a fault code (all below 100).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from minder.protocol.faults import Faults, SupervisorFault
@@ -60,21 +57,3 @@ class ApiError(Exception):
 
     def response(self) -> web.Response:
         return error_response(self.status, self.status, self.name, self.message)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def json_errors(handler: Handler) -> Handler:
-    """Turn faults and ApiErrors raised by ``handler`` into JSON errors."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except SupervisorFault as fault:
-            return fault_response(fault)
-        except ApiError as err:
-            return err.response()
-
-    return wrapped

@@ -11,6 +11,7 @@ relative URL so a reverse proxy's sub-path survives) to the dashboard.
 
 from __future__ import annotations
 
+import functools
 import html
 from importlib import resources
 from urllib.parse import quote
@@ -19,8 +20,9 @@ from aiohttp import web
 
 from minder.engine.api import EngineAPI
 from minder.http.webui import actions
-from minder.http.webui.csrf import FORM_FIELD, CsrfGuard
+from minder.http.webui.csrf import FORM_FIELD, CsrfGuard, check_host
 from minder.http.webui.errors import ApiError
+from minder.http.webui.guarded import Handler
 from minder.protocol.faults import SupervisorFault
 
 CSP = (
@@ -61,9 +63,9 @@ class Pages:
 
     def add_routes(self, app: web.Application) -> None:
         for path in ("/", "/index.html"):
-            app.router.add_get(path, self.index)
-            app.router.add_post(path, self.legacy_post)
-        app.router.add_get("/tail.html", self.dashboard)
+            app.router.add_get(path, _host_checked(self.index))
+            app.router.add_post(path, _host_checked(self.legacy_post))
+        app.router.add_get("/tail.html", _host_checked(self.dashboard))
         app.router.add_get("/ok.html", self.ok)
         app.router.add_static("/static/", static_dir(), append_version=False)
 
@@ -131,6 +133,20 @@ follow it); confirm below to go ahead.</p>
   <a class="btn" href="./">Cancel</a>
 </form>"""
         return _page(f"Confirm: {label}", body)
+
+
+def _host_checked(handler: Handler) -> Handler:
+    """Pages carry the CSRF token: never serve them to a DNS-rebound name."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            check_host(request)
+        except ApiError as err:
+            return _page("Refused", f"<p>{html.escape(err.message)}</p>", status=err.status)
+        return await handler(request)
+
+    return wrapped
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:

@@ -158,3 +158,34 @@ def test_piped_stdin_runs_a_session(daemon: RunningDaemon) -> None:
     assert result.stdout.count("supervisor> ") == 3
     assert "hello" not in result.stdout
     assert rpc(daemon, "getSupervisorVersion") in result.stdout
+
+
+def test_one_keep_alive_connection_serves_many_calls(daemon: RunningDaemon) -> None:
+    from minder.ctl.transport import Connection, RpcClient
+
+    client = RpcClient(Connection(daemon.serverurl))
+    try:
+        assert client.call("supervisor.getVersion") == "3.0"
+        first = client.connection.sock
+        assert first is not None
+        for _ in range(3):
+            assert len(client.call("supervisor.getAllProcessInfo")) == 4
+        assert client.connection.sock is first
+    finally:
+        client.close()
+
+
+def test_output_into_a_closed_pipe_is_quiet(daemon: RunningDaemon) -> None:
+    import os
+    import subprocess
+
+    from .test_minderctl_support import client_path
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before minderctl writes (`| head -0`)
+    try:
+        result = subprocess.run([client_path("minderctl"), "-c", str(daemon.conf), "status"],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=30)
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""  # no BrokenPipeError traceback

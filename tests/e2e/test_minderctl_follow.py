@@ -134,6 +134,13 @@ def test_tail_f_several_stderr_and_bad_names(daemon: RunningDaemon) -> None:
         follower.interrupt()
 
 
+def test_tail_f_unknown_name_says_so(daemon: RunningDaemon) -> None:
+    result = minderctl(daemon, "tail", "-f", "nosuch")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "==> Press Ctrl-C to exit <==\nnosuch: ERROR (no such process name)\n")
+
+
 def test_tail_f_colour_prefixes_on_a_terminal(daemon: RunningDaemon) -> None:
     argv = [client_path("minderctl"), "-c", str(daemon.conf), "tail", "-f", "web", "worker:w1"]
     child = PtyChild(argv)

@@ -33,9 +33,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         run_command(session, " ".join(options.args))
+        session.out.flush()
     except KeyboardInterrupt:
         session.output("")
-    session.out.flush()
+    except BrokenPipeError:  # `minderctl status | head -1`: the reader left, not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return session.exitstatus
 
 

@@ -62,7 +62,7 @@ class Shell(cmd.Cmd):
                         candidates.append(f"{group}:*")
                 else:
                     candidates.append(name)
-            if command == "status" or command == "pid" or command == "start" or command == "stop":
+            if command not in ("fg", "tail"):
                 candidates.append("all")
             return [f"{c} " for c in candidates if c.startswith(text)]
         return []

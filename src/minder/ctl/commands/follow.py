@@ -58,7 +58,18 @@ def follow_path(s: Session, path: str, name: str, missing: str = "no log file") 
 
 
 def follow_one(s: Session, name: str, channel: str) -> None:
-    follow_path(s, f"/logtail/{name}/{channel}", name, "no such process name or no log file")
+    follow_path(s, f"/logtail/{name}/{channel}", name, _why_missing(s, name))
+
+
+def _why_missing(s: Session, name: str) -> str:
+    """What a 404 from /logtail/<name> will mean: asked up front, the stream can't say."""
+    from minder.ctl.wire import RpcFault
+
+    try:
+        s.call("supervisor.getProcessInfo", name)
+    except RpcFault:
+        return "no such process name"
+    return "no log file"
 
 
 def expand_names(infos: list[dict[str, Any]], words: list[str]) -> tuple[list[str], list[str]]:

@@ -93,6 +93,7 @@ class Daemon:
             config_loader=self._run.load_config,
             main_log_path=lambda: log.file_path,
             clear_main_log=log.clear,
+            reap_orphans=os.getpid() == 1,  # a container's init inherits every orphan
         )
         self._supervisor = supervisor
         log.add_listener(lambda record: supervisor.bus.publish(MainLogLine(record)))

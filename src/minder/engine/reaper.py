@@ -6,6 +6,11 @@ other and nothing polls. Signals go through ``pidfd_send_signal``, which
 cannot hit a recycled pid. Where pidfds are missing (old kernels), a
 SIGCHLD handler reaps every watched pid with WNOHANG instead.
 
+Orphans: when minderd is PID 1 or a child subreaper, orphaned grandchildren
+are re-parented to us and must be reaped too. A SIGCHLD handler then looks
+for zombie children in /proc and reaps only pids it does not manage, so a
+managed child's exit status is never stolen from its owner.
+
 Reaping goes through ``Popen.poll()`` so the Popen object learns its return
 code and never warns about a child "still running" when it is collected.
 """
@@ -30,6 +35,31 @@ def pidfds_supported() -> bool:
     return hasattr(signal, "pidfd_send_signal")
 
 
+def zombie_children(parent: int) -> list[int]:
+    """Pids of ``parent``'s children that have exited and wait to be reaped."""
+    found: list[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == b"Z" and int(fields[1]) == parent:
+            found.append(int(entry))
+    return found
+
+
+def describe_status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        try:
+            return f"terminated by {signal.Signals(os.WTERMSIG(status)).name}"
+        except ValueError:
+            return f"terminated by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
 class _Watched:
     __slots__ = ("callback", "pidfd", "popen")
 
@@ -45,6 +75,7 @@ class Reaper:
         self._use_pidfd = pidfds_supported() if use_pidfd is None else use_pidfd
         self._watched: dict[int, _Watched] = {}
         self._sigchld_installed = False
+        self._orphan_log: Callable[[str], None] | None = None
 
     @property
     def mode(self) -> str:
@@ -74,6 +105,8 @@ class Reaper:
     def _reap_all(self) -> None:
         for pid in list(self._watched):
             self._try_reap(pid)
+        if self._orphan_log is not None:
+            self._reap_orphans()
 
     def _try_reap(self, pid: int) -> bool:
         """Collect ``pid`` if it has exited; True when it was reaped."""
@@ -108,6 +141,27 @@ class Reaper:
                 os.kill(pid, signum)
         except ProcessLookupError:
             pass
+
+    def reap_orphans_too(self, log: Callable[[str], None]) -> None:
+        """PID 1 / subreaper mode: also collect re-parented orphans."""
+        self._orphan_log = log
+        if self._sigchld_installed:
+            return  # _reap_all already runs on SIGCHLD and includes orphans
+        handler = self._reap_all if not self._use_pidfd else self._reap_orphans
+        self._loop.add_signal_handler(signal.SIGCHLD, handler)
+        self._sigchld_installed = True
+
+    def _reap_orphans(self) -> None:
+        me = os.getpid()
+        for pid in zombie_children(me):
+            if pid in self._watched:
+                continue
+            try:
+                reaped, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if reaped and self._orphan_log is not None:
+                self._orphan_log(f"reaped unknown pid {pid} ({describe_status(status)})")
 
     def close(self) -> None:
         if self._sigchld_installed:

@@ -98,6 +98,7 @@ class Supervisor:
         use_pidfd: bool | None = None,
         main_log_path: Callable[[], str | None] | None = None,
         clear_main_log: Callable[[], None] | None = None,
+        reap_orphans: bool = False,
     ) -> None:
         self._root = root
         self._pending = root
@@ -106,6 +107,7 @@ class Supervisor:
         self.clock: Clock = clock or SystemClock()
         self._sink_factory = sink_factory or default_sink_factory(log)
         self._use_pidfd = use_pidfd
+        self._reap_orphans = reap_orphans  # PID 1 / subreaper: collect re-parented orphans
         self._main_log_path = main_log_path
         self._clear_main_log = clear_main_log
         self.bus = EventBus()
@@ -129,6 +131,8 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         self._finished = asyncio.Event()
         self._reaper = Reaper(loop, use_pidfd=self._use_pidfd)
+        if self._reap_orphans:
+            self._reaper.reap_orphans_too(self.log.info)
         self._ctx = EngineContext(
             loop=loop,
             clock=self.clock,

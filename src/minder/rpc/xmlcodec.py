@@ -9,6 +9,9 @@ Why not plain ``xmlrpc.client.loads/dumps``:
 * Replies may carry integers above 2**31-1 (``stdout_logfile_maxbytes=3GB``);
   supervisord answers those with HTTP 500. We emit ``<i8>``, which
   ``xmlrpc.client`` (and so supervisorctl) reads back as a plain int.
+  Replies are encoded by a small dedicated writer (the value types of
+  this API only), several times faster than ``xmlrpc.client.Marshaller``
+  on a 500-process ``getAllProcessInfo``.
 * Replies carry log data, which may hold bytes that are not UTF-8 or
   control characters XML 1.0 cannot represent. Such characters become
   U+FFFD so the document is always well-formed; ``\\r`` is kept as ``&#13;``.
@@ -16,9 +19,10 @@ Why not plain ``xmlrpc.client.loads/dumps``:
 
 from __future__ import annotations
 
+import base64
+import functools
 import re
 import xmlrpc.client
-from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
 
@@ -28,7 +32,6 @@ INT32_MAX = 2**31 - 1
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-_Write = Callable[[str], object]
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -84,44 +87,85 @@ def parse_request(body: bytes) -> tuple[str, tuple[Any, ...]]:
     return method, tuple(params)
 
 
-def _dump_int(marshaller: xmlrpc.client.Marshaller, value: int, write: _Write) -> None:
-    if INT32_MIN <= value <= INT32_MAX:
-        write(f"<value><int>{value}</int></value>\n")
-    elif INT64_MIN <= value <= INT64_MAX:
-        write(f"<value><i8>{value}</i8></value>\n")
+_NEEDS_ESCAPING = re.compile("[&<>\r]|" + _NOT_XML_CHAR.pattern)
+
+
+def _text(value: str) -> str:
+    """Escaped, XML-safe text; the common clean string is returned as is."""
+    if _NEEDS_ESCAPING.search(value) is None:
+        return value
+    escaped = xml_safe(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\r", "&#13;")
+
+
+@functools.lru_cache(maxsize=1024)
+def _member_head(key: str) -> str:
+    if type(key) is not str:
+        raise TypeError("struct keys must be strings")
+    return f"<member>\n<name>{_text(key)}</name>\n"
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    """Append one ``<value>`` (supervisord's replies are small trees of these)."""
+    kind = type(value)
+    if kind is str:
+        out.append(f"<value><string>{_text(value)}</string></value>\n")
+    elif kind is bool:
+        out.append(f"<value><boolean>{int(value)}</boolean></value>\n")
+    elif kind is int:
+        if INT32_MIN <= value <= INT32_MAX:
+            out.append(f"<value><int>{value}</int></value>\n")
+        elif INT64_MIN <= value <= INT64_MAX:
+            out.append(f"<value><i8>{value}</i8></value>\n")
+        else:
+            raise OverflowError("int exceeds XML-RPC limits")
+    elif kind is dict:
+        out.append("<value><struct>\n")
+        for key, item in value.items():
+            head = _member_head(key)
+            # Inline the common scalars: structs of them are most of every reply.
+            item_kind = type(item)
+            if item_kind is str:
+                out.append(f"{head}<value><string>{_text(item)}</string></value>\n</member>\n")
+            elif item_kind is int and INT32_MIN <= item <= INT32_MAX:
+                out.append(f"{head}<value><int>{item}</int></value>\n</member>\n")
+            else:
+                out.append(head)
+                _encode(item, out)
+                out.append("</member>\n")
+        out.append("</struct></value>\n")
+    elif kind is list or kind is tuple:
+        out.append("<value><array><data>\n")
+        for item in value:
+            _encode(item, out)
+        out.append("</data></array></value>\n")
+    elif kind is float:
+        out.append(f"<value><double>{value!r}</double></value>\n")
+    elif kind is bytes or kind is bytearray:
+        encoded = base64.b64encode(value).decode("ascii")
+        out.append(f"<value><base64>\n{encoded}\n</base64></value>\n")
+    elif isinstance(value, int):  # IntEnum and friends: their number
+        _encode(int(value), out)
+    elif isinstance(value, str):
+        _encode(str(value), out)
     else:
-        raise OverflowError("int exceeds XML-RPC limits")
+        raise TypeError(f"cannot marshal {kind.__name__} objects")
 
 
-def _dump_str(marshaller: xmlrpc.client.Marshaller, value: str, write: _Write) -> None:
-    write("<value><string>")
-    write(xmlrpc.client.escape(xml_safe(value)).replace("\r", "&#13;"))
-    write("</string></value>\n")
-
-
-def _marshaller() -> xmlrpc.client.Marshaller:
-    """A Marshaller with wide ints and XML-safe strings (see module doc)."""
-    marshaller = xmlrpc.client.Marshaller("utf-8", allow_none=False)
-    dispatch = dict(marshaller.dispatch)
-    dispatch[int] = _dump_int
-    dispatch[str] = _dump_str
-    marshaller.dispatch = dispatch
-    return marshaller
+_HEAD = "<?xml version='1.0'?>\n<methodResponse>\n"
 
 
 def dump_response(value: Any) -> bytes:
     """A ``<methodResponse>`` holding one value."""
-    body = _marshaller().dumps((value,))
-    return (
-        "<?xml version='1.0'?>\n<methodResponse>\n" + body + "</methodResponse>\n"
-    ).encode("utf-8")
+    out = [_HEAD, "<params>\n<param>\n"]
+    _encode(value, out)
+    out.append("</param>\n</params>\n</methodResponse>\n")
+    return "".join(out).encode("utf-8")
 
 
 def dump_fault(code: int, text: str) -> bytes:
     """A ``<methodResponse>`` holding a fault."""
-    body = _marshaller().dumps(
-        xmlrpc.client.Fault(code, xml_safe(text))
-    )
-    return ("<?xml version='1.0'?>\n<methodResponse>\n" + body + "</methodResponse>\n").encode(
-        "utf-8"
-    )
+    out = [_HEAD, "<fault>\n"]
+    _encode({"faultCode": code, "faultString": text}, out)
+    out.append("</fault>\n</methodResponse>\n")
+    return "".join(out).encode("utf-8")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import xmlrpc.client
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minder.rpc.xmlcodec import RequestError, dump_fault, dump_response, parse_request
 
@@ -67,3 +70,29 @@ def test_faults_round_trip() -> None:
     with pytest.raises(xmlrpc.client.Fault) as info:
         xmlrpc.client.loads(dump_fault(10, "BAD_NAME: x\x00"))
     assert (info.value.faultCode, info.value.faultString) == (10, "BAD_NAME: x\ufffd")
+
+
+XML_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+).map(lambda s: "".join(c for c in s if c in "\t\n\r" or c >= " "))
+VALUES = st.recursive(
+    st.none().map(lambda _: True)
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | XML_TEXT
+    | st.binary(max_size=50),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(XML_TEXT, inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(VALUES)
+def test_every_reply_round_trips_through_xmlrpc_client(value: object) -> None:
+    (decoded,), _ = xmlrpc.client.loads(dump_response(value), use_builtin_types=True)
+    assert decoded == value
+
+
+def test_int_subclasses_are_sent_as_numbers() -> None:
+    (decoded,), _ = xmlrpc.client.loads(dump_response([signal.SIGTERM, True]))
+    assert decoded == [15, True]

@@ -60,6 +60,10 @@ command={python} -u {workdir}/echo.py
 [program:hostile]
 command={python} -u {workdir}/hostile.py
 
+[program:unlogged]
+command={python} -u {workdir}/echo.py
+stdout_logfile=NONE
+
 [program:trap]
 command={python} -u {workdir}/trap.py
 
@@ -120,6 +124,36 @@ def test_dashboard_lists_processes_with_security_headers(
         pid = row(page, "sleeper").locator(".col-pid").inner_text()
         assert pid.isdigit()
         screenshot(page, "webui-dashboard")
+
+
+def test_themes_keyboard_and_phone_layout(browser: Any, daemon: tuple[RunningDaemon, str]) -> None:
+    _, url = daemon
+    with open_page(browser, url, color_scheme="dark") as page:
+        wait_row_state(page, "sleeper", "RUNNING")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        page.keyboard.press("t")  # toggle to light, remembered across reloads
+        assert page.locator("html").get_attribute("data-theme") == "light"
+        page.reload()
+        wait_row_state(page, "sleeper", "RUNNING")
+        assert page.locator("html").get_attribute("data-theme") == "light"
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") != background
+        page.keyboard.press("/")
+        assert page.evaluate("document.activeElement.id") == "filter"
+        page.keyboard.type("pool")
+        expect(row(page, "sleeper")).to_be_hidden()
+        expect(row(page, "pool:pool_0")).to_be_visible()
+        page.keyboard.press("Escape")  # clears the field
+        page.keyboard.press("Escape")  # leaves it
+        page.click('.chip[data-show="stopped"]')
+        expect(row(page, "broken")).to_be_visible()
+        expect(row(page, "sleeper")).to_be_hidden()
+    with open_page(browser, url, viewport={"width": 390, "height": 844}) as page:
+        wait_row_state(page, "sleeper", "RUNNING")
+        expect(row(page, "sleeper").locator(".col-pid")).to_be_hidden()
+        expect(row(page, "sleeper").locator('button[data-act="stop"]')).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+        screenshot(page, "webui-phone")
 
 
 def test_a_stop_by_minderctl_shows_up_live(browser: Any, daemon: tuple[RunningDaemon, str]) -> None:
@@ -228,6 +262,18 @@ def test_signal_and_clear_from_the_row_menu(
         expect(page.locator(".toast").last).to_contain_text("Cleared the logs of trap")
         wait_for(lambda: "got SIGHUP" not in log.read_text(), what="the log to be cleared")
         assert state_of(d, "trap") == "RUNNING"
+
+
+def test_output_without_a_log_file_is_shown_live(
+    browser: Any, daemon: tuple[RunningDaemon, str]
+) -> None:
+    d, url = daemon
+    with open_page(browser, url + "#log=unlogged&ch=stdout") as page:
+        expect(page.locator("#log-status")).to_contain_text("showing live output only")
+        expect(page.locator("#log-status")).to_contain_text("following live")
+        marker = f"unlogged-{time.monotonic_ns()}"
+        supervisor_call(d, "sendProcessStdin", "unlogged", marker + "\n")
+        expect(page.locator("#log-body")).to_contain_text(f"echo: {marker}")
 
 
 def test_hostile_output_is_shown_as_text(browser: Any, daemon: tuple[RunningDaemon, str]) -> None:

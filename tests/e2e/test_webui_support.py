@@ -88,7 +88,8 @@ def browser() -> Iterator[Any]:
 @contextmanager
 def open_page(browser: Any, url: str, **context_args: Any) -> Iterator[Any]:
     """A fresh context and page; fails the test on any page script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **context_args)
+    context_args.setdefault("viewport", {"width": 1280, "height": 800})
+    context = browser.new_context(**context_args)
     context.set_default_timeout(UI_TIMEOUT_MS)
     expect.set_options(timeout=UI_TIMEOUT_MS)
     page = context.new_page()

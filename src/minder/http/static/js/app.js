@@ -28,6 +28,7 @@ const menu = new RowMenu({
   onLogs: (namespec, channel) => go(logHash(namespec, channel)),
   onClear: clearLogs,
   onSignal: sendSignal,
+  onRestart: (namespec) => processAction(namespec, "restart"),
 });
 const viewer = new LogViewer({ onClose: () => go(""), onFollow: (query) => stream.connect(query) });
 const changes = new ChangesPanel({ onClose: () => go("") });
@@ -41,12 +42,26 @@ function setDaemon(daemon) {
   pill.className = `pill s-${daemon.statename}`;
   $("footer-version").textContent = `minder ${daemon.version} (supervisor ${daemon.supervisor_version} compatible) · pid ${daemon.pid}`;
   $("btn-mainlog").disabled = !daemon.has_main_log;
-  document.title = `${daemon.identification} · minder`;
+  identification = daemon.identification;
+  refreshTitle();
+}
+
+let identification = "";
+let problems = 0;
+
+// A tab in the background still says when something is wrong.
+function refreshTitle() {
+  const base = identification ? `${identification} · minder` : "minder";
+  document.title = problems ? `(${problems} ✖) ${base}` : base;
 }
 
 function refreshCounts() {
   const c = table.counts();
   for (const key of Object.keys(c)) $(`count-${key}`).textContent = String(c[key]);
+  if (c.problem !== problems) {
+    problems = c.problem;
+    refreshTitle();
+  }
 }
 
 function setConnection(state) {

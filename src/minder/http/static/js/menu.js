@@ -3,10 +3,11 @@
 // keys move between items, Esc or a click elsewhere closes it.
 
 const SIGNALLABLE = new Set(["RUNNING", "STARTING", "STOPPING"]);
+const RESTARTABLE = new Set(["RUNNING", "STARTING", "BACKOFF", "STOPPED", "EXITED", "FATAL"]);
 const ASK_FIRST = new Set(["INT", "TERM", "KILL"]);
 
 export class RowMenu {
-  constructor({ onLogs, onClear, onSignal }) {
+  constructor({ onLogs, onClear, onSignal, onRestart }) {
     this.menu = document.getElementById("row-menu");
     this.opener = null;
     this.proc = null;
@@ -17,6 +18,7 @@ export class RowMenu {
       this.close();
       if (item.dataset.signal) onSignal(proc.namespec, item.dataset.signal, ASK_FIRST.has(item.dataset.signal));
       else if (item.dataset.menu === "clear") onClear(proc.namespec);
+      else if (item.dataset.menu === "restart") onRestart(proc.namespec);
       else onLogs(proc.namespec, item.dataset.menu);
     });
     this.menu.addEventListener("keydown", (event) => {
@@ -52,6 +54,7 @@ export class RowMenu {
     document.getElementById("row-menu-title").textContent = proc.namespec;
     const signallable = SIGNALLABLE.has(proc.statename);
     for (const b of this.menu.querySelectorAll("[data-signal]")) b.disabled = !signallable;
+    this.menu.querySelector('[data-menu="restart"]').disabled = !RESTARTABLE.has(proc.statename);
     this.menu.querySelector('[data-menu="stderr"]').disabled = !proc.has_stderr;
     opener.setAttribute("aria-expanded", "true");
     this.menu.hidden = false;

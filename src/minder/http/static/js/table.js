@@ -188,7 +188,7 @@ export class ProcessTable {
     const grouped = row.classList.contains("in-group");
     const nameButton = row.querySelector(".name");
     nameButton.textContent = grouped ? p.name : p.namespec;
-    nameButton.title = `Show the log of ${p.namespec}`;
+    nameButton.title = `${p.command}\n(click for the log of ${p.namespec})`;
     row.querySelector(".group-tag").textContent = "";
     const state = row.querySelector(".state");
     state.textContent = p.statename;

@@ -271,3 +271,21 @@ def test_every_api_route_is_in_the_openapi_document() -> None:
     }
     routes.discard(("get", "/openapi.json"))
     assert routes == documented
+
+
+def test_group_restart_stops_everything_before_starting() -> None:
+    async def scenario(client: Client, engine: FakeEngine) -> None:
+        status, body = await post(client, "/api/v1/groups/workers/restart")
+        assert status == 200
+        assert [(r["namespec"], r["statusname"]) for r in body["results"]] == [
+            ("workers:workers_00", "SUCCESS"),
+            ("workers:workers_01", "SUCCESS"),
+        ]
+        assert engine.calls == [
+            "stop workers:workers_00",
+            "start workers:workers_00",
+            "start workers:workers_01",
+        ]
+        assert all(p.state == ProcessState.RUNNING for p in engine.procs.values())
+
+    run_scenario(engine_with_two_groups(), scenario)

@@ -91,6 +91,8 @@ async def act_on_many(
     """Apply ``action`` to every eligible process concurrently; one result each."""
     if action not in ACTIONS:
         raise SupervisorFault(Faults.BAD_ARGUMENTS, f"unknown action {action!r}")
+    if action == "restart":
+        return await _restart_many(api, snaps, wait=wait)
     targets = [s for s in _order(snaps, action) if _eligible(s, action)]
 
     async def one(snap: ProcessSnapshot) -> Result:
@@ -101,6 +103,28 @@ async def act_on_many(
         return _result(snap, int(Faults.SUCCESS), "SUCCESS", "OK")
 
     return list(await asyncio.gather(*(one(s) for s in targets)))
+
+
+async def _restart_many(
+    api: EngineAPI, snaps: list[ProcessSnapshot], *, wait: bool
+) -> list[Result]:
+    """Stop everything first (reverse priority), then start in priority order.
+
+    Restarting process by process would interleave stops and starts and
+    break the priority order the config asks for.
+    """
+    stopped = {r["namespec"]: r for r in await act_on_many(api, snaps, "stop")}
+    fresh = [api.snapshot(s.group, s.name) for s in snaps]
+    started = {r["namespec"]: r for r in await act_on_many(api, fresh, "start", wait=wait)}
+    results = []
+    for snap in _order(snaps, "start"):
+        namespec = make_namespec(snap.group, snap.name)
+        failed_stop = stopped.get(namespec)
+        if failed_stop is not None and failed_stop["status"] != int(Faults.SUCCESS):
+            results.append(failed_stop)
+        elif namespec in started:
+            results.append(started[namespec])
+    return results
 
 
 def _result(snap: ProcessSnapshot, status: int, statusname: str, description: str) -> Result:
@@ -122,6 +146,7 @@ async def apply_update(api: EngineAPI) -> list[Result]:
     stop failed. Returns one ``{group, action, ok, message}`` per group.
     """
     diff = api.reload_config()
+    priority = {e.group.name: e.group.priority for e in api.config_entries()}
     outcomes: list[Result] = []
 
     async def stop_group(group: str) -> bool:
@@ -145,7 +170,7 @@ async def apply_update(api: EngineAPI) -> list[Result]:
             return "removed process group"
 
         await step(group, "removed", remove)
-    for group in diff.changed:
+    for group in sorted(diff.changed, key=lambda g: (priority.get(g, 999), g)):
 
         async def change(group: str = group) -> str:
             await stop_group(group)

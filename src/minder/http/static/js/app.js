@@ -135,9 +135,13 @@ async function bulkAction(base, action, label, member) {
   const members = [...table.procs.values()].filter(member);
   if (action !== "start") {
     const running = members.filter((p) => !STARTABLE_STATES.has(p.statename)).length;
+    const plural = (n) => `${n} process${n === 1 ? "" : "es"}`;
+    const text = action === "stop"
+      ? `This will stop ${plural(running)} of ${label}.`
+      : `This will stop ${plural(running)} and then start all ${plural(members.length)} of ${label}.`;
     const ok = await confirmAction(
       `${action === "stop" ? "Stop" : "Restart"} ${label}?`,
-      `This will ${action} ${running} running process${running === 1 ? "" : "es"} of ${label}.`,
+      text,
       action === "stop" ? "Stop" : "Restart",
     );
     if (!ok) return;

@@ -62,6 +62,9 @@ export class ProcessTable {
   // they are applied once per animation frame, touching only changed rows.
   update(proc) {
     noteServerTime(proc.now);
+    // an action's answer can arrive after newer stream events: keep the newest
+    const current = this.queued.get(proc.namespec) ?? this.procs.get(proc.namespec);
+    if (current && proc.now < current.now) return;
     this.queued.set(proc.namespec, proc);
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }

@@ -11,14 +11,13 @@ import errno
 import os
 import sys
 
-from minder.protocol.faults import Faults
-
 TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from minder.ctl.options import CtlOptions
     from minder.ctl.transport import RpcClient
+    from minder.protocol.faults import Faults
 
 API_VERSION = "3.0"
 
@@ -38,7 +37,13 @@ class Exit:
     STATUS_UNKNOWN = 4
 
 
-DEAD_PROGRAM_FAULTS = (Faults.SPAWN_ERROR, Faults.ABNORMAL_TERMINATION, Faults.NOT_RUNNING)
+
+def _faults() -> type[Faults]:
+    """The fault codes, imported on first need: ``enum`` is a noticeable part of a
+    ``minderctl status`` run, and a successful status never needs a fault code."""
+    from minder.protocol.faults import Faults
+
+    return Faults
 
 
 def colour_wanted(stream: TextIO, environ: dict[str, str] | os._Environ[str]) -> bool:
@@ -90,9 +95,10 @@ class Session:
         self._client = None
 
     def set_exit_from_fault(self, code: int, ignored: int | None = None) -> None:
-        if code in (ignored, Faults.SUCCESS):
+        faults = _faults()
+        if code in (ignored, faults.SUCCESS):
             return
-        if code in DEAD_PROGRAM_FAULTS:
+        if code in (faults.SPAWN_ERROR, faults.ABNORMAL_TERMINATION, faults.NOT_RUNNING):
             self.exitstatus = Exit.NOT_RUNNING
         else:
             self.exitstatus = Exit.GENERIC
@@ -118,7 +124,7 @@ class Session:
         try:
             api = self.call("supervisor.getVersion")
         except RpcFault as fault:
-            if fault.code == Faults.UNKNOWN_METHOD:
+            if fault.code == _faults().UNKNOWN_METHOD:
                 self.output(
                     "Sorry, the daemon answered but does not know the supervisor.* "
                     "methods minderctl uses. Check that the [rpcinterface:supervisor] "

@@ -14,7 +14,6 @@ about a quarter of a short run, and we use none of it.
 from __future__ import annotations
 
 import _socket
-import contextlib
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
 if TYPE_CHECKING:
@@ -103,8 +102,10 @@ class Connection:
         """Close; also wakes a thread blocked reading this connection (fg, tail -f)."""
         sock, self.sock = self.sock, None  # another thread may be closing it too
         if sock is not None:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - contextlib would be this module's costliest import
                 sock.shutdown(_socket.SHUT_RDWR)
+            except OSError:
+                pass
             sock.close()
         self.buffer = b""
 

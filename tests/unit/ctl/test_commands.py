@@ -214,3 +214,10 @@ def test_every_command_has_help() -> None:
     for name in MODULES:
         assert name in TOPICS
         assert lookup(name) is not None
+
+
+def test_status_stopped_names_match_the_protocol() -> None:
+    from minder.ctl.commands.status import STOPPED_STATE_NAMES
+    from minder.protocol.states import STOPPED_STATES
+
+    assert {state.name for state in STOPPED_STATES} == STOPPED_STATE_NAMES

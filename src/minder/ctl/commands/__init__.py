@@ -6,8 +6,6 @@ loads the status code and nothing else.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,5 +50,7 @@ def lookup(name: str) -> CommandFunc | None:
     module = MODULES.get(name)
     if module is None:
         return None
-    func: CommandFunc = getattr(import_module(f"minder.ctl.commands.{module}"), f"do_{name}")
+    # __import__ rather than importlib.import_module: the importlib package is one more import
+    loaded = __import__(f"minder.ctl.commands.{module}", fromlist=["_"])
+    func: CommandFunc = getattr(loaded, f"do_{name}")
     return func

@@ -30,7 +30,10 @@ def run_command(s: Session, line: str, *, shell: bool = False) -> bool:
     from minder.ctl.transport import AuthRequired, HttpError
     from minder.ctl.wire import RpcFault, WireError
 
-    name, _, arg = line.strip().partition(" ")
+    line = line.strip()
+    if line.startswith("?"):  # cmd.Cmd's shorthand, which supervisorctl keeps
+        line = "help " + line[1:]
+    name, _, arg = line.partition(" ")
     if not name:
         return False
     func = lookup(name)

@@ -221,3 +221,8 @@ def test_status_stopped_names_match_the_protocol() -> None:
     from minder.protocol.states import STOPPED_STATES
 
     assert {state.name for state in STOPPED_STATES} == STOPPED_STATE_NAMES
+
+
+def test_question_mark_is_help() -> None:
+    out, code = CannedSession({}).run("? stop")
+    assert out.startswith("stop <name>") and code == 0

@@ -150,8 +150,7 @@ stdout_logfile={tmp_path}/stubborn.out
         wait_for(
             lambda: (
                 "killing stubborn" in d.main_log()
-                or ("stubborn" in d.main_log()
-                and "exit request" in d.main_log())
+                or ("stubborn" in d.main_log() and "exit request" in d.main_log())
             )
         )
         d.proc.send_signal(signal.SIGTERM)
@@ -191,3 +190,35 @@ def test_check_flag_runs_the_config_check(tmp_path: Path, flag: str) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_daemonizes_and_refuses_a_second_daemon_on_the_same_pidfile(tmp_path: Path) -> None:
+    from tests.support.daemons import rpc_proxy, write_config
+
+    conf, sock, _log = write_config(tmp_path, SLEEPER)
+    minderd = str(VENV_BIN / "minderd")
+    first = subprocess.run(
+        [minderd, "-c", str(conf)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    pidfile = tmp_path / "daemon.pid"
+    daemon_pid = int(pidfile.read_text())
+    try:
+
+        def running() -> bool:
+            with rpc_proxy(str(sock)) as proxy:
+                return bool(proxy.supervisor.getProcessInfo("sleeper")["statename"] == "RUNNING")
+
+        wait_for(running, what="the detached daemon")
+        second = subprocess.run(
+            [minderd, "-c", str(conf)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        )
+        assert second.returncode == 2
+        assert f"belongs to a running minderd (pid {daemon_pid})" in second.stderr
+        with rpc_proxy(str(sock)) as proxy:
+            proxy.supervisor.shutdown()
+        wait_for(lambda: not process_alive(daemon_pid), timeout=30, what="daemon exit")
+        assert not pidfile.exists()
+    finally:
+        if process_alive(daemon_pid):
+            os.kill(daemon_pid, signal.SIGKILL)

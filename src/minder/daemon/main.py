@@ -1,128 +1,107 @@
-"""``minderd``: the composition root (argv → config → daemon run).
+"""``minderd``: the composition root (argv → config → privileges → daemon run).
 
-Errors before the logger exists are printed as supervisord prints them,
-``Error: <message>`` plus ``For help, use <argv0> -h`` on stderr, exit 2.
+The start-up order is supervisord's: parse (errors → exit 2 before anything
+else happens), switch user, raise rlimits, detach, then the async run
+creates the log, groups and servers and claims the pidfile. Errors before
+the logger exists are printed as supervisord prints them, ``Error: <message>``
+plus ``For help, use <argv0> -h`` on stderr, exit 2. Detaching happens before
+the event loop starts (fork is only safe with one thread), and the
+launching shell waits until the daemon says it is ready.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
+from minder import SUPERVISOR_COMPAT_VERSION
 from minder.config import ConfigError, load
 from minder.config.check import run_check
+from minder.daemon.cli import DaemonOptions, UsageError, apply_to_spec, parse_args, usage_text
+from minder.daemon.daemonize import daemonize
+from minder.daemon.pidfile import describe_owner, read_pid
+from minder.daemon.privileges import PrivilegeError, drop_privileges, root_warning
+from minder.daemon.rlimits import RlimitError, raise_limits
 from minder.daemon.runner import Daemon, DaemonRun, StartupError
-from minder.model.specs import DaemonSpec, RootSpec
-
-VERSION = "4.3.0"
+from minder.model.specs import RootSpec
 
 
-@dataclass
-class Options:
-    configfile: str | None = None
-    check: bool = False
-    strict: bool = False
-    overrides: dict[str, object] | None = None
-
-
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
-def parse_args(argv: Sequence[str]) -> Options:
-    p = _Parser(prog="minderd", add_help=False)
-    p.add_argument("-c", "--configuration", dest="configfile")
-    p.add_argument("-n", "--nodaemon", action="store_true", default=None)
-    p.add_argument("-s", "--silent", action="store_true", default=None)
-    p.add_argument("-k", "--nocleanup", action="store_true", default=None)
-    p.add_argument("-t", "--strip_ansi", action="store_true", default=None)
-    p.add_argument("-l", "--logfile")
-    p.add_argument("-e", "--loglevel")
-    p.add_argument("-j", "--pidfile")
-    p.add_argument("-i", "--identifier")
-    p.add_argument("-q", "--childlogdir")
-    p.add_argument("-y", "--logfile_maxbytes", type=int)
-    p.add_argument("-z", "--logfile_backups", type=int)
-    p.add_argument("--check", action="store_true")
-    p.add_argument("--strict", action="store_true")
-    p.add_argument("-v", "--version", action="store_true")
-    p.add_argument("-h", "--help", action="store_true")
-    args, extra = p.parse_known_args(list(argv))
-    if extra:
-        bad = [a for a in extra if a.startswith("-")]
-        if bad:
-            raise UsageError(f"option {bad[0]} not recognized")
-        raise UsageError(f"positional arguments are not supported: {extra}")
-    if args.version:
-        print(VERSION)
-        raise SystemExit(0)
-    if args.help:
-        print(__doc__)
-        raise SystemExit(0)
-    overrides = {
-        key: value
-        for key in (
-            "nodaemon",
-            "silent",
-            "nocleanup",
-            "strip_ansi",
-            "logfile",
-            "loglevel",
-            "pidfile",
-            "identifier",
-            "childlogdir",
-            "logfile_maxbytes",
-            "logfile_backups",
-        )
-        if (value := getattr(args, key)) is not None
-    }
-    if "logfile" in overrides:
-        overrides["logfile"] = os.path.abspath(str(overrides["logfile"]))
-    return Options(args.configfile, args.check, args.strict, overrides)
-
-
-def _usage_error(message: str) -> int:
+def _error(message: str) -> int:
     print(f"Error: {message}\nFor help, use {sys.argv[0]} -h", file=sys.stderr)
     return 2
 
 
-def _loader(opts: Options) -> Callable[[], tuple[RootSpec, list[str]]]:
-    cwd = os.getcwd()
+def _load(opts: DaemonOptions, cwd: str) -> tuple[RootSpec, list[str]]:
+    """The config with the command line on top, plus its warnings (as text)."""
+    result = load(opts.configuration, strict=opts.strict, cwd=cwd)
+    root = replace(result.root, daemon=apply_to_spec(result.root.daemon, opts))
+    return root, [str(d) for d in result.diagnostics]
 
-    def load_root() -> tuple[RootSpec, list[str]]:
-        result = load(opts.configfile, strict=opts.strict, cwd=cwd)
-        daemon: DaemonSpec = replace(result.root.daemon, **(opts.overrides or {}))  # type: ignore[arg-type]
-        return replace(result.root, daemon=daemon), [str(d) for d in result.diagnostics]
 
-    return load_root
+def _refuse_live_pidfile(path: str) -> None:
+    """A live supervisor owning the pidfile stops us before we detach."""
+    pid = read_pid(path)
+    if pid is not None and pid != os.getpid():
+        owner = describe_owner(pid)
+        if owner is not None:
+            raise StartupError(
+                f"pidfile {path} belongs to a running {owner}; stop it first, "
+                "or give this daemon another pidfile (-j or pidfile=)"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        opts = parse_args(sys.argv[1:] if argv is None else argv)
+        opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     except UsageError as exc:
-        return _usage_error(str(exc))
+        sys.stderr.write(exc.render(sys.argv[0]))
+        return 2
+    if opts.show_help:
+        print(usage_text(os.path.basename(sys.argv[0]) or "minderd"))
+        return 0
+    if opts.show_version:
+        print(SUPERVISOR_COMPAT_VERSION)
+        return 0
     if opts.check:
-        return run_check(opts.configfile, strict=opts.strict, out=sys.stdout)
-    load_root = _loader(opts)
+        return run_check(opts.configuration, strict=opts.strict, out=sys.stdout)
+    cwd = os.getcwd()
     try:
-        root, warnings = load_root()
+        root, warnings = _load(opts, cwd)
     except ConfigError as exc:
-        return _usage_error(str(exc))
-    run = DaemonRun(root=root, load_config=lambda: load_root()[0], warnings=warnings)
+        return _error(str(exc))
+    except UsageError as exc:
+        return _error(exc.message)
+    daemon = root.daemon
+    notes: list[tuple[str, str]] = [("warn", w) for w in warnings]
+    try:
+        if daemon.uid is not None:
+            switched = drop_privileges(daemon.uid, daemon.gid)
+            if switched:
+                notes.append(("info", switched))
+        notes += [("info", line) for line in raise_limits(daemon.minfds, daemon.minprocs)]
+        _refuse_live_pidfile(daemon.pidfile)
+    except (PrivilegeError, RlimitError, StartupError) as exc:
+        return _error(str(exc))
+    warning = root_warning(daemon.user)
+    if warning:
+        notes.insert(0, ("critical", warning))
+
+    def reload_root() -> RootSpec:
+        return _load(opts, cwd)[0]
+
+    detached = None
+    if not daemon.nodaemon:
+        detached = daemonize(daemon.directory, daemon.umask)
+        if detached.chdir_error:
+            notes.append(("critical", detached.chdir_error))
+    run = DaemonRun(root=root, load_config=reload_root, notes=notes, detached=detached)
     try:
         return asyncio.run(Daemon(run).run())
     except StartupError as exc:
-        return _usage_error(str(exc))
+        return _error(str(exc))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from minder.daemon.daemonize import Detached
+from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog
 from minder.engine.supervisor import Supervisor
@@ -41,7 +43,8 @@ class DaemonRun:
 
     root: RootSpec
     load_config: Callable[[], RootSpec]  # re-reads the same file with the same overrides
-    warnings: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (level, line) to log first
+    detached: Detached | None = None  # told ready() once the first run is serving
     first_run: bool = True
 
 
@@ -76,15 +79,9 @@ class Daemon:
         loop = asyncio.get_running_loop()
         log = self._make_log(root)
         self._log = log
-        for warning in self._run.warnings:
-            log.warn(warning)
-        self._run.warnings = []
-        if os.geteuid() == 0 and root.daemon.user is None and self._run.first_run:
-            log.critical(
-                "Supervisor is running as root.  Privileges were not dropped because no user "
-                "is specified in the config file.  If you intend to run as root, you can set "
-                "user=root in the config file to avoid this message."
-            )
+        for level, line in self._run.notes:
+            getattr(log, level)(line)
+        self._run.notes = []
         if not root.daemon.nocleanup:
             cleanup_auto_logs(root.daemon.childlogdir, root.daemon.identifier, log.warn)
         supervisor = Supervisor(
@@ -102,8 +99,21 @@ class Daemon:
             loop.add_signal_handler(signum, self._signals.put_nowait, int(signum))
         dispatcher = loop.create_task(self._dispatch_signals())
         pidfile = root.daemon.pidfile
-        self._write_pidfile(pidfile, log)
+        try:
+            note = claim_pidfile(pidfile)
+        except PidfileInUse as exc:
+            await self._abort(dispatcher, servers, log)
+            raise StartupError(str(exc)) from exc
+        except OSError as exc:
+            note = f"could not write pidfile {pidfile}: {exc.strerror}"
+            log.critical(note)
+            note = None
+        if note:
+            log.info(note)
         log.info(f"supervisord started with pid {os.getpid()}")
+        if self._run.detached is not None:
+            self._run.detached.ready()
+            self._run.detached = None
         try:
             await supervisor.start()
             await supervisor.wait_finished()
@@ -117,7 +127,7 @@ class Daemon:
                 await servers.close()
             await supervisor.close()
             with contextlib.suppress(OSError):
-                os.unlink(pidfile)
+                remove_pidfile(pidfile)
         restarting = supervisor.mood is SupervisorState.RESTARTING
         next_root = supervisor.next_root if restarting else None
         log.close()
@@ -136,12 +146,22 @@ class Daemon:
             raise StartupError(str(exc)) from exc
         return servers
 
-    def _write_pidfile(self, path: str, log: MainLog) -> None:
-        try:
-            with open(path, "w") as f:
-                f.write(f"{os.getpid()}\n")
-        except OSError as exc:
-            log.critical(f"could not write pidfile {path}: {exc}")
+    async def _abort(
+        self,
+        dispatcher: asyncio.Task[None],
+        servers: HttpServers | None,
+        log: MainLog,
+    ) -> None:
+        """Undo a start that cannot proceed (nothing has been spawned yet)."""
+        dispatcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dispatcher
+        loop = asyncio.get_running_loop()
+        for signum in HANDLED_SIGNALS:
+            loop.remove_signal_handler(signum)
+        if servers is not None:
+            await servers.close()
+        log.close()
 
     async def _dispatch_signals(self) -> None:
         while True:

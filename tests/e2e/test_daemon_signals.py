@@ -222,3 +222,26 @@ def test_daemonizes_and_refuses_a_second_daemon_on_the_same_pidfile(tmp_path: Pa
     finally:
         if process_alive(daemon_pid):
             os.kill(daemon_pid, signal.SIGKILL)
+
+
+def test_rpc_restart_reloads_in_process_and_refuses_a_broken_config(tmp_path: Path) -> None:
+    with run_daemon(tmp_path, SLEEPER) as d:
+        wait_for(lambda: info(d, "sleeper")["statename"] == "RUNNING")
+        with d.rpc() as proxy:
+            daemon_pid = proxy.supervisor.getPID()
+        first = info(d, "sleeper")["pid"]
+        good = d.conf.read_text()
+        d.conf.write_text(good + "\n[program:bad]\ncommand=/bin/true\nstartsecs=soon\n")
+        result = d.ctl("reload", client="supervisorctl")
+        assert "CANT_REREAD" in result.stdout + result.stderr
+        assert info(d, "sleeper")["pid"] == first
+        d.conf.write_text(good)
+        result = d.ctl("reload", client="supervisorctl")
+        assert result.stdout.strip() == "Restarted supervisord"
+        wait_for(
+            lambda: info(d, "sleeper")["pid"] not in (0, first),
+            timeout=30,
+            what="a fresh sleeper after reload",
+        )
+        with d.rpc() as proxy:
+            assert proxy.supervisor.getPID() == daemon_pid

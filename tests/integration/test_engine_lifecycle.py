@@ -230,15 +230,16 @@ def test_sigterm_ignored_is_killed_after_stopwaitsecs(tmp_path: Path) -> None:
         time.sleep(300)
     """,
     )
-    spec = proc("stubborn", cmd, tmp_path, startsecs=0, stopwaitsecs=1)
+    spec = proc("stubborn", cmd, tmp_path, startsecs=0, stopwaitsecs=3)
 
     async def scenario() -> None:
         async with Running(root_of(program(spec), tmp=tmp_path)) as r:
             await until(lambda: "ready" in (tmp_path / "stubborn.out").read_text())
             began = time.monotonic()
             await r.sup.stop_process("stubborn", "stubborn", wait=True)
-            assert time.monotonic() - began >= 0.9
+            assert time.monotonic() - began >= 2.9
             text = r.log.text()
+            assert "waiting for stubborn to stop" in text
             assert "killing 'stubborn' (" in text and ") with SIGKILL" in text
             assert "stopped: stubborn (terminated by SIGKILL)" in text
 

@@ -39,7 +39,8 @@ from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.states import RUNNING_STATES, ProcessState, SupervisorState
 
-WAITING_LOG_INTERVAL = 3.0
+WAITING_LOG_INTERVAL = 3.0  # "waiting for a, b to die" during shutdown
+STOP_WAIT_LOG_INTERVAL = 2.0  # "waiting for a to stop" during an RPC stop
 
 
 class Logger(Protocol):
@@ -486,7 +487,20 @@ class Supervisor:
 
     async def stop_process(self, group: str, name: str, wait: bool = True) -> None:
         self._check_mood()
-        await self._runner(group, name).stop(wait)
+        runner = self._runner(group, name)
+        await runner.stop(wait=False)
+        if not wait:
+            return
+        stopped = asyncio.ensure_future(runner.wait_stopped())
+        try:
+            while True:
+                done, _ = await asyncio.wait([stopped], timeout=STOP_WAIT_LOG_INTERVAL)
+                if done:
+                    stopped.result()
+                    return
+                self._log("info", f"waiting for {runner.namespec} to stop")
+        finally:
+            stopped.cancel()
 
     async def signal_process(self, group: str, name: str, signum: int) -> None:
         self._check_mood()

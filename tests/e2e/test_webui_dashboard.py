@@ -214,7 +214,8 @@ def test_a_failed_action_shows_its_error(browser: Any, daemon: tuple[RunningDaem
         screenshot(page, "webui-action-error")
         result = page.evaluate(
             """async () => {
-                const api = await import('./static/js/api.js');
+                const app = document.querySelector('script[type=module]').src;
+                const api = await import(app.replace('/js/app.js', '/js/api.js'));
                 try { await api.postJSON('api/v1/processes/sleeper/start'); return 'no error'; }
                 catch (e) { return `${e.status} ${e.name} ${e.message}`; }
             }"""

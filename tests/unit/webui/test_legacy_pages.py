@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -29,10 +30,31 @@ def test_dashboard_paths_and_ok() -> None:
             assert "<title>minder</title>" in await resp.text()
         resp = await client.get("/ok.html")
         assert (resp.status, await resp.text()) == (200, "OK")
-        resp = await client.get("/static/app.css")
-        assert resp.status == 200
-        resp = await client.get("/static/js/app.js")
-        assert resp.status == 200
+
+    run_scenario(engine(), scenario)
+
+
+def test_static_files_live_under_a_content_hash() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        page = await (await client.get("/")).text()
+        match = re.search(r'src="(static/[0-9a-f]{12})/js/app.js"', page)
+        assert match, page[:600]
+        prefix = match.group(1)
+        resp = await client.get(f"/{prefix}/app.css")
+        assert resp.status == 200 and resp.content_type == "text/css"
+        assert "immutable" in resp.headers["Cache-Control"]
+        resp = await client.get(f"/{prefix}/js/app.js")
+        assert resp.status == 200 and resp.content_type == "text/javascript"
+        resp = await client.get("/static/0123456789ab/js/app.js")  # a page from before an upgrade
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache"
+        for bad in (
+            "index.html",
+            "js/nope.js",
+            "..%2F..%2Fwebui%2Fcsrf.py",
+            "js/..%2F..%2F..%2Fpy.typed",
+        ):
+            resp = await client.get(f"/{prefix}/{bad}")
+            assert resp.status == 404, bad
 
     run_scenario(engine(), scenario)
 

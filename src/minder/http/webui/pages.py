@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import html
-from importlib import resources
 from urllib.parse import quote
 
 from aiohttp import web
 
 from minder.engine.api import EngineAPI
 from minder.http.webui import actions
+from minder.http.webui.assets import StaticAssets
 from minder.http.webui.csrf import FORM_FIELD, CsrfGuard, check_host
 from minder.http.webui.errors import ApiError
 from minder.http.webui.guarded import Handler
@@ -36,6 +36,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 TOKEN_PLACEHOLDER = "__MINDER_CSRF_TOKEN__"
+STATIC_PLACEHOLDER = "__MINDER_STATIC__"
 
 # supervisord's actions: (needs a process name, what the confirm button says)
 LEGACY_ACTIONS: dict[str, tuple[bool, str]] = {
@@ -48,26 +49,39 @@ LEGACY_ACTIONS: dict[str, tuple[bool, str]] = {
 }
 
 
-def static_dir() -> str:
-    return str(resources.files("minder.http") / "static")
-
-
 class Pages:
     def __init__(self, api: EngineAPI, csrf: CsrfGuard) -> None:
         self.api = api
         self.csrf = csrf
-        template = resources.files("minder.http") / "static" / "index.html"
-        self._dashboard = template.read_text(encoding="utf-8").replace(
-            TOKEN_PLACEHOLDER, csrf.token
+        self.assets = StaticAssets()
+        template = (self.assets.root / "index.html").read_text(encoding="utf-8")
+        self._dashboard = template.replace(TOKEN_PLACEHOLDER, csrf.token).replace(
+            STATIC_PLACEHOLDER, self.assets.prefix()
         )
 
     def add_routes(self, app: web.Application) -> None:
         for path in ("/", "/index.html"):
-            app.router.add_get(path, _host_checked(self.index))
-            app.router.add_post(path, _host_checked(self.legacy_post))
-        app.router.add_get("/tail.html", _host_checked(self.dashboard))
+            app.router.add_get(path, self._host_checked(self.index))
+            app.router.add_post(path, self._host_checked(self.legacy_post))
+        app.router.add_get("/tail.html", self._host_checked(self.dashboard))
         app.router.add_get("/ok.html", self.ok)
-        app.router.add_static("/static/", static_dir(), append_version=False)
+        self.assets.add_routes(app)
+
+    def _host_checked(self, handler: Handler) -> Handler:
+        """Pages carry the CSRF token: never serve them to a DNS-rebound name."""
+
+        @functools.wraps(handler)
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            try:
+                check_host(request)
+            except ApiError as err:
+                return self._page("Refused", f"<p>{html.escape(err.message)}</p>", err.status)
+            return await handler(request)
+
+        return wrapped
+
+    def _page(self, title: str, body: str, status: int = 200) -> web.Response:
+        return _page(title, body, self.assets.prefix(), status)
 
     async def ok(self, request: web.Request) -> web.Response:
         return web.Response(text="OK", content_type="text/plain")
@@ -88,7 +102,7 @@ class Pages:
         try:
             self.csrf.check(request, str(form.get(FORM_FIELD, "")))
         except ApiError as err:
-            return _page("Refused", f"<p>{html.escape(err.message)}</p>", status=403)
+            return self._page("Refused", f"<p>{html.escape(err.message)}</p>", 403)
         if action not in LEGACY_ACTIONS:
             return self._confirm_page(action, name)
         try:
@@ -119,7 +133,7 @@ class Pages:
                 f"<p>Unknown action <code>{html.escape(action)}</code>.</p>"
                 '<p><a class="btn" href="./">Open the dashboard</a></p>'
             )
-            return _page("Unknown action", body, status=400)
+            return self._page("Unknown action", body, 400)
         label = known[1].format(name=name)
         body = f"""
 <p>This link comes from supervisord's web interface, which changed state on a
@@ -132,30 +146,16 @@ follow it); confirm below to go ahead.</p>
   <button type="submit" class="btn btn-primary" autofocus>{html.escape(label)}</button>
   <a class="btn" href="./">Cancel</a>
 </form>"""
-        return _page(f"Confirm: {label}", body)
+        return self._page(f"Confirm: {label}", body)
 
 
-def _host_checked(handler: Handler) -> Handler:
-    """Pages carry the CSRF token: never serve them to a DNS-rebound name."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            check_host(request)
-        except ApiError as err:
-            return _page("Refused", f"<p>{html.escape(err.message)}</p>", status=err.status)
-        return await handler(request)
-
-    return wrapped
-
-
-def _page(title: str, body: str, status: int = 200) -> web.Response:
+def _page(title: str, body: str, static: str, status: int) -> web.Response:
     text = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · minder</title>
-<link rel="stylesheet" href="static/app.css">
-<script src="static/js/theme.js"></script>
+<link rel="stylesheet" href="{static}/app.css">
+<script src="{static}/js/theme.js"></script>
 </head><body class="plain-page"><main class="card narrow">
 <h1>{html.escape(title)}</h1>{body}
 </main></body></html>"""

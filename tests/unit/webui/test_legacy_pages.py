@@ -69,6 +69,8 @@ def test_old_action_link_shows_a_confirm_form_with_escaped_name() -> None:
         assert f'name="csrf_token" value="{token()}"' in page
         resp = await client.get("/index.html?action=explode")
         assert resp.status == 400 and "Unknown action" in await resp.text()
+        resp = await client.get("/index.html?action=stop")
+        assert resp.status == 400 and "No process named" in await resp.text()
         assert e.calls == []
 
     run_scenario(engine(), scenario)

@@ -113,10 +113,8 @@ class Pages:
 
     async def _run_legacy(self, action: str, name: str) -> str:
         if action in ("stopall", "restartall"):
-            snaps = self.api.snapshots()
-            results = await actions.act_on_many(self.api, snaps, "stop")
-            if action == "restartall":
-                results += await actions.act_on_many(self.api, self.api.snapshots(), "start")
+            bulk = "stop" if action == "stopall" else "restart"
+            results = await actions.act_on_many(self.api, self.api.snapshots(), bulk)
             failed = [r for r in results if r["statusname"] != "SUCCESS"]
             verb = "stopped" if action == "stopall" else "restarted"
             return f"All {verb}" + (f" ({len(failed)} failed)" if failed else "")
@@ -128,12 +126,13 @@ class Pages:
 
     def _confirm_page(self, action: str, name: str) -> web.Response:
         known = LEGACY_ACTIONS.get(action)
-        if known is None:
+        if known is None or (known[0] and not name):
+            problem = "Unknown action" if known is None else "No process named for action"
             body = (
-                f"<p>Unknown action <code>{html.escape(action)}</code>.</p>"
+                f"<p>{problem} <code>{html.escape(action)}</code>.</p>"
                 '<p><a class="btn" href="./">Open the dashboard</a></p>'
             )
-            return self._page("Unknown action", body, 400)
+            return self._page(problem, body, 400)
         label = known[1].format(name=name)
         body = f"""
 <p>This link comes from supervisord's web interface, which changed state on a

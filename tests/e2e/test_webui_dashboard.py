@@ -7,6 +7,7 @@ changes applied from the pending-changes view.
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -203,6 +204,28 @@ def test_group_stop_asks_for_confirmation(browser: Any, daemon: tuple[RunningDae
         wait_row_state(page, "pool:pool_1", "RUNNING")
 
 
+def test_a_stale_csrf_token_is_renewed(browser: Any, daemon: tuple[RunningDaemon, str]) -> None:
+    """A page older than the daemon's secret (say, from before a restart)."""
+    _, url = daemon
+    with open_page(browser, "about:blank") as page:
+
+        def stale_token(route: Any) -> None:
+            page_html = route.fetch().text()
+            stale = re.sub(
+                r'name="csrf-token" content="\w+"', 'name="csrf-token" content="0"', page_html
+            )
+            route.fulfill(body=stale, content_type="text/html")
+
+        page.route(url, stale_token)
+        page.goto(url)
+        assert page.locator('meta[name="csrf-token"]').get_attribute("content") == "0"
+        wait_row_state(page, "clicked", "RUNNING")
+        row(page, "clicked").locator('button[data-act="restart"]').click()
+        expect(page.locator(".toast").last).to_contain_text("Restarted clicked")
+        wait_row_state(page, "clicked", "RUNNING")
+        assert page.locator(".toast.error").count() == 0
+
+
 def test_a_failed_action_shows_its_error(browser: Any, daemon: tuple[RunningDaemon, str]) -> None:
     _, url = daemon
     with open_page(browser, url) as page:
@@ -329,3 +352,23 @@ def test_apply_a_config_change(browser: Any, tmp_path: Path) -> None:
         assert state_of(d, "second") == "RUNNING"
         page.click("#changes-reread")
         page.wait_for_selector("#changes-body >> text=No config changes")
+
+
+def test_the_page_survives_a_daemon_reload(browser: Any, tmp_path: Path) -> None:
+    program = "[program:kept]\ncommand=sleep 1000\n"
+    with minderd_with_ui(tmp_path, program) as (d, url), open_page(browser, url) as page:
+        wait_row_state(page, "kept", "RUNNING")
+        page.wait_for_selector("#conn.live")
+        old_pid = supervisor_call(d, "getProcessInfo", "kept")["pid"]
+        supervisor_call(d, "restart")
+        wait_for(
+            lambda: supervisor_call(d, "getProcessInfo", "kept")["pid"] not in (0, old_pid),
+            timeout=30,
+            what="kept to run again after the reload",
+        )
+        page.wait_for_selector("#conn.live")
+        new_pid = str(supervisor_call(d, "getProcessInfo", "kept")["pid"])
+        expect(row(page, "kept").locator(".col-pid")).to_have_text(new_pid)
+        row(page, "kept").locator('button[data-act="stop"]').click()  # token still accepted
+        wait_row_state(page, "kept", "STOPPED")
+        assert state_of(d, "kept") == "STOPPED"

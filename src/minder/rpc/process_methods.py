@@ -18,7 +18,8 @@ from typing import Any
 from minder.engine.api import EngineAPI, ProcessSnapshot
 from minder.engine.logs.reader import read_range, tail
 from minder.protocol.faults import Faults, SupervisorFault
-from minder.protocol.names import make_namespec, split_namespec
+from minder.protocol.names import make_namespec
+from minder.protocol.names import split_namespec as _split_text
 from minder.protocol.results import CallResult, ProcessInfo
 from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES
 from minder.rpc.structs import as_text, call_result, process_info
@@ -44,6 +45,13 @@ def named(namespec: str) -> Iterator[None]:
         if fault.code in _NAMED_FAULTS and fault.extra != namespec:
             raise SupervisorFault(fault.code, namespec) from None
         raise
+
+
+def split_namespec(name: Any) -> tuple[str, str | None]:
+    """Like protocol.names.split_namespec, but a non-string name is a fault."""
+    if not isinstance(name, str):
+        raise SupervisorFault(Faults.INCORRECT_PARAMETERS, repr(name))
+    return _split_text(name)
 
 
 def parse_signal(value: Any) -> int:
@@ -80,7 +88,9 @@ class ProcessMethods:
         with named(namespec):
             return self._api.snapshot(group, name)
 
-    def _group(self, group: str, shown: str) -> list[ProcessSnapshot]:
+    def _group(self, group: Any, shown: Any) -> list[ProcessSnapshot]:
+        if not isinstance(group, str):
+            raise SupervisorFault(Faults.INCORRECT_PARAMETERS, repr(group))
         with named(shown):
             return self._api.group_snapshots(group)
 

@@ -26,6 +26,20 @@ RpcCallable = Callable[..., Awaitable[Any]]
 _TAG = re.compile(r"@(param|return)\s+(\w+)")
 
 
+def _anything(value: Any) -> bool:
+    return True
+
+
+# What each documented parameter type accepts. Strings are checked by the
+# methods themselves (a signal may come as a number; stdin data as bytes).
+_PARAM_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: isinstance(v, int),
+    "boolean": lambda v: isinstance(v, int),
+    "array": lambda v: isinstance(v, list | tuple),
+    "struct": lambda v: isinstance(v, dict),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RpcMethod:
     """One public method: its wire name, coroutine, help and signature."""
@@ -102,6 +116,11 @@ class RpcTable:
             method.binder.bind(*params)
         except TypeError:
             raise SupervisorFault(Faults.INCORRECT_PARAMETERS) from None
+        for expected, param in zip(method.signature[1:], params, strict=False):
+            if not _PARAM_CHECKS.get(expected, _anything)(param):
+                raise SupervisorFault(
+                    Faults.INCORRECT_PARAMETERS, f"{expected} expected, got {type(param).__name__}"
+                )
         for guard in self._guards:
             guard(name)
         return await method.func(*params)

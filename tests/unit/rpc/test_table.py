@@ -169,3 +169,20 @@ def test_multicall_runs_state_changes_in_order(call: Call, engine: FakeEngine) -
 def test_table_is_fixed_at_build_time(table: RpcTable) -> None:
     assert all(not part.startswith("_") for n in table.methods for part in n.split("."))
     assert len(table.methods) == 41
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("supervisor.getProcessInfo", (5,)),
+        ("supervisor.startProcess", ([],)),
+        ("supervisor.startProcessGroup", ({"a": 1},)),
+        ("supervisor.readLog", ("0", 0)),
+        ("supervisor.startProcess", ("a", "yes")),
+        ("system.multicall", ("calls",)),
+    ],
+)
+def test_wrongly_typed_parameters_are_incorrect_parameters(
+    call: Call, name: str, params: tuple[Any, ...]
+) -> None:
+    assert fault_of(call, name, *params)[0] == Faults.INCORRECT_PARAMETERS

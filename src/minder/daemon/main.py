@@ -68,6 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.check:
         return run_check(opts.configuration, strict=opts.strict, out=sys.stdout)
     cwd = os.getcwd()
+    if opts.configuration is None and os.geteuid() == 0:
+        print(
+            "minderd: running as root and searching for its configuration file in default "
+            "locations (including its current working directory); you probably want to "
+            "specify a \"-c\" argument specifying an absolute path to a configuration file "
+            "for improved security.",
+            file=sys.stderr,
+        )
     try:
         root, warnings = _load(opts, cwd)
     except ConfigError as exc:

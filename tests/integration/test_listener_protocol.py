@@ -45,6 +45,9 @@ stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
 if mode == "junk" or (mode == "junk-once" and first_launch):
     stdout.write(b"this is not the protocol\n"); stdout.flush()
     time.sleep(3600)
+if mode == "pcomm":
+    sys.stderr.write("<!--XSUPERVISOR:BEGIN-->hi from a listener<!--XSUPERVISOR:END-->\n")
+    sys.stderr.flush()
 seen = set()
 n = 0
 while True:
@@ -338,3 +341,24 @@ def test_listeners_stop_last_and_hear_the_supervisor_stopping(tmp: Path) -> None
     run_engine(tmp, groups, scenario)
     names = [e.split(b"eventname:", 1)[1].split(b" ", 1)[0] for e in received(tmp)]
     assert names[:2] == [b"SUPERVISOR_STATE_CHANGE_RUNNING", b"SUPERVISOR_STATE_CHANGE_STOPPING"]
+
+
+def test_a_listener_stderr_can_use_capture_mode(tmp: Path) -> None:
+    groups = [
+        listener_pool(
+            tmp, "pcomm", ("PROCESS_COMMUNICATION",),
+            stderr=LogSpec(auto=False, path=str(tmp / "listener.err"), capture_maxbytes=100),
+        )
+    ]
+
+    async def scenario(sup: Supervisor, log: ListLog) -> None:
+        got = await until(lambda: received(tmp), what="the listener's own message")
+        pid = sup.snapshot("listener", "listener").pid
+        body = b"processname:listener groupname:listener pid:%d\nhi from a listener" % pid
+        assert got[0] == (
+            b"ver:3.0 server:testsuper serial:0 pool:listener poolserial:0 "
+            b"eventname:PROCESS_COMMUNICATION_STDERR len:%d\n" % len(body) + body
+        )
+        await until(lambda: (tmp / "listener.err").read_bytes() == b"\n")
+
+    run_engine(tmp, groups, scenario)

@@ -111,11 +111,15 @@ class Daemon:
         if note:
             log.info(note)
         log.info(f"supervisord started with pid {os.getpid()}")
-        if self._run.detached is not None:
-            self._run.detached.ready()
-            self._run.detached = None
         try:
-            await supervisor.start()
+            try:
+                await supervisor.start()
+            except OSError as exc:  # an fcgi socket that cannot be bound, say
+                log.critical(f"cannot start: {exc}")
+                raise StartupError(str(exc)) from exc
+            if self._run.detached is not None:
+                self._run.detached.ready()
+                self._run.detached = None
             await supervisor.wait_finished()
         finally:
             dispatcher.cancel()

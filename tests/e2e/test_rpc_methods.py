@@ -271,3 +271,16 @@ stopwaitsecs=30
         os.kill(pid, signal.SIGKILL)
         running.proc.wait(30)
         assert not running.socket_path.exists()
+
+
+def test_huge_logs_are_never_read_whole(rpc: xmlrpc.client.ServerProxy) -> None:
+    path = rpc.supervisor.getProcessInfo("big")["stdout_logfile"]
+    with open(path, "ab") as log:
+        log.write(b"x" * (20 * 1024 * 1024) + b"THE END\n")
+    code, text = fault(rpc.supervisor.readProcessStdoutLog, "big", 0, 0)
+    assert code == 30 and "read it in pieces" in text
+    assert rpc.supervisor.readProcessStdoutLog("big", -8, 0) == "THE END\n"
+    assert rpc.supervisor.readProcessStdoutLog("big", 5, 10) == "x" * 10
+    data, offset, overflow = rpc.supervisor.tailProcessStdoutLog("big", 0, 100)
+    assert overflow and data == "x" * 92 + "THE END\n"
+    assert offset == os.path.getsize(path)

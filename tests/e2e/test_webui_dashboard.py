@@ -145,6 +145,12 @@ def test_themes_keyboard_and_phone_layout(browser: Any, daemon: tuple[RunningDae
         expect(row(page, "pool:pool_0")).to_be_visible()
         page.keyboard.press("Escape")  # clears the field
         page.keyboard.press("Escape")  # leaves it
+        row(page, "sleeper").locator(".name").focus()
+        page.keyboard.press("Enter")  # opens its log
+        page.wait_for_selector("#logview:not([hidden])")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#logview", state="hidden")
+        assert page.evaluate("document.activeElement.closest('tr')?.dataset.namespec") == "sleeper"
         page.click('.chip[data-show="stopped"]')
         expect(row(page, "broken")).to_be_visible()
         expect(row(page, "sleeper")).to_be_hidden()

@@ -203,8 +203,23 @@ function go(hash) {
   }
 }
 
+// Keyboard users get focus back where they were when a panel closes.
+let focusBeforePanel = null;
+
+function rememberFocus() {
+  if (!viewer.isOpen && !changes.isOpen) focusBeforePanel = document.activeElement;
+}
+
+function restoreFocus() {
+  const target = focusBeforePanel;
+  focusBeforePanel = null;
+  if (target && target.isConnected && target !== document.body) target.focus();
+}
+
 function route() {
   const params = new URLSearchParams(location.hash.slice(1));
+  const wasOpen = viewer.isOpen || changes.isOpen;
+  if (params.has("log") || params.has("mainlog") || params.has("changes")) rememberFocus();
   if (params.has("log")) {
     const namespec = params.get("log");
     const proc = table.procs.get(namespec);
@@ -223,6 +238,7 @@ function route() {
   } else {
     viewer.close();
     changes.close();
+    if (wasOpen) restoreFocus();
   }
 }
 window.addEventListener("hashchange", route);

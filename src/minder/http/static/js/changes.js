@@ -27,6 +27,7 @@ export class ChangesPanel {
 
   open() {
     this.panel.hidden = false;
+    $("changes-reread").focus();
     this.reread();
   }
 

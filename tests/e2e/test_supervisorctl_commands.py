@@ -184,7 +184,7 @@ def test_maintail_version_avail(daemon: RunningDaemon) -> None:
     assert [line.split()[0] for line in avail] == ["a", "b", "grp:c", "grp:d"]
 
 
-def test_reread_update_and_shutdown(tmp_path: Path) -> None:
+def test_reread_update_reload_and_shutdown(tmp_path: Path) -> None:
     with run_daemon(tmp_path, PROGRAMS) as running:
         assert ctl(running, "reread").stdout == "No config updates to processes\n"
         with running.conf.open("a") as conf:
@@ -193,6 +193,9 @@ def test_reread_update_and_shutdown(tmp_path: Path) -> None:
         assert ctl(running, "update").stdout == "e: added process group\n"
         wait_for(lambda: states(ctl(running, "status", "e").stdout) == {"e": "RUNNING"})
         assert ctl(running, "add", "e").stdout == "ERROR: process group already active\n"
+        reloaded = ctl(running, "reload")
+        assert (reloaded.returncode, reloaded.stdout) == (0, "Restarted supervisord\n")
+        wait_for(lambda: states(ctl(running, "status", "e").stdout) == {"e": "RUNNING"})
         shut = ctl(running, "shutdown")
         assert (shut.returncode, shut.stdout) == (0, "Shut down\n")
         assert running.proc.wait(30) == 0

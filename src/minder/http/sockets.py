@@ -61,7 +61,8 @@ def bind_unix(path: str, mode: int, uid: int, gid: int, log: HttpLog) -> tuple[s
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise HttpServerError(f"cannot create socket {path}: directory {directory} does not exist")
-    temp = f"{path}.{os.getpid()}.tmp"
+    # Short, so a final path near the 107-byte AF_UNIX limit still fits.
+    temp = os.path.join(directory, f".minder-{os.getpid()}.sock")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(temp)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -50,7 +50,7 @@ def _clean_text(raw: str) -> bool:
     return True
 
 
-def _clean_url(raw_path: str) -> bool:
+def is_clean_url(raw_path: str) -> bool:
     if not _clean_text(raw_path):
         return False
     decoded = unquote_to_bytes(raw_path)
@@ -84,7 +84,7 @@ async def request_hygiene(request: web.Request, handler: Handler) -> web.StreamR
         raise web.HTTPRequestEntityTooLarge(
             max_size=MAX_BODY_BYTES, actual_size=request.content_length
         )
-    if not _clean_url(request.raw_path):
+    if not is_clean_url(request.raw_path):
         raise web.HTTPBadRequest(text="NUL byte or invalid UTF-8 in the request URL\n")
     for name, value in request.raw_headers:
         if b"\x00" in name or b"\x00" in value:

@@ -32,6 +32,7 @@ __all__ = ["HttpServerError", "HttpServers"]
 
 MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
 SHUTDOWN_GRACE = 3.0
+KEEPALIVE_SECONDS = 75.0  # aiohttp's default keeps idle clients for an hour
 
 
 @dataclass
@@ -108,6 +109,7 @@ class HttpServers:
             handle_signals=False,
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE,
+            keepalive_timeout=KEEPALIVE_SECONDS,
             max_line_size=PARSER_MAX_LINE,
             max_field_size=PARSER_MAX_LINE,
             max_headers=PARSER_MAX_HEADERS,

@@ -262,6 +262,9 @@ def test_follow_a_log_line_appearing_live(browser: Any, daemon: tuple[RunningDae
         marker = f"hello-from-the-test-{time.monotonic_ns()}"
         supervisor_call(d, "sendProcessStdin", "echo", marker + "\n")
         expect(page.locator("#log-body")).to_contain_text(f"echo: {marker}")
+        page.fill("#stdin-input", "typed in the browser")  # and from the page itself
+        page.keyboard.press("Enter")
+        expect(page.locator("#log-body")).to_contain_text("echo: typed in the browser")
         assert "#log=echo" in page.url
         page.fill("#log-search", "hello-from")
         page.wait_for_selector("#log-body mark")

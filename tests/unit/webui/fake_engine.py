@@ -85,6 +85,7 @@ class FakeEngine:
         self.pending = ConfigDiff((), (), ())
         self.config_error = ""
         self.calls: list[str] = []
+        self.stdin: list[tuple[str, bytes]] = []
 
     # --- set-up helpers ------------------------------------------------------
     def add(self, group: str, name: str, state: ProcessState = ProcessState.STOPPED) -> FakeProcess:
@@ -224,7 +225,10 @@ class FakeEngine:
         proc.signals.append(signum)
 
     async def send_stdin(self, group: str, name: str, data: bytes) -> None:
-        self._get(group, name)
+        proc = self._get(group, name)
+        if proc.state not in RUNNING_STATES:
+            raise SupervisorFault(Faults.NOT_RUNNING, f"{group}:{name}")
+        self.stdin.append((f"{group}:{name}", data))
 
     def clear_process_logs(self, group: str, name: str) -> None:
         self._get(group, name).cleared += 1

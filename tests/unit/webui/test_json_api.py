@@ -289,3 +289,20 @@ def test_group_restart_stops_everything_before_starting() -> None:
         assert all(p.state == ProcessState.RUNNING for p in engine.procs.values())
 
     run_scenario(engine_with_two_groups(), scenario)
+
+
+def test_send_to_stdin() -> None:
+    async def scenario(client: Client, engine: FakeEngine) -> None:
+        status, _ = await post(client, "/api/v1/processes/web/stdin", {"data": "héllo\n"})
+        assert status == 200
+        assert engine.stdin == [("web:web", "héllo\n".encode())]
+        status, body = await post(client, "/api/v1/processes/web/stdin", {"data": 5})
+        assert (status, body["name"]) == (400, "INCORRECT_PARAMETERS")
+        status, body = await post(
+            client, "/api/v1/processes/workers:workers_01/stdin", {"data": "x"}
+        )
+        assert (status, body["name"]) == (409, "NOT_RUNNING")
+        resp = await client.post("/api/v1/processes/web/stdin", json={"data": "x"})
+        assert resp.status == 403
+
+    run_scenario(engine_with_two_groups(), scenario)

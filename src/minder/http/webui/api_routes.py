@@ -40,6 +40,7 @@ class JsonApi:
         get(f"{PREFIX}/openapi.json", json_errors(self.openapi))
         get(f"{PREFIX}/processes", json_errors(self.processes))
         get(f"{PREFIX}/processes/{{name}}", json_errors(self.process))
+        post(f"{PREFIX}/processes/{{name}}/stdin", json_errors(self.process_stdin))
         post(f"{PREFIX}/processes/{{name}}/{{action}}", json_errors(self.process_action))
         get(f"{PREFIX}/processes/{{name}}/log/{{channel}}", json_errors(self.process_log))
         get(
@@ -114,6 +115,15 @@ class JsonApi:
         )
         current = self.api.snapshot(snap.group, snap.name)
         return _json({"ok": True, "process": process_json(current)})
+
+    async def process_stdin(self, request: web.Request) -> web.Response:
+        body = await self._guarded_body(request)
+        data = body.get("data")
+        if not isinstance(data, str):
+            raise SupervisorFault(Faults.INCORRECT_PARAMETERS, "data must be a string")
+        snap = actions.resolve_process(self.api, request.match_info["name"])
+        await self.api.send_stdin(snap.group, snap.name, data.encode("utf-8"))
+        return _json({"ok": True})
 
     async def group_action(self, request: web.Request) -> web.Response:
         body = await self._guarded_body(request)

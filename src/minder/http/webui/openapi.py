@@ -68,6 +68,13 @@ _PATHS: list[tuple[str, str, str, list[dict[str, Any]], bool]] = [
         [_NAME, _CHANNEL],
         False,
     ),
+    (
+        "post",
+        "/processes/{name}/stdin",
+        "Write {data} (a string, UTF-8) to its stdin",
+        [_NAME],
+        True,
+    ),
     ("get", "/groups", "Every group with its members and state counts", [], False),
     ("get", "/groups/{group}", "One group with its members", [_GROUP], False),
     (

@@ -62,6 +62,10 @@ export class LogViewer {
       if (e.key === "Enter") { e.preventDefault(); this.nextMatch(e.shiftKey ? -1 : 1); }
     });
     $("log-clear").addEventListener("click", () => this.clear());
+    $("stdin-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.sendStdin();
+    });
   }
 
   get isOpen() { return !this.panel.hidden; }
@@ -93,6 +97,7 @@ export class LogViewer {
     $("log-download").href = `${this.basePath()}/download`;
     $("log-download").setAttribute("download", "");
     $("log-clear").textContent = isMain ? "Clear main log" : "Clear logs";
+    $("stdin-form").hidden = isMain;
     this.onFollow(isMain ? "?mainlog=1" : `?logs=${encodeURIComponent(target.namespec)}`);
     this.timer = setInterval(() => this.pull(), SAFETY_POLL_MS);
     this.pull();
@@ -248,6 +253,18 @@ export class LogViewer {
     else if (this.streamState === "live") parts.push("following live");
     else if (this.streamState) parts.push(this.streamState);
     this.status.textContent = parts.join(" · ");
+  }
+
+  async sendStdin() {
+    const input = $("stdin-input");
+    const t = this.target;
+    if (!t || t.kind !== "process") return;
+    try {
+      await postJSON(`${processPath(t.namespec)}/stdin`, { data: `${input.value}\n` });
+      input.value = "";
+    } catch (err) {
+      errorToast(`Send to the stdin of ${t.namespec}`, err);
+    }
   }
 
   async clear() {

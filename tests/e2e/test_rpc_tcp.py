@@ -130,3 +130,72 @@ def test_guessing_is_slowed_but_the_owner_is_not_locked_out(
         with tcp_proxy(port, USER, PASSWORD) as proxy:
             assert proxy.supervisor.getState()["statename"] == "RUNNING"
         assert time.monotonic() - began < 1.5  # the next wrong guess would wait 3.2 s
+
+
+# Every method once, in an order that leaves the daemon running; shutdown and
+# restart are exercised over the unix socket (test_rpc_methods, supervisorctl).
+SWEEP: list[tuple[str, tuple[object, ...]]] = [
+    ("supervisor.getAPIVersion", ()),
+    ("supervisor.getVersion", ()),
+    ("supervisor.getSupervisorVersion", ()),
+    ("supervisor.getIdentification", ()),
+    ("supervisor.getState", ()),
+    ("supervisor.getPID", ()),
+    ("supervisor.readLog", (0, 100)),
+    ("supervisor.readMainLog", (-100, 0)),
+    ("supervisor.reloadConfig", ()),
+    ("supervisor.addProcessGroup", ("a",)),
+    ("supervisor.removeProcessGroup", ("a",)),
+    ("supervisor.getProcessInfo", ("a",)),
+    ("supervisor.getAllProcessInfo", ()),
+    ("supervisor.getAllConfigInfo", ()),
+    ("supervisor.stopProcess", ("a",)),
+    ("supervisor.startProcess", ("a",)),
+    ("supervisor.stopProcessGroup", ("a",)),
+    ("supervisor.startProcessGroup", ("a",)),
+    ("supervisor.stopAllProcesses", ()),
+    ("supervisor.startAllProcesses", ()),
+    ("supervisor.signalProcess", ("a", "CONT")),
+    ("supervisor.signalProcessGroup", ("a", "CONT")),
+    ("supervisor.signalAllProcesses", ("CONT",)),
+    ("supervisor.sendProcessStdin", ("a", "x\n")),
+    ("supervisor.readProcessStdoutLog", ("a", 0, 10)),
+    ("supervisor.readProcessLog", ("a", 0, 10)),
+    ("supervisor.readProcessStderrLog", ("a", 0, 10)),
+    ("supervisor.tailProcessStdoutLog", ("a", 0, 10)),
+    ("supervisor.tailProcessLog", ("a", 0, 10)),
+    ("supervisor.tailProcessStderrLog", ("a", 0, 10)),
+    ("supervisor.clearProcessLogs", ("a",)),
+    ("supervisor.clearProcessLog", ("a",)),
+    ("supervisor.clearAllProcessLogs", ()),
+    ("supervisor.clearLog", ()),
+    ("supervisor.sendRemoteCommEvent", ("type", "data")),
+    ("system.listMethods", ()),
+    ("system.methodHelp", ("supervisor.getPID",)),
+    ("system.methodSignature", ("supervisor.getPID",)),
+    ("system.multicall", ([{"methodName": "supervisor.getPID", "params": []}],)),
+]
+
+
+def test_every_method_over_tcp(tcp: TcpDaemon) -> None:
+    user = USER if tcp.auth != "none" else None
+    answers: dict[str, object] = {}
+    with tcp_proxy(tcp.port, user, PASSWORD) as proxy:
+        for name, params in SWEEP:
+            try:
+                answers[name] = getattr(proxy, name)(*params)
+            except xmlrpc.client.Fault as fault:
+                answers[name] = (fault.faultCode, fault.faultString)
+        listed = set(proxy.system.listMethods())
+    assert listed - set(answers) == {"supervisor.shutdown", "supervisor.restart"}
+    assert answers["supervisor.getState"] == {"statecode": 1, "statename": "RUNNING"}
+    assert answers["supervisor.addProcessGroup"] == (90, "ALREADY_ADDED: a")
+    assert answers["supervisor.removeProcessGroup"] == (91, "STILL_RUNNING: a")
+    assert answers["supervisor.stopProcess"] is True
+    assert answers["supervisor.startProcess"] is True
+    assert answers["supervisor.startAllProcesses"] == [
+        {"name": "a", "group": "a", "status": 80, "description": "OK"}
+    ]
+    assert answers["supervisor.sendProcessStdin"] is True
+    assert answers["supervisor.tailProcessLog"] == ["", 0, False]
+    assert answers["system.multicall"] == [tcp.daemon.proc.pid]

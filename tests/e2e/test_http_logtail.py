@@ -4,6 +4,7 @@ the last 1024 bytes and then follow, pushed as output arrives."""
 from __future__ import annotations
 
 import http.client
+import os
 import time
 import xmlrpc.client
 from collections.abc import Iterator
@@ -128,3 +129,17 @@ def test_daemon_stops_promptly_with_tails_open(tmp_path_factory: pytest.TempPath
         running.stop()
         assert running.proc.returncode is not None
         assert time.monotonic() - began < 15
+
+
+def test_tails_of_clients_that_left_are_released(daemon: RunningDaemon) -> None:
+    pid = daemon.proc.pid
+
+    def open_fds() -> int:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+
+    baseline = open_fds()
+    for path in ["/logtail/cat", "/mainlogtail"] * 3:
+        with stream(daemon, path) as response:
+            assert response.status == 200
+            response.read1(100)
+    wait_for(lambda: open_fds() <= baseline, timeout=20, what="tail fds released")

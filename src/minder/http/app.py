@@ -46,7 +46,8 @@ def build_app(
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app.on_response_prepare.append(add_security_headers)
     streams.install(app)
-    table = table or build_table(api)
+    if table is None:
+        table = build_table(api)
     app[API_KEY] = api
     app[SPEC_KEY] = spec
     app[RPC_TABLE_KEY] = table

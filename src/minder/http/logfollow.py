@@ -39,11 +39,14 @@ def open_process_follower(
         subscription = api.subscribe(logs=True, maxsize=16)
 
         async def pump() -> None:
-            async for event in subscription:
-                if isinstance(event, ProcessLogChunk | ProcessStateChanged) and (
-                    event.group == group and event.name == name
-                ):
-                    wake()
+            try:
+                async for event in subscription:
+                    if isinstance(event, ProcessLogChunk | ProcessStateChanged) and (
+                        event.group == group and event.name == name
+                    ):
+                        wake()
+            except Exception:  # the bus went away: the 1 s safety-net poll still follows
+                return
 
         task = asyncio.get_running_loop().create_task(pump())
 

@@ -45,8 +45,12 @@ def test_static_files_live_under_a_content_hash() -> None:
         assert "immutable" in resp.headers["Cache-Control"]
         resp = await client.get(f"/{prefix}/js/app.js")
         assert resp.status == 200 and resp.content_type == "text/javascript"
+        assert resp.charset == "utf-8"
         resp = await client.get("/static/0123456789ab/js/app.js")  # a page from before an upgrade
         assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache"
+        etag = resp.headers["ETag"]
+        resp = await client.get("/static/0123456789ab/js/app.js", headers={"If-None-Match": etag})
+        assert resp.status == 304
         for bad in (
             "index.html",
             "js/nope.js",

@@ -54,9 +54,10 @@ class Pages:
         self.api = api
         self.csrf = csrf
         self.assets = StaticAssets()
-        template = (self.assets.root / "index.html").read_text(encoding="utf-8")
-        self._dashboard = template.replace(TOKEN_PLACEHOLDER, csrf.token).replace(
-            STATIC_PLACEHOLDER, self.assets.prefix()
+        self._dashboard = (
+            self.assets.template()
+            .replace(TOKEN_PLACEHOLDER, csrf.token)
+            .replace(STATIC_PLACEHOLDER, self.assets.prefix())
         )
 
     def add_routes(self, app: web.Application) -> None:

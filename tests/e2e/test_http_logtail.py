@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 import xmlrpc.client
 from collections.abc import Iterator
@@ -143,3 +144,19 @@ def test_tails_of_clients_that_left_are_released(daemon: RunningDaemon) -> None:
             assert response.status == 200
             response.read1(100)
     wait_for(lambda: open_fds() <= baseline, timeout=20, what="tail fds released")
+
+
+def test_http_1_0_clients_get_an_unchunked_stream(daemon: RunningDaemon) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(30)
+        sock.connect(str(daemon.socket_path))
+        sock.sendall(b"GET /logtail/err/stderr HTTP/1.0\r\n\r\n")
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"to-stderr\n" not in seen:
+            assert time.monotonic() < deadline, seen
+            seen += sock.recv(65536)
+    head = seen.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.0 200")
+    assert b"transfer-encoding" not in head
+    assert b"server: minder" in head

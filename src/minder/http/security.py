@@ -23,6 +23,7 @@ MAX_HEADER_TOTAL_BYTES = 32 * 1024
 PARSER_MAX_LINE = 64 * 1024
 PARSER_MAX_HEADERS = 128
 
+SERVER_NAME = "minder"
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "frame-ancestors 'none'",
@@ -31,6 +32,7 @@ SECURITY_HEADERS = {
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_NAME  # not aiohttp's exact version
     for name, value in SECURITY_HEADERS.items():
         if name == "Content-Security-Policy" and name in response.headers:
             if "frame-ancestors" not in response.headers[name]:

@@ -87,8 +87,8 @@ export class LogViewer {
     this.panel.hidden = false;
     const isMain = target.kind === "main";
     $("log-title").textContent = isMain ? "Main log" : target.namespec;
+    this.panel.querySelector(".tabs").hidden = isMain;
     for (const tab of this.panel.querySelectorAll(".tab")) {
-      tab.hidden = isMain;
       const selected = tab.dataset.channel === target.channel;
       tab.setAttribute("aria-selected", String(selected));
       tab.disabled = tab.dataset.channel === "stderr" && !target.hasStderr;

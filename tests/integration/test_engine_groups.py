@@ -301,3 +301,20 @@ def test_fcgi_socket_is_stdin_of_every_process_and_closed_after(tmp_path: Path) 
             assert os.path.exists(sock_path)
 
     run(scenario())
+
+
+def test_a_failing_bus_listener_does_not_break_supervision(tmp_path: Path) -> None:
+    spec = proc("steady", SLEEP, startsecs=0)
+
+    def broken(event: object) -> None:
+        raise RuntimeError("consumer bug")
+
+    async def scenario() -> None:
+        async with Running(root_of(program(spec), tmp=tmp_path)) as r:
+            r.sup.bus.add_listener(broken)
+            await r.sup.stop_process("steady", "steady")
+            await r.sup.start_process("steady", "steady")
+            assert r.sup.snapshot("steady", "steady").state is S.RUNNING
+            assert "consumer bug" in r.log.text()
+
+    run(scenario())

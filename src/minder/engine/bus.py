@@ -70,6 +70,7 @@ class EventBus:
         self._listeners: list[Listener] = []
         self._log_subscribers = 0
         self._log_listeners = 0
+        self.on_listener_error: Callable[[str], None] = lambda message: None
 
     @property
     def wants_logs(self) -> bool:
@@ -110,4 +111,7 @@ class EventBus:
                 continue
             sub._offer(event)
         for listener in list(self._listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception as exc:  # a broken consumer must not break supervision
+                self.on_listener_error(f"event listener {listener!r} failed on {event!r}: {exc!r}")

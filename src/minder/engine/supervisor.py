@@ -112,6 +112,7 @@ class Supervisor:
         self._main_log_path = main_log_path
         self._clear_main_log = clear_main_log
         self.bus = EventBus()
+        self.bus.on_listener_error = log.error
         self.groups: dict[str, GroupRuntime] = {}
         self.mood = SupervisorState.RUNNING
         self.next_root: RootSpec | None = None  # set by restart(): the config to reload with

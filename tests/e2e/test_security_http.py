@@ -159,3 +159,34 @@ def test_every_response_carries_the_security_headers(
     )
     assert status == 200
     assert all(headers.get(k) == v for k, v in SECURITY_HEADERS.items())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},  # a cross-site form or no-cors fetch
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "text/xml", "Origin": "http://evil.example"},
+        {"Content-Type": "text/xml", "Sec-Fetch-Site": "cross-site"},
+    ],
+    ids=["text-plain", "form", "foreign-origin", "sec-fetch-cross-site"],
+)
+def test_browser_forged_rpc_is_refused_and_changes_nothing(
+    daemon: RunningDaemon, headers: dict[str, str]
+) -> None:
+    """A web page cannot make a visitor's browser stop programs via /RPC2."""
+    with daemon.rpc() as proxy:
+        assert proxy.supervisor.getProcessInfo("a")["statename"] == "RUNNING"
+    body = xmlrpc_body("supervisor.stopProcess", "a")
+    status, _, _ = http_request(str(daemon.socket_path), "POST", "/RPC2", body, headers)
+    assert status in (403, 415)
+    with daemon.rpc() as proxy:
+        assert proxy.supervisor.getProcessInfo("a")["statename"] == "RUNNING"
+
+
+def test_clients_without_browser_headers_still_work(daemon: RunningDaemon) -> None:
+    body = xmlrpc_body("supervisor.getState")
+    for headers in ({"Content-Type": "text/xml"}, {}, {"Content-Type": "application/xml"}):
+        status, _, data = http_request(str(daemon.socket_path), "POST", "/RPC2", body, headers)
+        assert status == 200, (headers, data)
+        assert b"RUNNING" in data

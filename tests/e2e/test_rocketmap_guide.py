@@ -8,6 +8,8 @@ upstream ``supervisorctl`` — exactly as the guide tells its readers to.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import pwd
@@ -18,14 +20,27 @@ import socket
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.daemons import VENV_BIN, process_alive, rpc_proxy, wait_for
+from tests.e2e.test_webui_support import (
+    CHROMIUM,
+    browser,
+    free_port,
+    open_page,
+    row,
+    screenshot,
+    wait_row_state,
+)
+from tests.support.daemons import VENV_BIN, descendants, process_alive, rpc_proxy, wait_for
+
+__all__ = ["browser"]  # a fixture, imported for its side effect
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rocketmap"
 IS_ROOT = os.geteuid() == 0
@@ -34,12 +49,6 @@ IS_ROOT = os.geteuid() == 0
 PYTHON = next(
     (p for p in ("/usr/bin/python3", "/usr/bin/python") if os.access(p, os.X_OK)), sys.executable
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -279,3 +288,101 @@ def test_the_guide_with_upstream_supervisorctl(deployment: Deployment) -> None:
     r = d.ctl("stop", "all", client="supervisorctl")
     assert sorted(r.stdout.splitlines()) == ["rm_areaXY: stopped", "rm_webserver: stopped"]
     assert d.ctl("status", client="supervisorctl").returncode == 3
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+UI_USER, UI_PASSWORD = "user", "123"  # the guide's example credentials
+
+
+def nginx_main_config(d: Deployment, prefix: Path, port: int) -> Path:
+    """A main nginx.conf that includes the example's site file, as
+    /etc/nginx/nginx.conf includes conf.d/*.conf, with paths in ``prefix``."""
+    htpasswd = prefix / "htpasswd"
+    digest = base64.b64encode(hashlib.sha1(UI_PASSWORD.encode()).digest()).decode()
+    htpasswd.write_text(f"{UI_USER}:{{SHA}}{digest}\n")
+    site = (d.root / "nginx" / "rocketmap-supervisor.conf").read_text()
+    site = site.replace("/opt/rocketmap", str(d.root))
+    site = site.replace("/etc/nginx/.htpasswd", str(htpasswd))
+    site = site.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
+    (prefix / "site.conf").write_text(site)
+    temps = "".join(
+        f"    {k}_temp_path {prefix}/{k};\n"
+        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # As the guide intends: nginx's workers run as www-data, the owner the
+    # guide gives the 0700 socket with chown=www-data:www-data.
+    user = "user www-data www-data;\n" if IS_ROOT else ""
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log warn;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\n    access_log {prefix}/access.log;\n{temps}"
+        f"    include {prefix}/site.conf;\n}}\n"
+    )
+    return conf
+
+
+@pytest.mark.nginx
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"needs nginx at {NGINX}")
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs {CHROMIUM}")
+def test_the_guides_web_ui_behind_nginx(deployment: Deployment, browser: Any) -> None:
+    d = deployment
+    start_daemon(d)
+    d.enable("rm_tools.conf")
+    d.enable("rm_areaXY.conf")
+    assert d.ctl("update").returncode == 0
+    wait_for(lambda: running(d, "rm_webserver") and running(d, "rm_areaXY"), timeout=30)
+
+    prefix = d.root / "nginx-run"
+    prefix.mkdir()
+    port = free_port()
+    conf = nginx_main_config(d, prefix, port)
+    nginx = subprocess.Popen(
+        [NGINX, "-p", f"{prefix}/", "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        def listening() -> bool:
+            if nginx.poll() is not None:
+                err = nginx.stderr.read().decode() if nginx.stderr else ""
+                raise AssertionError(f"nginx exited {nginx.returncode}: {err}")
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+
+        wait_for(listening, timeout=20, what="nginx to listen")
+        url = f"http://127.0.0.1:{port}/"
+        # Without the password nginx refuses; with it the dashboard shows both.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=10)
+        assert refused.value.code == 401
+        refused.value.close()
+        creds = {"http_credentials": {"username": UI_USER, "password": UI_PASSWORD}}
+        worker_pid = d.info("rm_areaXY")["pid"]
+        web_pid = d.info("rm_webserver")["pid"]
+        with open_page(browser, url, **creds) as page:
+            wait_row_state(page, "rm_webserver", "RUNNING")
+            wait_row_state(page, "rm_areaXY", "RUNNING")
+            screenshot(page, "rocketmap-guide-dashboard")
+            row(page, "rm_webserver").locator('button[data-act="restart"]').click()
+            wait_for(
+                lambda: d.info("rm_webserver")["pid"] not in (0, web_pid)
+                and running(d, "rm_webserver"),
+                timeout=30, what="the UI's restart of rm_webserver",
+            )
+            wait_row_state(page, "rm_webserver", "RUNNING")
+        assert d.info("rm_areaXY")["pid"] == worker_pid
+        log = (prefix / "access.log").read_text()
+        assert f'"{UI_USER}"' in log or f" {UI_USER} " in log  # requests went through auth
+    finally:
+        workers = descendants(nginx.pid)
+        nginx.send_signal(signal.SIGTERM)
+        try:
+            nginx.wait(20)
+        except subprocess.TimeoutExpired:
+            nginx.kill()
+            nginx.wait(10)
+        if nginx.stderr:
+            nginx.stderr.close()
+        for pid in workers:
+            wait_for(lambda pid=pid: not process_alive(pid), timeout=10, what=f"nginx {pid}")

@@ -20,6 +20,7 @@ from .test_minderctl_support import (
     client_path,
     minderctl,
     rpc,
+    sigint_inherited_as_default,
     start_daemon,
 )
 
@@ -55,11 +56,12 @@ class Follower:
     """A running ``minderctl tail -f ...`` whose output we read with deadlines."""
 
     def __init__(self, daemon: RunningDaemon, *args: str, env: dict[str, str] | None = None):
-        self.proc = subprocess.Popen(
-            [client_path("minderctl"), "-c", str(daemon.conf), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-        )
+        with sigint_inherited_as_default():
+            self.proc = subprocess.Popen(
+                [client_path("minderctl"), "-c", str(daemon.conf), *args],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+            )
         self.output = b""
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)

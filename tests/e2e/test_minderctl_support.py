@@ -8,9 +8,13 @@ every minderctl test runs against both.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import select
+import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,28 +116,42 @@ def client_path(name: str) -> str:
     return str(VENV_BIN / name)
 
 
+@contextmanager
+def sigint_inherited_as_default() -> Iterator[None]:
+    """Let children started inside get SIGINT's default action.
+
+    A shell without job control starts background jobs (``make test &``) with
+    SIGINT ignored, children inherit that, and Python then installs no
+    KeyboardInterrupt handler, so "press Ctrl-C" tests would hang. A handler
+    (unlike SIG_IGN) is reset to the default across exec.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class PtyChild:
-    """A client on a pseudo-terminal (pexpect is not installed): readline, colour and echo
-    behave as for a person at a terminal. Reads always have a deadline."""
+    """A client on a pseudo-terminal (os.openpty; pexpect is not installed), so readline,
+    colour and echo behave as for a person at a terminal. Reads always have a deadline."""
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
-        import os
-        import pty  # noqa: F401  (documents why: os.openpty is the pty module's primitive)
-
         master, slave = os.openpty()
         self.master = master
-        self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-            env={**os.environ, "TERM": "xterm", **(env or {})},
-        )
+        with sigint_inherited_as_default():
+            self.proc = subprocess.Popen(
+                argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                env={**os.environ, "TERM": "xterm", **(env or {})},
+            )
         os.close(slave)
         self.buffer = ""
         self.pos = 0
 
     def _read(self, timeout: float) -> bool:
-        import os
-        import select
-
         ready, _, _ = select.select([self.master], [], [], timeout)
         if not ready:
             return True
@@ -147,8 +165,6 @@ class PtyChild:
         return True
 
     def expect(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
-        import time
-
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while True:
@@ -163,18 +179,12 @@ class PtyChild:
                     f"{pattern!r} not seen; output after last match: {self.buffer[self.pos:]!r}")
 
     def send(self, text: str) -> None:
-        import os
-
         os.write(self.master, text.encode())
 
     def interrupt(self) -> None:
-        import signal
-
         self.proc.send_signal(signal.SIGINT)
 
     def wait(self, timeout: float = 15.0) -> int:
-        import time
-
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             self._read(0.2)
@@ -184,13 +194,9 @@ class PtyChild:
         return self.proc.wait(max(0.1, deadline - time.monotonic()))
 
     def _pending(self) -> bool:
-        import select
-
         return bool(select.select([self.master], [], [], 0)[0])
 
     def close(self) -> None:
-        import os
-
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)

@@ -318,3 +318,37 @@ def test_a_failing_bus_listener_does_not_break_supervision(tmp_path: Path) -> No
             assert "consumer bug" in r.log.text()
 
     run(scenario())
+
+
+def test_depends_on_orders_start_and_stop(tmp_path: Path) -> None:
+    db = proc("db", SLEEP, startsecs=1, priority=900)
+    web = proc("web", SLEEP, startsecs=0, depends_on=("db",), priority=1)
+    cron = proc("cron", SLEEP, startsecs=0, depends_on=("web",))
+    root = root_of(
+        program(web, priority=1),
+        program(db, priority=900),
+        program(cron),
+        GroupSpec("empty", GroupKind.HETEROGENEOUS),
+        tmp=tmp_path,
+    )
+
+    async def scenario() -> Running:
+        async with Running(root) as r:
+            for name in ("db", "web", "cron"):
+                await until_state(r.sup, name, name, S.RUNNING)
+            # web has the lower priority number but waits for db to be RUNNING.
+            changes = [(e.name, e.to_state) for e in r.events if isinstance(e, ProcessStateChanged)]
+            assert changes.index(("db", S.RUNNING)) < changes.index(("web", S.STARTING))
+            assert changes.index(("web", S.RUNNING)) < changes.index(("cron", S.STARTING))
+            lines = [msg for _, msg in r.log.lines]
+
+            def at(prefix: str) -> int:
+                return next(i for i, m in enumerate(lines) if m.startswith(prefix))
+
+            assert at("success: db") < at("spawned: 'web'")
+            assert at("success: web") < at("spawned: 'cron'")
+            assert "web waits for db to be RUNNING before it starts" in r.log.text()
+        return r
+
+    r = run(scenario())
+    assert stopped_order(r) == ["cron", "web", "db"]

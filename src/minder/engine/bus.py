@@ -71,6 +71,8 @@ class EventBus:
         self._log_subscribers = 0
         self._log_listeners = 0
         self.on_listener_error: Callable[[str], None] = lambda message: None
+        self._pending: deque[DomainEvent] = deque()
+        self._delivering = False
 
     @property
     def wants_logs(self) -> bool:
@@ -105,6 +107,23 @@ class EventBus:
                 self._log_subscribers -= 1
 
     def publish(self, event: DomainEvent) -> None:
+        """Deliver ``event`` to everyone, in causal order.
+
+        A listener may cause further events (a dependency reaching RUNNING
+        starts its dependent). Those are queued and delivered after the
+        current one, so every consumer sees events in the order they happened.
+        """
+        self._pending.append(event)
+        if self._delivering:
+            return
+        self._delivering = True
+        try:
+            while self._pending:
+                self._deliver(self._pending.popleft())
+        finally:
+            self._delivering = False
+
+    def _deliver(self, event: DomainEvent) -> None:
         is_log = isinstance(event, ProcessLogChunk)
         for sub in self._subs:
             if is_log and not sub.logs:

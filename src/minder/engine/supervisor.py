@@ -23,6 +23,7 @@ from typing import Protocol
 from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
+from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
 from minder.engine.group import GroupRuntime, SinkFactory
 from minder.engine.process import EngineContext, ProcessRunner
@@ -113,6 +114,8 @@ class Supervisor:
         self._clear_main_log = clear_main_log
         self.bus = EventBus()
         self.bus.on_listener_error = log.error
+        self._deferred = DeferredStarts(self._all_runners, log.info)  # depends_on
+        self.bus.add_listener(self._deferred.on_event)
         self.groups: dict[str, GroupRuntime] = {}
         self.mood = SupervisorState.RUNNING
         self.next_root: RootSpec | None = None  # set by restart(): the config to reload with
@@ -182,7 +185,7 @@ class Supervisor:
             return
         for runner in group.in_start_order():
             if runner.spec.autostart and runner.state is ProcessState.STOPPED:
-                runner.start_now()
+                self._deferred.autostart(runner)
 
     def _groups_by_priority(self) -> list[GroupRuntime]:
         return sorted(self.groups.values(), key=lambda g: (g.spec.priority, g.name))
@@ -199,22 +202,33 @@ class Supervisor:
         self._begin_stop(mood)
         return True
 
+    def _all_runners(self) -> list[ProcessRunner]:
+        return [r for g in self.groups.values() for r in g.processes.values()]
+
     async def _stop_all(self) -> None:
-        """Stop group by group, highest priority number first (§3.6)."""
+        """Stop group by group, highest priority number first (§3.6).
+
+        With depends_on, in waves: dependents stop before what they depend on.
+        """
+        self._deferred.clear()
         try:
-            for group in reversed(self._groups_by_priority()):
-                runners = list(reversed(group.in_start_order()))
-                for runner in runners:
-                    if runner.state is ProcessState.BACKOFF:
-                        runner.give_up()
-                    else:
-                        runner.stop_now()
-                await self._wait_stopped(runners)
+            for wave in stop_waves(self._all_runners()):
+                in_wave = set(map(id, wave))
+                for group in reversed(self._groups_by_priority()):
+                    runners = [r for r in reversed(group.in_start_order()) if id(r) in in_wave]
+                    for runner in runners:
+                        if runner.state is ProcessState.BACKOFF:
+                            runner.give_up()
+                        else:
+                            runner.stop_now()
+                    await self._wait_stopped(runners)
         finally:
             if self._finished is not None:
                 self._finished.set()
 
     async def _wait_stopped(self, runners: list[ProcessRunner]) -> None:
+        if not runners:
+            return
         waits = [asyncio.ensure_future(r.wait_stopped()) for r in runners]
         try:
             while True:

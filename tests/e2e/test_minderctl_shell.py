@@ -93,3 +93,21 @@ def test_interactive_flag_asks_before_reload(daemon: RunningDaemon) -> None:
     result = minderctl(daemon, "-i", "reload", input="no\n")
     assert result.returncode == 0
     assert result.stdout == "Really restart the remote supervisord process y/N? "
+
+
+def test_ctrl_c_ends_tail_f_but_not_the_shell(daemon: RunningDaemon) -> None:
+    child = shell(daemon)
+    try:
+        child.expect(PROMPT)
+        child.send("tail -f a\r")
+        child.expect("==> Press Ctrl-C to exit <==")
+        child.expect("hello from a")
+        child.interrupt()
+        child.expect(PROMPT)  # back at the prompt, not out of the shell
+        child.send("status a\r")
+        child.expect(r"a {32}\S*RUNNING")
+        child.expect(PROMPT)
+        child.send("exit\r")
+        assert child.wait() == 0
+    finally:
+        child.close()

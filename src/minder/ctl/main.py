@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from minder.ctl.session import Session
 
+    if hasattr(sys.stdout, "reconfigure"):
+        # log text may hold anything; a non-UTF-8 terminal gets '?' rather than a traceback
+        sys.stdout.reconfigure(errors="replace")
     session = Session(options)
     if not options.args:
         from minder.ctl.shell import interact

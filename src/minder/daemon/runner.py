@@ -180,6 +180,10 @@ class Daemon:
             if sup.mood is SupervisorState.RUNNING:
                 log.warn(f"received {name} indicating exit request")
                 sup.request_shutdown(SupervisorState.SHUTDOWN)
+            elif sup.mood is SupervisorState.RESTARTING:
+                # Stopping for a reload already: exit at the end instead of reloading.
+                log.warn(f"received {name} indicating exit request")
+                sup.mood = SupervisorState.SHUTDOWN
             else:
                 log.warn(f"received {name} again while stopping: killing what is left")
                 sup.kill_remaining()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from minder.ctl.commands import lookup
 from minder.ctl.session import Exit, Session
 
+SHUTDOWN_STATE = 6  # protocol.faults.Faults.SHUTDOWN_STATE, without importing enum
+
 
 def _ask_credentials(s: Session) -> bool:
     import getpass
@@ -51,7 +53,10 @@ def run_command(s: Session, line: str, *, shell: bool = False) -> bool:
             s.output(f"(check the username and password for {s.options.serverurl})")
         s.exitstatus = Exit.GENERIC
     except RpcFault as fault:
-        s.output(f"error: the daemon refused {name}: {fault.text} (fault {fault.code})")
+        if fault.code == SHUTDOWN_STATE:
+            s.output(f"error: {s.options.serverurl} is shutting down or restarting")
+        else:
+            s.output(f"error: the daemon refused {name}: {fault.text} (fault {fault.code})")
         s.exitstatus = Exit.GENERIC
     except HttpError as exc:
         s.output(f"error: {s.options.serverurl} answered HTTP {exc.status} {exc.reason}")

@@ -168,9 +168,19 @@ def test_reread_update_add_remove() -> None:
 
 def test_unknown_command_and_unexpected_fault() -> None:
     assert CannedSession({}).run("frobnicate x") == ("*** Unknown syntax: frobnicate x\n", 1)
-    answers = {"supervisor.getSupervisorVersion": fault(Faults.SHUTDOWN_STATE, "SHUTDOWN_STATE")}
+    answers = {"supervisor.getSupervisorVersion": fault(Faults.FAILED, "FAILED: odd")}
     out, code = CannedSession(answers).run("version")
-    assert out.startswith("error: ") and "SHUTDOWN_STATE" in out and code == 1
+    assert out == "error: the daemon refused version: FAILED: odd (fault 30)\n" and code == 1
+    answers = {"supervisor.getVersion": fault(Faults.SHUTDOWN_STATE, "SHUTDOWN_STATE")}
+    out, code = CannedSession(answers).run("status")
+    assert out == "error: unix:///tmp/canned.sock is shutting down or restarting\n"
+    assert code == 1
+
+
+def test_dispatch_knows_the_shutdown_fault_code() -> None:
+    from minder.ctl.dispatch import SHUTDOWN_STATE
+
+    assert SHUTDOWN_STATE == Faults.SHUTDOWN_STATE
 
 
 @pytest.mark.parametrize(

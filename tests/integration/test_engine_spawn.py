@@ -1,0 +1,93 @@
+"""Command resolution and the child's environment, as supervisord does them (§1.17, §3.3)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from minder.engine.spawn import SpawnError, child_environment, resolve_command, spawn
+from minder.model.specs import ProcessSpec
+from minder.protocol.faults import Faults
+
+
+def test_search_path_from_program_environment(tmp_path: Path) -> None:
+    tool = tmp_path / "mytool"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    filename, argv = resolve_command("mytool --flag 'two words'", {"PATH": f"/nope:{tmp_path}"})
+    assert filename == str(tool)
+    assert argv == ["mytool", "--flag", "two words"]
+
+
+@pytest.mark.parametrize(
+    ("command", "fault", "text"),
+    [
+        ("/nonexistent/x", Faults.NO_FILE, "can't find command '/nonexistent/x'"),
+        ("nosuchcommand-xyz", Faults.NO_FILE, "can't find command 'nosuchcommand-xyz'"),
+        ("/tmp", Faults.NOT_EXECUTABLE, "command at '/tmp' is a directory"),
+        ("", Faults.NOT_EXECUTABLE, "command is empty"),
+        ("echo 'unterminated", Faults.NOT_EXECUTABLE, "can't parse command"),
+    ],
+)
+def test_resolution_errors(command: str, fault: Faults, text: str) -> None:
+    with pytest.raises(SpawnError) as info:
+        resolve_command(command, {"PATH": "/bin:/usr/bin"})
+    assert info.value.fault is fault
+    assert info.value.message.startswith(text)
+
+
+def test_not_executable_file(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.write_text("data")
+    with pytest.raises(SpawnError) as info:
+        resolve_command(str(plain), {})
+    assert info.value.message == f"command at '{plain}' is not executable"
+
+
+def test_environment_merge_order() -> None:
+    spec = ProcessSpec(
+        name="p",
+        program_name="p",
+        command="x",
+        environment=(("SUPERVISOR_ENABLED", "mine"), ("B", "program")),
+    )
+    env = child_environment(
+        spec,
+        "g",
+        base={"A": "os", "B": "os"},
+        daemon_env=(("B", "daemon"), ("C", "daemon")),
+        server_url="unix:///tmp/s.sock",
+    )
+    assert env["A"] == "os"
+    assert env["B"] == "program"  # the program beats [supervisord] environment
+    assert env["C"] == "daemon"
+    assert env["SUPERVISOR_ENABLED"] == "mine"  # both environments override SUPERVISOR_*
+    assert env["SUPERVISOR_PROCESS_NAME"] == "p"
+    assert env["SUPERVISOR_GROUP_NAME"] == "g"
+    assert env["SUPERVISOR_SERVER_URL"] == "unix:///tmp/s.sock"
+    no_server = child_environment(spec, "g", base={}, daemon_env=(), server_url=None)
+    assert "SUPERVISOR_SERVER_URL" not in no_server
+
+
+def test_child_gets_default_sigpipe_and_sigxfsz() -> None:
+    # cat reports its own inherited dispositions; Python would reset SIGPIPE itself.
+    spec = ProcessSpec(name="p", program_name="p", command="cat /proc/self/status")
+    popen, pipes = spawn(spec, dict(os.environ))
+    try:
+        assert popen.wait(30) == 0
+        assert pipes.stdout is not None
+        os.set_blocking(pipes.stdout, True)
+        status = b""
+        while chunk := os.read(pipes.stdout, 65536):
+            status += chunk
+    finally:
+        for fd in (pipes.stdin, pipes.stdout, pipes.stderr):
+            if fd is not None:
+                os.close(fd)
+    line = next(x for x in status.decode().splitlines() if x.startswith("SigIgn:"))
+    ignored = int(line.split()[1], 16)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & (1 << (signum - 1)), f"{signum.name} is ignored in the child"

@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "minderd: running as root and searching for its configuration file in default "
             "locations (including its current working directory); you probably want to "
-            "specify a \"-c\" argument specifying an absolute path to a configuration file "
+            'specify a "-c" argument specifying an absolute path to a configuration file '
             "for improved security.",
             file=sys.stderr,
         )

@@ -206,10 +206,12 @@ def spawn(
         if spec.directory and isinstance(exc, FileNotFoundError) and exc.filename == spec.directory:
             raise SpawnError(f"couldn't chdir to {spec.directory}: {_errno_name(exc)}") from None
         raise SpawnError(f"couldn't exec {filename}: {_errno_name(exc)}") from None
-    except (KeyError, ValueError) as exc:  # a user or group vanished
+    except (KeyError, ValueError, subprocess.SubprocessError) as exc:
         for fd in opened:
             os.close(fd)
-        raise SpawnError(f"couldn't setuid to {spec.uid}: {exc}") from None
+        if isinstance(exc, KeyError):  # the user or group vanished since the config was read
+            raise SpawnError(f"couldn't setuid to {spec.uid}: {exc}") from None
+        raise SpawnError(f"couldn't spawn {spec.name!r}: {exc}") from None
     # The child has its ends now; keep only ours.
     os.close(out_w)
     if err_w is not None:

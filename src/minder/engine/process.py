@@ -252,8 +252,11 @@ class ProcessRunner:
         )
 
     def _spawn(self) -> None:
-        stdin_fd = self._stdin_fd() if self._stdin_fd is not None else None
         try:
+            try:
+                stdin_fd = self._stdin_fd() if self._stdin_fd is not None else None
+            except OSError as exc:  # the fcgi socket cannot be bound again
+                raise SpawnError(f"couldn't create socket for {self.name!r}: {exc}") from None
             popen, pipes = spawn(self.spec, self.environment(), stdin_fd=stdin_fd)
         except SpawnError as exc:
             self.last_spawn_fault = exc.fault

@@ -1,6 +1,6 @@
 """One supervised process: the single owner of its state.
 
-Every change goes through ``_feed``, which runs the pure state machine
+Every change goes through ``feed``, which runs the pure state machine
 (model/machine.py) and then performs its effects. Inputs raised while
 effects run (a spawn reporting Spawned, say) are queued and handled in
 order, so the machine never re-enters itself. Everything runs on the event
@@ -143,7 +143,6 @@ class ProcessRunner:
         self._timer: asyncio.TimerHandle | None = None
         self._armed: tuple[mc.Timer | None, float | None] = (None, None)
         self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
-        self.last_spawn_fault = Faults.SPAWN_ERROR
         self.removed = False
 
     # --- identity and snapshots -------------------------------------------
@@ -259,7 +258,6 @@ class ProcessRunner:
                 raise SpawnError(f"couldn't create socket for {self.name!r}: {exc}") from None
             popen, pipes = spawn(self.spec, self.environment(), stdin_fd=stdin_fd)
         except SpawnError as exc:
-            self.last_spawn_fault = exc.fault
             self._inbox.append(mc.SpawnFailed(exc.message))
             if self._on_exit is not None:
                 self._on_exit(self)

@@ -38,7 +38,12 @@ from minder.model.events import (
 from minder.model.specs import GroupSpec, LogSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
-from minder.protocol.states import RUNNING_STATES, ProcessState, SupervisorState
+from minder.protocol.states import (
+    RUNNING_STATES,
+    STOPPED_STATES,
+    ProcessState,
+    SupervisorState,
+)
 
 WAITING_LOG_INTERVAL = 3.0  # "waiting for a, b to die" during shutdown
 STOP_WAIT_LOG_INTERVAL = 2.0  # "waiting for a to stop" during an RPC stop
@@ -235,17 +240,8 @@ class Supervisor:
                 _, pending = await asyncio.wait(waits, timeout=WAITING_LOG_INTERVAL)
                 if not pending:
                     return
-                alive = [
-                    r.namespec
-                    for r in runners
-                    if r.state
-                    not in (
-                        ProcessState.STOPPED,
-                        ProcessState.EXITED,
-                        ProcessState.FATAL,
-                        ProcessState.UNKNOWN,
-                    )
-                ]
+                # Like supervisord: every unstopped process of every group, by name.
+                alive = [r.name for r in self._all_runners() if r.state not in STOPPED_STATES]
                 if alive:
                     self._log("info", f"waiting for {', '.join(alive)} to die")
         finally:
@@ -513,7 +509,7 @@ class Supervisor:
                 if done:
                     stopped.result()
                     return
-                self._log("info", f"waiting for {runner.namespec} to stop")
+                self._log("info", f"waiting for {runner.name} to stop")
         finally:
             stopped.cancel()
 

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from bench import daemons, floors, report, runner
+from bench import confgen, daemons, floors, report, runner
 from bench.scenarios import GROUPS, plan
 from bench.sizes import FULL, QUICK, tiny
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
     scenarios = [s for s in plan(sizes) if not args.only or s.group in args.only]
     if use_alarm:
         daemons.become_subreaper()
-    daemons.raise_fd_limit(max(4096, 4 * sizes.scale_n + 1024))
+    daemons.raise_fd_limit(confgen.min_fds(max(sizes.scale_n, *sizes.spawn_ns, sizes.rpc_n)))
     started = dt.datetime.now(dt.UTC)
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     say(f"# {command}  ({started:%Y-%m-%d %H:%M} UTC, reps={reps}, daemons={','.join(kinds)})")

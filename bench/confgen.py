@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Descriptors a daemon holds per child with default (AUTO) logs: three pipe
+# ends and two log files in supervisord, plus a pidfd in minderd.
+FDS_PER_CHILD = 6
 
-def min_fds(programs: int) -> int:
-    """A minfds that fits three pipe ends per child plus headroom.
 
-    Both daemons keep stdin/stdout/stderr pipe ends per child; supervisord
-    also closes fds up to minfds in every child, so we ask for no more than
-    needed.
+def min_fds(programs: int, per_child: int = FDS_PER_CHILD) -> int:
+    """A minfds that fits every child's descriptors plus headroom.
+
+    supervisord also closes fds up to minfds in every child it forks, so we
+    ask for no more than needed.
     """
-    return max(1024, 3 * programs + 256)
+    return max(1024, per_child * programs + 256)
 
 
-def head(workdir: Path, *, programs: int) -> str:
+def head(workdir: Path, *, programs: int, per_child: int = FDS_PER_CHILD) -> str:
     sock = workdir / "bench.sock"
     return f"""\
 [supervisord]
@@ -28,7 +31,7 @@ logfile={workdir}/daemon.log
 pidfile={workdir}/daemon.pid
 childlogdir={workdir}/logs
 loglevel=info
-minfds={min_fds(programs)}
+minfds={min_fds(programs, per_child)}
 identifier=bench
 
 [unix_http_server]
@@ -61,9 +64,11 @@ def sleepers(count: int, **options: object) -> str:
     )
 
 
-def write(workdir: Path, body: str, *, programs: int) -> Path:
+def write(
+    workdir: Path, body: str, *, programs: int, per_child: int = FDS_PER_CHILD
+) -> Path:
     """Write ``bench.conf`` (head + body) into ``workdir``; return its path."""
     (workdir / "logs").mkdir(exist_ok=True)
     conf = workdir / "bench.conf"
-    conf.write_text(head(workdir, programs=programs) + "\n" + body)
+    conf.write_text(head(workdir, programs=programs, per_child=per_child) + "\n" + body)
     return conf

@@ -60,22 +60,27 @@ def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     say(f"# {command}  ({started:%Y-%m-%d %H:%M} UTC, reps={reps}, daemons={','.join(kinds)})")
     floor_values = {} if args.no_floors else floors.measure(sizes, say)
-    results = runner.run_all(scenarios, kinds, reps, use_alarm=use_alarm, log=say)
+    meta = {
+        "command": command,
+        "started": started.isoformat(timespec="seconds"),
+        "reps": reps,
+        "sizes": {k: getattr(sizes, k) for k in sizes.__slots__},
+        "floors": floor_values,
+    }
+
+    def save(partial: runner.Results) -> None:
+        # Saved after every scenario, so an interrupted run keeps what it measured.
+        report.write_json(args.json, scenarios, partial, kinds, meta)
+
+    results = runner.run_all(
+        scenarios, kinds, reps, use_alarm=use_alarm, log=say, after_each=save
+    )
     print()
     if floor_values:
         print(floors.describe(floor_values))
         print()
     print(report.table(scenarios, results, kinds))
-    report.write_json(
-        args.json, scenarios, results, kinds,
-        {
-            "command": command,
-            "started": started.isoformat(timespec="seconds"),
-            "reps": reps,
-            "sizes": {k: getattr(sizes, k) for k in sizes.__slots__},
-            "floors": floor_values,
-        },
-    )
+    save(results)
     print(f"\nresults written to {args.json}")
     failed = sum(len(o.errors) for per in results.values() for o in per.values())
     return 1 if failed and not any(

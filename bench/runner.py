@@ -49,7 +49,9 @@ def run_all(
     *,
     use_alarm: bool = True,
     log: Callable[[str], None] = print,
+    after_each: Callable[[Results], None] | None = None,
 ) -> Results:
+    """Run every scenario; ``after_each`` sees the results so far (to save them)."""
     results: Results = {}
     for scenario in scenarios:
         per = results.setdefault(scenario.name, {k: Outcome() for k in daemons})
@@ -73,6 +75,8 @@ def run_all(
                     out.values.setdefault(key, []).append(value)
                 shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
                 log(f"  {scenario.name:<24} {kind:<12} rep {rep + 1}: {shown}")
+        if after_each is not None:
+            after_each(results)
     return results
 
 

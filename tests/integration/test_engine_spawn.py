@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,28 @@ def test_child_gets_default_sigpipe_and_sigxfsz() -> None:
     ignored = int(line.split()[1], 16)
     for signum in (signal.SIGPIPE, signal.SIGXFSZ):
         assert not ignored & (1 << (signum - 1)), f"{signum.name} is ignored in the child"
+
+
+def test_child_inherits_only_stdio(tmp_path: Path) -> None:
+    leaked = os.open(os.devnull, os.O_RDONLY)
+    os.set_inheritable(leaked, True)  # even an inheritable daemon fd must not reach a child
+    spec = ProcessSpec(
+        name="p",
+        program_name="p",
+        command=f"{sys.executable} -c 'import os; print(sorted(os.listdir(\"/proc/self/fd\")))'",
+    )
+    try:
+        popen, pipes = spawn(spec, dict(os.environ))
+    finally:
+        os.close(leaked)
+    try:
+        assert popen.wait(30) == 0
+        assert pipes.stdout is not None
+        os.set_blocking(pipes.stdout, True)
+        fds = ast.literal_eval(os.read(pipes.stdout, 1000).decode())
+    finally:
+        for fd in (pipes.stdin, pipes.stdout, pipes.stderr):
+            if fd is not None:
+                os.close(fd)
+    # 0-2 plus the one fd listdir itself holds open
+    assert len(fds) == 4 and fds[:3] == ["0", "1", "2"]

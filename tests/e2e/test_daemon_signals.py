@@ -17,8 +17,10 @@ from tests.support.daemons import (
     RunningDaemon,
     descendants,
     process_alive,
+    rpc_proxy,
     run_daemon,
     wait_for,
+    write_config,
 )
 
 PY = sys.executable
@@ -193,8 +195,6 @@ def test_check_flag_runs_the_config_check(tmp_path: Path, flag: str) -> None:
 
 
 def test_daemonizes_and_refuses_a_second_daemon_on_the_same_pidfile(tmp_path: Path) -> None:
-    from tests.support.daemons import rpc_proxy, write_config
-
     conf, sock, _log = write_config(tmp_path, SLEEPER)
     minderd = str(VENV_BIN / "minderd")
     first = subprocess.run(
@@ -245,3 +245,40 @@ def test_rpc_restart_reloads_in_process_and_refuses_a_broken_config(tmp_path: Pa
         )
         with d.rpc() as proxy:
             assert proxy.supervisor.getPID() == daemon_pid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching user needs root")
+def test_user_switch_serves_rpc_and_runs_children_as_that_user() -> None:
+    import shutil
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="minder-user-"))
+    workdir.chmod(0o777)  # nobody writes its log, socket and AUTO logs here
+    try:
+        body = "[program:whoami]\ncommand=/bin/sh -c 'id -u; exec sleep 300'\nstartsecs=0\n"
+        conf, sock, log = write_config(workdir, body)
+        conf.write_text(
+            conf.read_text().replace("[supervisord]\n", "[supervisord]\nuser=nobody\n", 1)
+        )
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "minderd"), "-n", "-c", str(conf)],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+
+            def uid_logged() -> bool:
+                out = list(workdir.glob("whoami-stdout---*.log"))
+                return bool(out) and out[0].read_text().strip() == "65534"
+
+            wait_for(uid_logged, timeout=30, what="the child's uid in its log")
+            with rpc_proxy(str(sock)) as proxy:
+                assert proxy.supervisor.getProcessInfo("whoami")["statename"] == "RUNNING"
+            assert "Set uid to user 65534 succeeded" in log.read_text()
+        finally:
+            proc.terminate()
+            proc.wait(60)
+        assert proc.returncode == 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -12,7 +12,10 @@ launching shell waits until the daemon says it is ready.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import os
+import pkgutil
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,6 +42,28 @@ def _load(opts: DaemonOptions, cwd: str) -> tuple[RootSpec, list[str]]:
     result = load(opts.configuration, strict=opts.strict, cwd=cwd)
     root = replace(result.root, daemon=apply_to_spec(result.root.daemon, opts))
     return root, [str(d) for d in result.diagnostics]
+
+
+# Standard-library modules that are imported on first use inside other modules.
+LAZY_STDLIB = ["importlib.readers", "importlib.resources.readers", "encodings.idna", "secrets"]
+
+
+def _preload_modules() -> None:
+    """Import every daemon-side module while we can still read them all.
+
+    After ``user=`` the interpreter's own files may be unreadable (a Python
+    under /root, say), and lazily imported modules (the web UI, parts of the
+    standard library they use) would then fail at first use.
+    """
+    import minder
+
+    names = [m.name for m in pkgutil.walk_packages(minder.__path__, "minder.")]
+    names += LAZY_STDLIB
+    for name in names:
+        if name.startswith(("minder.ctl", "minder.config.check")):
+            continue
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 def _refuse_live_pidfile(path: str) -> None:
@@ -86,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes: list[tuple[str, str]] = [("warn", w) for w in warnings]
     try:
         if daemon.uid is not None:
+            if daemon.uid != os.geteuid():
+                _preload_modules()
             switched = drop_privileges(daemon.uid, daemon.gid)
             if switched:
                 notes.append(("info", switched))

@@ -103,9 +103,22 @@ def install(tmp: Path) -> Deployment:
     ini = root / "config" / "config.ini"
     ini.write_text(ini.read_text().replace("port = 5000", f"port = {port}"))
     if IS_ROOT:
+        ensure_www_data()
         # The guide's "Permissions" section: the tree belongs to www-data.
         subprocess.run(["chown", "-R", "www-data:www-data", str(root)], check=True)
     return Deployment(root, root / "supervisord.conf", port)
+
+
+def ensure_www_data() -> None:
+    """Debian has www-data; a minimal image may not: create it like the OS would."""
+    try:
+        pwd.getpwnam("www-data")
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+             "--user-group", "www-data"],
+            check=True,
+        )
 
 
 @pytest.fixture

@@ -9,13 +9,7 @@ the proxy, and one XML-RPC call goes through it too.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import textwrap
 import time
@@ -40,9 +34,9 @@ from tests.e2e.test_webui_support import (
     wait_row_state,
     write_script,
 )
-from tests.support.daemons import RunningDaemon, descendants, run_daemon, wait_for
+from tests.support.daemons import RunningDaemon, run_daemon, wait_for
+from tests.support.nginx import NGINX, main_config, run_nginx, sha_htpasswd_line
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 USER, PASSWORD = "admin", "s3cret-pw"
 
 pytestmark = [
@@ -74,28 +68,16 @@ LOCATION = """\
 """
 
 
-def sha_htpasswd_line(user: str, password: str) -> str:
-    digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
-    return f"{user}:{{SHA}}{digest}\n"
-
-
-def nginx_config(prefix: Path, port: int, socket_path: Path, htpasswd: Path) -> str:
-    temp = "\n".join(
-        f"    {kind}_temp_path {prefix}/tmp/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    user = "user root;\n" if os.geteuid() == 0 else ""
+def nginx_config(prefix: Path, port: int, socket_path: Path, htpasswd: Path) -> Path:
     root = LOCATION.format(htpasswd=htpasswd, upstream_path="")
     sub = LOCATION.format(htpasswd=htpasswd, upstream_path="/")
-    return (
-        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
-        f"error_log {prefix}/error.log warn;\nevents {{ worker_connections 128; }}\n"
-        f"http {{\n    access_log {prefix}/access.log;\n{temp}\n"
+    body = (
         f"    upstream supervisor {{\n        server unix:{socket_path} fail_timeout=0;\n    }}\n"
         f"    server {{\n    listen 127.0.0.1:{port};\n"
         f"    location / {{\n{root}    }}\n"
-        f"    location /supervisor/ {{\n{sub}    }}\n    }}\n}}\n"
+        f"    location /supervisor/ {{\n{sub}    }}\n    }}\n"
     )
+    return main_config(prefix, body, user="root")
 
 
 @pytest.fixture(scope="module")
@@ -126,49 +108,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningDae
             what="every program RUNNING",
         )
         prefix = workdir / "nginx"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (prefix / "tmp" / kind).mkdir(parents=True)
+        prefix.mkdir()
         htpasswd = prefix / "htpasswd"
         htpasswd.write_text(sha_htpasswd_line(USER, PASSWORD))
         port = free_port()
-        conf = prefix / "nginx.conf"
-        conf.write_text(nginx_config(prefix, port, daemon.socket_path, htpasswd))
-        proc = subprocess.Popen(
-            [NGINX, "-p", f"{prefix}/", "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-
-            def listening() -> bool:
-                if proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise AssertionError(f"nginx exited with {proc.returncode}: {err}")
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return True
-
-            wait_for(listening, timeout=20, what="nginx to listen")
+        conf = nginx_config(prefix, port, daemon.socket_path, htpasswd)
+        with run_nginx(prefix, conf, port):
             yield daemon, f"http://127.0.0.1:{port}/"
-        finally:
-            workers = descendants(proc.pid)
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-            if proc.stderr:
-                proc.stderr.close()
-            deadline = time.monotonic() + 10
-            for pid in workers:
-                while time.monotonic() < deadline:
-                    try:
-                        os.kill(pid, 0)
-                    except ProcessLookupError:
-                        break
-                    time.sleep(0.05)
-                else:
-                    os.kill(pid, signal.SIGKILL)
 
 
 def credentials() -> dict[str, Any]:

@@ -8,15 +8,12 @@ upstream ``supervisorctl`` — exactly as the guide tells its readers to.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +35,8 @@ from tests.e2e.test_webui_support import (
     screenshot,
     wait_row_state,
 )
-from tests.support.daemons import VENV_BIN, descendants, process_alive, rpc_proxy, wait_for
+from tests.support.daemons import VENV_BIN, process_alive, rpc_proxy, wait_for
+from tests.support.nginx import NGINX, main_config, run_nginx, sha_htpasswd_line
 
 __all__ = ["browser"]  # a fixture, imported for its side effect
 
@@ -303,7 +301,6 @@ def test_the_guide_with_upstream_supervisorctl(deployment: Deployment) -> None:
     assert d.ctl("status", client="supervisorctl").returncode == 3
 
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 UI_USER, UI_PASSWORD = "user", "123"  # the guide's example credentials
 
 
@@ -311,28 +308,15 @@ def nginx_main_config(d: Deployment, prefix: Path, port: int) -> Path:
     """A main nginx.conf that includes the example's site file, as
     /etc/nginx/nginx.conf includes conf.d/*.conf, with paths in ``prefix``."""
     htpasswd = prefix / "htpasswd"
-    digest = base64.b64encode(hashlib.sha1(UI_PASSWORD.encode()).digest()).decode()
-    htpasswd.write_text(f"{UI_USER}:{{SHA}}{digest}\n")
+    htpasswd.write_text(sha_htpasswd_line(UI_USER, UI_PASSWORD))
     site = (d.root / "nginx" / "rocketmap-supervisor.conf").read_text()
     site = site.replace("/opt/rocketmap", str(d.root))
     site = site.replace("/etc/nginx/.htpasswd", str(htpasswd))
     site = site.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
     (prefix / "site.conf").write_text(site)
-    temps = "".join(
-        f"    {k}_temp_path {prefix}/{k};\n"
-        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
     # As the guide intends: nginx's workers run as www-data, the owner the
     # guide gives the 0700 socket with chown=www-data:www-data.
-    user = "user www-data www-data;\n" if IS_ROOT else ""
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
-        f"error_log {prefix}/error.log warn;\nevents {{ worker_connections 64; }}\n"
-        f"http {{\n    access_log {prefix}/access.log;\n{temps}"
-        f"    include {prefix}/site.conf;\n}}\n"
-    )
-    return conf
+    return main_config(prefix, f"    include {prefix}/site.conf;\n", user="www-data www-data")
 
 
 @pytest.mark.nginx
@@ -351,19 +335,7 @@ def test_the_guides_web_ui_behind_nginx(deployment: Deployment, browser: Any) ->
     prefix.mkdir()
     port = free_port()
     conf = nginx_main_config(d, prefix, port)
-    nginx = subprocess.Popen(
-        [NGINX, "-p", f"{prefix}/", "-c", str(conf), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        def listening() -> bool:
-            if nginx.poll() is not None:
-                err = nginx.stderr.read().decode() if nginx.stderr else ""
-                raise AssertionError(f"nginx exited {nginx.returncode}: {err}")
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-
-        wait_for(listening, timeout=20, what="nginx to listen")
+    with run_nginx(prefix, conf, port):
         url = f"http://127.0.0.1:{port}/"
         # Without the password nginx refuses; with it the dashboard shows both.
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -387,15 +359,3 @@ def test_the_guides_web_ui_behind_nginx(deployment: Deployment, browser: Any) ->
         assert d.info("rm_areaXY")["pid"] == worker_pid
         log = (prefix / "access.log").read_text()
         assert f'"{UI_USER}"' in log or f" {UI_USER} " in log  # requests went through auth
-    finally:
-        workers = descendants(nginx.pid)
-        nginx.send_signal(signal.SIGTERM)
-        try:
-            nginx.wait(20)
-        except subprocess.TimeoutExpired:
-            nginx.kill()
-            nginx.wait(10)
-        if nginx.stderr:
-            nginx.stderr.close()
-        for pid in workers:
-            wait_for(lambda pid=pid: not process_alive(pid), timeout=10, what=f"nginx {pid}")

@@ -139,3 +139,7 @@ class EngineAPI(Protocol):
     def subscribe(self, *, logs: bool = False, maxsize: int = 1000) -> EventSubscription:
         """Follow domain events; with ``logs`` also every output chunk."""
         ...
+
+    def event_buffer_drops(self) -> dict[str, int]:
+        """Per listener pool, events discarded on buffer overflow (for /metrics)."""
+        ...

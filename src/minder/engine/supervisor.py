@@ -555,3 +555,8 @@ class Supervisor:
 
     def subscribe(self, *, logs: bool = False, maxsize: int = 1000) -> Subscription:
         return self.bus.subscribe(logs=logs, maxsize=maxsize)
+
+    def event_buffer_drops(self) -> dict[str, int]:
+        if self.event_listeners is None:
+            return {}
+        return {name: pool.dropped for name, pool in self.event_listeners.router.pools.items()}

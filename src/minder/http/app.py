@@ -18,6 +18,7 @@ from minder.http import streams
 from minder.http.auth import Credentials, FailureThrottle, basic_auth_middleware
 from minder.http.logsink import HttpLog
 from minder.http.logtail import logtail_handler, mainlogtail_handler
+from minder.http.metrics import metrics_handler
 from minder.http.rpc_endpoint import rpc_handler
 from minder.http.security import MAX_BODY_BYTES, add_security_headers, request_hygiene
 from minder.model.specs import HttpServerSpec
@@ -56,6 +57,7 @@ def build_app(
     app.router.add_route("*", "/logtail/{namespec}", logtail_handler(api))
     app.router.add_route("*", "/logtail/{namespec}/{channel}", logtail_handler(api))
     app.router.add_route("*", "/mainlogtail", mainlogtail_handler(api, log))
+    app.router.add_get("/metrics", metrics_handler(api))  # Prometheus; minder only
 
     if importlib.util.find_spec(WEBUI_MODULE) is not None:
         webui = importlib.import_module(WEBUI_MODULE)

@@ -135,6 +135,12 @@ def sigint_inherited_as_default() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def waiting_in_kernel(pid: int) -> bool:
+    """True when ``pid``'s main thread sleeps in a system call (select, read, a lock...)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "S"
+
+
 class PtyChild:
     """A client on a pseudo-terminal (os.openpty; pexpect is not installed), so readline,
     colour and echo behave as for a person at a terminal. Reads always have a deadline."""
@@ -182,15 +188,22 @@ class PtyChild:
         os.write(self.master, text.encode())
 
     def interrupt(self) -> None:
+        """Press Ctrl-C once the client waits for something, as a person at the terminal would.
+
+        CPython's readline prints the prompt and only then blocks in select(); a SIGINT
+        that lands in between is noticed at the next keypress, so a Ctrl-C sent the
+        instant the prompt appears can be lost (the shell then waits forever).
+        """
+        wait_for(lambda: self.proc.poll() is not None or waiting_in_kernel(self.proc.pid),
+                 timeout=15, what=f"pid {self.proc.pid} to wait for input")
         self.proc.send_signal(signal.SIGINT)
 
     def wait(self, timeout: float = 15.0) -> int:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             self._read(0.2)
-        while self._read(0):
-            if self.proc.poll() is not None and not self._pending():
-                break
+        while time.monotonic() < deadline + 1 and self._pending() and self._read(0):
+            pass  # the last of the output; a child still running fails in proc.wait below
         return self.proc.wait(max(0.1, deadline - time.monotonic()))
 
     def _pending(self) -> bool:

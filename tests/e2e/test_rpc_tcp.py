@@ -144,6 +144,7 @@ SWEEP: list[tuple[str, tuple[object, ...]]] = [
     ("supervisor.readLog", (0, 100)),
     ("supervisor.readMainLog", (-100, 0)),
     ("supervisor.reloadConfig", ()),
+    ("minder.updateProcessGroup", ("a",)),
     ("supervisor.addProcessGroup", ("a",)),
     ("supervisor.removeProcessGroup", ("a",)),
     ("supervisor.getProcessInfo", ("a",)),
@@ -189,6 +190,9 @@ def test_every_method_over_tcp(tcp: TcpDaemon) -> None:
         listed = set(proxy.system.listMethods())
     assert listed - set(answers) == {"supervisor.shutdown", "supervisor.restart"}
     assert answers["supervisor.getState"] == {"statecode": 1, "statename": "RUNNING"}
+    assert answers["minder.updateProcessGroup"] == {
+        "group": "a", "action": "unchanged", "restarted": [], "added": [], "removed": []
+    }
     assert answers["supervisor.addProcessGroup"] == (90, "ALREADY_ADDED: a")
     assert answers["supervisor.removeProcessGroup"] == (91, "STILL_RUNNING: a")
     assert answers["supervisor.stopProcess"] is True

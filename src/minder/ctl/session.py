@@ -66,6 +66,8 @@ class Session:
         self.colour = colour_wanted(self.out, os.environ) if colour is None else colour
         self.exitstatus = Exit.SUCCESS
         self._client: RpcClient | None = None
+        # Does the daemon offer minder.updateProcessGroup? None until an update asks.
+        self.in_place_update: bool | None = None
 
     # -- output --------------------------------------------------------------
     def output(self, text: str) -> None:
@@ -93,6 +95,7 @@ class Session:
         if self._client is not None:
             self._client.close()
         self._client = None
+        self.in_place_update = None  # perhaps another daemon now
 
     def set_exit_from_fault(self, code: int, ignored: int | None = None) -> None:
         faults = _faults()

@@ -65,7 +65,10 @@ class ProcessSpec:
     program_name: str  # the section name after "program:"
     command: str  # expanded, not yet split (split at spawn, like supervisord)
     process_num: int = 0
-    numprocs: int = 1
+    # Not compared: growing or shrinking a program must not restart the members
+    # that stay (update restarts only processes whose spec differs); anything
+    # numprocs reaches through %(numprocs)d is already in the expanded fields.
+    numprocs: int = field(default=1, compare=False)
     directory: str | None = None
     umask: int | None = None
     priority: int = 999

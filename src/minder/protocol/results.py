@@ -76,3 +76,13 @@ class TailResult(TypedDict):
     bytes: str
     offset: int
     overflow: bool
+
+
+class GroupUpdateInfo(TypedDict):
+    """minder.updateProcessGroup's answer (minder only, not in supervisord)."""
+
+    group: str
+    action: str  # "added", "removed", "updated" or "unchanged"
+    restarted: list[str]  # process names stopped and recreated
+    added: list[str]
+    removed: list[str]

@@ -1,9 +1,10 @@
 """Builds the complete XML-RPC method table against one EngineAPI.
 
 This is the single place that decides which names exist on the wire:
-``supervisor.*`` (daemon and process methods plus supervisord's aliases)
-and ``system.*``. The SHUTDOWN_STATE rule is a guard on the table so no
-method can forget it.
+``supervisor.*`` (daemon and process methods plus supervisord's aliases),
+``system.*``, and minder's own additions under ``minder.*`` (never under
+``supervisor.*``, whose list upstream clients compare with supervisord's).
+The SHUTDOWN_STATE rule is a guard on the table so no method can forget it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from minder.engine.api import EngineAPI
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import SupervisorState
 from minder.rpc import daemon_methods, process_methods
+from minder.rpc.minder_methods import MinderMethods
 from minder.rpc.system_methods import SystemMethods
 from minder.rpc.table import RpcMethod, RpcTable, make_method, public_methods
 
@@ -35,10 +37,11 @@ def build_table(api: EngineAPI) -> RpcTable:
             "supervisor", process_methods.ProcessMethods(api), process_methods.ALIASES
         )
     )
+    table.add(public_methods("minder", MinderMethods(api)).values())
     table.add(public_methods("system", SystemMethods(table)).values())
 
     def refuse_while_stopping(name: str) -> None:
-        if not name.startswith("supervisor.") or name in _ALLOWED_WHILE_STOPPING:
+        if name.startswith("system.") or name in _ALLOWED_WHILE_STOPPING:
             return
         if api.supervisor_state() in (SupervisorState.SHUTDOWN, SupervisorState.RESTARTING):
             raise SupervisorFault(Faults.SHUTDOWN_STATE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+from typing import Any
 
 import pytest
 
@@ -151,6 +152,7 @@ def test_reread_update_add_remove() -> None:
         "supervisor.removeProcessGroup": True,
         "supervisor.addProcessGroup": True,
         "supervisor.getAllProcessInfo": INFOS,
+        "minder.updateProcessGroup": fault(Faults.UNKNOWN_METHOD, "UNKNOWN_METHOD"),
     }
     assert CannedSession(answers).run("reread") == (
         "chg: changed\nnew: available\nold: disappeared\n", 0)
@@ -164,6 +166,38 @@ def test_reread_update_add_remove() -> None:
     answers["supervisor.removeProcessGroup"] = fault(Faults.STILL_RUNNING, "STILL_RUNNING")
     assert CannedSession(answers).run("remove a") == (
         "ERROR: process/group still running: a\n", 1)
+
+
+UPSTREAM_UPDATE = [
+    ("supervisor.stopProcessGroup", ("c1",)), ("supervisor.removeProcessGroup", ("c1",)),
+    ("supervisor.addProcessGroup", ("c1",)),
+    ("supervisor.stopProcessGroup", ("c2",)), ("supervisor.removeProcessGroup", ("c2",)),
+    ("supervisor.addProcessGroup", ("c2",)),
+]
+
+
+@pytest.mark.parametrize("upstream", [False, True], ids=["minderd", "supervisord"])
+def test_update_of_changed_groups_in_place_when_offered(upstream: bool) -> None:
+    answers: dict[str, Any] = {
+        "supervisor.reloadConfig": [[[], ["c1", "c2"], []]],
+        "supervisor.stopProcessGroup": [],
+        "supervisor.removeProcessGroup": True,
+        "supervisor.addProcessGroup": True,
+        "minder.updateProcessGroup": (
+            fault(Faults.UNKNOWN_METHOD, "UNKNOWN_METHOD") if upstream
+            else {"group": "c", "action": "updated", "restarted": ["x"], "added": [],
+                  "removed": []}
+        ),
+    }
+    session = CannedSession(answers)
+    assert session.run("update") == (
+        "c1: stopped\nc1: updated process group\nc2: stopped\nc2: updated process group\n", 0)
+    asked = [call for call in session.calls if call[0] != "supervisor.reloadConfig"]
+    if upstream:  # asked once, then supervisorctl's sequence for every changed group
+        assert asked == [("minder.updateProcessGroup", ("c1",)), *UPSTREAM_UPDATE]
+    else:
+        assert asked == [("minder.updateProcessGroup", ("c1",)),
+                         ("minder.updateProcessGroup", ("c2",))]
 
 
 def test_unknown_command_and_unexpected_fault() -> None:

@@ -118,6 +118,17 @@ class FakeEngine:
         for p in procs:
             del self.processes[(p.group, p.name)]
 
+    async def update_group(self, name: str) -> str:
+        """In place, like the engine: only ``*_01`` members "changed" (new spec object)."""
+        self.calls.append(("update_group", name))
+        procs = [p for p in self.processes.values() if p.group == name]
+        if not procs:
+            raise SupervisorFault(Faults.BAD_NAME, name)
+        for p in procs:
+            if p.name.endswith("_01"):
+                p.spec = dataclasses.replace(p.spec, command=p.spec.command + " --changed")
+        return "updated"
+
     # --- processes
     def _snap(self, p: FakeProcess) -> ProcessSnapshot:
         return ProcessSnapshot(

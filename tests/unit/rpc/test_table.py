@@ -66,8 +66,34 @@ def fault_of(call: Call, name: str, *params: Any) -> tuple[Faults, str]:
     return info.value.code, info.value.text
 
 
-def test_list_methods_is_supervisords_41_names_sorted(call: Call) -> None:
-    assert call("system.listMethods") == sorted(UPSTREAM_SIGNATURES)
+def test_list_methods_is_supervisords_41_names_sorted_plus_minders(call: Call) -> None:
+    names = call("system.listMethods")
+    assert names == sorted(names)
+    assert [n for n in names if not n.startswith("minder.")] == sorted(UPSTREAM_SIGNATURES)
+    assert [n for n in names if n.startswith("minder.")] == ["minder.updateProcessGroup"]
+
+
+def test_minder_update_process_group(call: Call, engine: FakeEngine) -> None:
+    assert call("system.methodSignature", "minder.updateProcessGroup") == ["struct", "string"]
+    assert "@param string name" in call("system.methodHelp", "minder.updateProcessGroup")
+    assert call("minder.updateProcessGroup", "g") == {
+        "group": "g",
+        "action": "updated",
+        "restarted": ["g_01"],
+        "added": [],
+        "removed": [],
+    }
+    assert fault_of(call, "minder.updateProcessGroup", "nosuch") == (
+        Faults.BAD_NAME,
+        "BAD_NAME: nosuch",
+    )
+    assert fault_of(call, "minder.updateProcessGroup")[0] == Faults.INCORRECT_PARAMETERS
+    engine.state = SupervisorState.SHUTDOWN
+    assert fault_of(call, "minder.updateProcessGroup", "g") == (
+        Faults.SHUTDOWN_STATE,
+        "SHUTDOWN_STATE",
+    )
+    assert ("update_group", "g") in engine.calls
 
 
 @pytest.mark.parametrize("name", sorted(UPSTREAM_SIGNATURES))
@@ -168,7 +194,7 @@ def test_multicall_runs_state_changes_in_order(call: Call, engine: FakeEngine) -
 
 def test_table_is_fixed_at_build_time(table: RpcTable) -> None:
     assert all(not part.startswith("_") for n in table.methods for part in n.split("."))
-    assert len(table.methods) == 41
+    assert len(table.methods) == 42  # supervisord's 41 and minder.updateProcessGroup
 
 
 @pytest.mark.parametrize(

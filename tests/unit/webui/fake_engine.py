@@ -170,6 +170,12 @@ class FakeEngine:
             del self.procs[(p.group, p.name)]
         self.publish(GroupRemoved(name))
 
+    async def update_group(self, name: str) -> str:
+        if not any(g == name for g, _ in self.procs):
+            raise SupervisorFault(Faults.BAD_NAME, name)
+        self.calls.append(f"update_group {name}")
+        return "updated"
+
     def _snap(self, proc: FakeProcess) -> ProcessSnapshot:
         spec = ProcessSpec(name=proc.name, program_name=proc.group, command="/bin/true")
         return ProcessSnapshot(

@@ -170,7 +170,10 @@ def test_reread_returns_the_diff_and_update_applies_it() -> None:
         ]
         assert ("old", "old") not in engine.procs
         assert engine.procs[("fresh", "fresh")].state == ProcessState.RUNNING
-        assert "remove_group web" in engine.calls and "add_group web" in engine.calls
+        # a changed group is updated in place, not removed and re-added
+        assert "update_group web" in engine.calls
+        assert "remove_group web" not in engine.calls and "add_group web" not in engine.calls
+        assert set(body["results"][1]) >= {"restarted", "added", "removed"}
 
     run_scenario(engine, scenario)
 

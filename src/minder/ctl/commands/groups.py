@@ -1,7 +1,11 @@
 """Config-level commands: ``avail``, ``reread``, ``add``, ``remove``, ``update``.
 
 Like supervisorctl these skip the version upcheck; ``update`` applies a
-reread group by group (stop, remove, add) in the order the daemon reports.
+reread group by group in the order the daemon reports. A changed group goes
+through ``minder.updateProcessGroup`` when the daemon has it (minderd: only
+the processes whose settings changed restart) and through supervisorctl's
+stop, remove, add otherwise (upstream supervisord). The output is the same
+either way, so scripts written for supervisorctl see no difference.
 """
 
 from __future__ import annotations
@@ -135,11 +139,33 @@ def do_update(s: Session, arg: str) -> None:
         s.call("supervisor.removeProcessGroup", name)
         s.output(f"{name}: removed process group")
     for name in filter(selected, changed):
-        s.call("supervisor.stopProcessGroup", name)
-        s.output(f"{name}: stopped")
-        s.call("supervisor.removeProcessGroup", name)
-        s.call("supervisor.addProcessGroup", name)
+        if _update_in_place(s, name):
+            s.output(f"{name}: stopped")
+        else:
+            s.call("supervisor.stopProcessGroup", name)
+            s.output(f"{name}: stopped")
+            s.call("supervisor.removeProcessGroup", name)
+            s.call("supervisor.addProcessGroup", name)
         s.output(f"{name}: updated process group")
     for name in filter(selected, added):
         s.call("supervisor.addProcessGroup", name)
         s.output(f"{name}: added process group")
+
+
+def _update_in_place(s: Session, name: str) -> bool:
+    """minderd's gentler update of one changed group; False if the daemon lacks it.
+
+    Whether it does is learnt once per session, from the first call: upstream
+    supervisord answers UNKNOWN_METHOD for the ``minder`` namespace.
+    """
+    if s.in_place_update is False:
+        return False
+    try:
+        s.call("minder.updateProcessGroup", name)
+    except RpcFault as fault:
+        if fault.code != Faults.UNKNOWN_METHOD:
+            raise
+        s.in_place_update = False
+        return False
+    s.in_place_update = True
+    return True

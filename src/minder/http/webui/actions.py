@@ -18,6 +18,7 @@ from minder.engine.api import EngineAPI, ProcessSnapshot
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec, split_namespec
 from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES
+from minder.rpc.minder_methods import update_group_report
 
 ACTIONS = ("start", "stop", "restart", "signal", "clear")
 
@@ -139,27 +140,31 @@ def _result(snap: ProcessSnapshot, status: int, statusname: str, description: st
 
 
 async def apply_update(api: EngineAPI) -> list[Result]:
-    """supervisorctl's ``update``: re-read, then remove, re-create and add groups.
+    """supervisorctl's ``update``: re-read, then remove, update and add groups.
 
-    A changed group is stopped, removed and added again (its autostart
-    processes then start); a removed group is stopped and removed unless a
-    stop failed. Returns one ``{group, action, ok, message}`` per group.
+    A changed group is updated in place (minder's update): only the processes
+    whose settings changed are stopped and recreated, the others keep their
+    pid. A removed group is stopped and removed unless a stop failed. Returns
+    one ``{group, action, ok, message}`` per group; a changed group's entry
+    also lists the process names ``restarted``, ``added`` and ``removed``.
     """
     diff = api.reload_config()
     priority = {e.group.name: e.group.priority for e in api.config_entries()}
     outcomes: list[Result] = []
+    details: dict[str, Result] = {}  # what an in-place update did, by group
 
     async def stop_group(group: str) -> bool:
         results = await act_on_many(api, api.group_snapshots(group), "stop")
         return all(r["status"] == int(Faults.SUCCESS) for r in results)
 
     async def step(group: str, action: str, work: Callable[[], Awaitable[str]]) -> None:
+        outcome: Result = {"group": group, "action": action}
         try:
             message = await work()
         except SupervisorFault as fault:
-            outcomes.append({"group": group, "action": action, "ok": False, "message": fault.text})
+            outcomes.append({**outcome, "ok": False, "message": fault.text})
         else:
-            outcomes.append({"group": group, "action": action, "ok": True, "message": message})
+            outcomes.append({**outcome, "ok": True, "message": message, **details.pop(group, {})})
 
     for group in diff.removed:
 
@@ -173,9 +178,12 @@ async def apply_update(api: EngineAPI) -> list[Result]:
     for group in sorted(diff.changed, key=lambda g: (priority.get(g, 999), g)):
 
         async def change(group: str = group) -> str:
-            await stop_group(group)
-            await api.remove_group(group)
-            await api.add_group(group)
+            report = await update_group_report(api, group)
+            details[group] = {
+                "restarted": report["restarted"],
+                "added": report["added"],
+                "removed": report["removed"],
+            }
             return "updated process group"
 
         await step(group, "changed", change)

@@ -86,7 +86,7 @@ _PATHS: list[tuple[str, str, str, list[dict[str, Any]], bool]] = [
     ),
     ("post", "/all/{action}", "An action on every eligible process", [_ACTION], True),
     ("post", "/config/reread", "Re-read the config file; returns the pending changes", [], True),
-    ("post", "/config/update", "Re-read and apply: remove, re-create and add groups", [], True),
+    ("post", "/config/update", "Re-read and apply: remove, update and add groups", [], True),
     ("get", "/mainlog", "A slice of the daemon's main log by byte offset", _OFFSET, False),
     ("get", "/mainlog/download", "The whole current main log", [], False),
     ("post", "/mainlog/clear", "Truncate the main log", [], True),

@@ -80,7 +80,9 @@ export class ChangesPanel {
     }
     const note = document.createElement("p");
     note.className = "muted";
-    note.textContent = "Apply runs the equivalent of “supervisorctl update”.";
+    note.textContent =
+      "Apply runs the equivalent of “minderctl update”: in a changed group only the " +
+      "programs whose settings changed restart; the others keep running.";
     this.body.replaceChildren(list, note);
     this.apply.disabled = false;
     this.apply.focus();
@@ -92,7 +94,7 @@ export class ChangesPanel {
     if (restarts) {
       const ok = await confirmAction(
         "Apply config changes?",
-        `${restarts} group(s) will be stopped or restarted: ${[...d.changed, ...d.removed].join(", ")}.`,
+        `${restarts} group(s) will be stopped or have their changed programs restarted: ${[...d.changed, ...d.removed].join(", ")}.`,
         "Apply",
       );
       if (!ok) return;
@@ -117,7 +119,11 @@ export class ChangesPanel {
       name.textContent = r.group;
       const msg = document.createElement("span");
       msg.className = "muted";
-      msg.textContent = r.message;
+      // an in-place update says which programs it touched
+      const touched = ["restarted", "added", "removed"]
+        .filter((key) => r[key] && r[key].length)
+        .map((key) => `${key}: ${r[key].join(", ")}`);
+      msg.textContent = touched.length ? `${r.message} (${touched.join("; ")})` : r.message;
       li.append(badge, name, msg);
       list.append(li);
     }

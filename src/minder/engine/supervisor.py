@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 from collections.abc import Callable
@@ -174,7 +175,10 @@ class Supervisor:
             debug_echo = self.log.debug
         group = GroupRuntime(
             gspec,
-            self._ctx,
+            # Each group keeps the [supervisord] environment it was built
+            # with: a reread that changes it marks the group changed, and
+            # only update (re)creates its processes with the new one.
+            dataclasses.replace(self._ctx, daemon_env=self._pending.daemon.environment),
             sink_factory=self._sink_factory,
             childlogdir=daemon.childlogdir,
             identifier=daemon.identifier,
@@ -345,7 +349,7 @@ class Supervisor:
             n
             for n in set(new_groups) & set(active)
             if new_groups[n] != active[n]
-            or self._pending.daemon.environment != self._root.daemon.environment
+            or self._pending.daemon.environment != self.groups[n].ctx.daemon_env
         )
         return ConfigDiff(tuple(added), tuple(changed), tuple(removed))
 
@@ -409,7 +413,7 @@ class Supervisor:
             await self._stop_runners(list(group.processes.values()))
             await self.remove_group(name)
             return "removed"
-        env_changed = self._pending.daemon.environment != self._root.daemon.environment
+        env_changed = self._pending.daemon.environment != group.ctx.daemon_env
         if new == group.spec and not env_changed:
             return "unchanged"
         if (new.kind, new.priority, new.fcgi, new.listener) != (
@@ -433,6 +437,7 @@ class Supervisor:
         for n in stale:
             group.remove_process(n)
         group.spec = new
+        group.ctx = dataclasses.replace(group.ctx, daemon_env=self._pending.daemon.environment)
         for n, pspec in new_specs.items():
             if n not in group.processes:
                 runner = group.add_process(pspec)

@@ -191,18 +191,15 @@ def run_daemon(
 
             def ready() -> bool:
                 if proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise AssertionError(f"{kind} exited with {proc.returncode}: {err}")
+                    return True  # reported below: raised in here, wait_for would swallow it
                 with rpc_proxy(str(sock)) as proxy:
                     state = proxy.supervisor.getState()
                 return bool(state["statename"] == "RUNNING")
 
-            try:
-                wait_for(ready, timeout=20, what=f"{kind} to answer on {sock}")
-            except AssertionError as exc:
-                if "exited with" in str(exc):
-                    raise
-                raise
+            wait_for(ready, timeout=20, what=f"{kind} to answer on {sock}")
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise AssertionError(f"{kind} exited with {proc.returncode}: {err}")
         yield daemon
     finally:
         daemon.stop()

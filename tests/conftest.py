@@ -5,6 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check results, not speed: hypothesis's default 200 ms deadline per
+# example and its too-slow health check fail them at random on a loaded 2-core runner.
+settings.register_profile(
+    "minder", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("minder")
 
 TIERS = ("unit", "integration", "e2e")
 

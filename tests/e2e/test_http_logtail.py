@@ -132,12 +132,17 @@ def test_daemon_stops_promptly_with_tails_open(tmp_path_factory: pytest.TempPath
         assert time.monotonic() - began < 15
 
 
-def test_tails_of_clients_that_left_are_released(daemon: RunningDaemon) -> None:
+def test_tails_of_clients_that_left_are_released(
+    daemon: RunningDaemon, rpc: xmlrpc.client.ServerProxy
+) -> None:
     pid = daemon.proc.pid
 
     def open_fds() -> int:
         return len(os.listdir(f"/proc/{pid}/fd"))
 
+    # Something for read1() below to read, whichever tests ran before this one.
+    rpc.supervisor.sendProcessStdin("cat", "released tails\n")
+    wait_for(lambda: "released tails" in rpc.supervisor.readProcessStdoutLog("cat", -100, 0))
     baseline = open_fds()
     for path in ["/logtail/cat", "/mainlogtail"] * 3:
         with stream(daemon, path) as response:

@@ -1,8 +1,11 @@
 """A group of processes as the engine runs it (one per active GroupSpec).
 
-Creating a group is when its log files come to life: AUTO names are chosen
-(mkstemp) and every channel's sink is opened, as supervisord does when a
-group is added, even for processes that will not autostart.
+Creating a group is when its log files get their names: AUTO names are
+chosen (mkstemp, so the file exists for getAllConfigInfo and tail) as
+supervisord does when a group is added. Descriptors come later, as in
+supervisord: a spawn makes sure the path exists, the first write opens it,
+and the channel gives it back once the child is gone and its pipes are
+drained, so a configured program that is not running holds none.
 """
 
 from __future__ import annotations

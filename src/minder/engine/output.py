@@ -35,6 +35,10 @@ class LogSink(Protocol):
 
     def clear(self) -> None: ...
 
+    def touch(self) -> None: ...
+
+    def release(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -68,6 +72,21 @@ class OutputChannel:
         self.route: Route | None = None
         self._debug_echo = debug_echo
         self.pid = 0
+        self._readers = 0  # open pipes feeding this channel (a grandchild may hold one)
+
+    def reader_opened(self) -> None:
+        """A child was spawned onto this channel: its log path must exist (supervisord)."""
+        self._readers += 1
+        if self.sink is not None:
+            self.sink.touch()
+
+    def reader_closed(self) -> None:
+        """A pipe reached EOF; with none left, the log gives its descriptor back."""
+        self._readers -= 1
+        if self._readers <= 0:
+            self._readers = 0
+            if self.sink is not None:
+                self.sink.release()
 
     def feed(self, data: bytes) -> None:
         """Handle one chunk read from the pipe."""
@@ -108,6 +127,7 @@ class PipeReader:
         self.fd: int | None = fd
         self._channel = channel
         self._on_eof = on_eof
+        channel.reader_opened()
         loop.add_reader(fd, self._readable)
 
     def _readable(self) -> None:
@@ -144,3 +164,4 @@ class PipeReader:
             self._loop.remove_reader(self.fd)
             os.close(self.fd)
             self.fd = None
+            self._channel.reader_closed()

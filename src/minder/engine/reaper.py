@@ -11,6 +11,13 @@ are re-parented to us and must be reaped too. A SIGCHLD handler then looks
 for zombie children in /proc and reaps only pids it does not manage, so a
 managed child's exit status is never stolen from its owner.
 
+Descriptors are the scarce resource with thousands of children: each costs
+three pipes, its logs while it writes, and a pidfd. The pidfd is the one
+that can be done without, so only up to a sixth of RLIMIT_NOFILE children
+get one (or until pidfd_open says EMFILE); the rest are reaped on SIGCHLD
+(only those are walked) and signalled by pid, which is safe because we are
+the only reaper: an unreaped pid cannot be recycled.
+
 Reaping goes through ``Popen.poll()`` so the Popen object learns its return
 code and never warns about a child "still running" when it is collected.
 """
@@ -18,12 +25,24 @@ code and never warns about a child "still running" when it is collected.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import resource
 import signal
 import subprocess
 from collections.abc import Callable
 
 ExitCallback = Callable[[int], None]  # Popen-style returncode (-N for signal N)
+
+FDS_PER_CHILD = 6  # 3 pipes, 2 logs, the pidfd
+
+
+def pidfd_budget() -> int:
+    """How many children may hold a pidfd without starving the others of pipes."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 30
+    return max(16, soft // FDS_PER_CHILD)
 
 
 def pidfds_supported() -> bool:
@@ -74,6 +93,9 @@ class Reaper:
         self._loop = loop
         self._use_pidfd = pidfds_supported() if use_pidfd is None else use_pidfd
         self._watched: dict[int, _Watched] = {}
+        self._by_sigchld: set[int] = set()  # watched pids without a pidfd
+        self._pidfds = 0
+        self._pidfd_budget = pidfd_budget()
         self._sigchld_installed = False
         self._orphan_log: Callable[[str], None] | None = None
 
@@ -84,15 +106,22 @@ class Reaper:
     def watch(self, popen: subprocess.Popen[bytes], callback: ExitCallback) -> None:
         pid = popen.pid
         pidfd: int | None = None
-        if self._use_pidfd:
-            pidfd = os.pidfd_open(pid)
+        if self._use_pidfd and self._pidfds < self._pidfd_budget:
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                    raise
+        if pidfd is not None:
+            self._pidfds += 1
             self._loop.add_reader(pidfd, self._on_pidfd, pid)
         else:
             self._install_sigchld()
+            self._by_sigchld.add(pid)
         self._watched[pid] = _Watched(popen, callback, pidfd)
-        if not self._use_pidfd:
+        if pidfd is None:
             # The child may have exited before we watched it.
-            self._loop.call_soon(self._reap_all)
+            self._loop.call_soon(self._try_reap, pid)
 
     def _install_sigchld(self) -> None:
         if not self._sigchld_installed:
@@ -103,7 +132,8 @@ class Reaper:
         self._try_reap(pid)
 
     def _reap_all(self) -> None:
-        for pid in list(self._watched):
+        """SIGCHLD: the children without a pidfd, and orphans when we collect them."""
+        for pid in list(self._by_sigchld):
             self._try_reap(pid)
         if self._orphan_log is not None:
             self._reap_orphans()
@@ -117,7 +147,9 @@ class Reaper:
         if code is None:
             return False
         del self._watched[pid]
+        self._by_sigchld.discard(pid)
         if watched.pidfd is not None:
+            self._pidfds -= 1
             self._loop.remove_reader(watched.pidfd)
             os.close(watched.pidfd)
         watched.callback(code)
@@ -145,11 +177,7 @@ class Reaper:
     def reap_orphans_too(self, log: Callable[[str], None]) -> None:
         """PID 1 / subreaper mode: also collect re-parented orphans."""
         self._orphan_log = log
-        if self._sigchld_installed:
-            return  # _reap_all already runs on SIGCHLD and includes orphans
-        handler = self._reap_all if not self._use_pidfd else self._reap_orphans
-        self._loop.add_signal_handler(signal.SIGCHLD, handler)
-        self._sigchld_installed = True
+        self._install_sigchld()  # _reap_all includes orphans from now on
 
     def _reap_orphans(self) -> None:
         me = os.getpid()
@@ -172,3 +200,5 @@ class Reaper:
                 self._loop.remove_reader(watched.pidfd)
                 os.close(watched.pidfd)
         self._watched.clear()
+        self._by_sigchld.clear()
+        self._pidfds = 0

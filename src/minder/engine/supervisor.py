@@ -69,7 +69,7 @@ def default_sink_factory(log: Logger) -> SinkFactory:
     from minder.engine.logs.childlog import ChildLog
 
     def make(path: str | None, maxbytes: int, backups: int, ident: str | None) -> ChildLog:
-        return ChildLog(path, maxbytes, backups, ident, on_error=log.error)
+        return ChildLog(path, maxbytes, backups, ident, on_error=log.error, lazy=True)
 
     return make
 

@@ -27,9 +27,16 @@ class ChildLog(RotatingFile):
         *,
         on_recover: Callable[[str], None] | None = None,
         retry_limit: int = DEFAULT_RETRY_LIMIT,
+        lazy: bool = False,
     ) -> None:
         super().__init__(
-            path, maxbytes, backups, on_error, on_recover=on_recover, retry_limit=retry_limit
+            path,
+            maxbytes,
+            backups,
+            on_error,
+            on_recover=on_recover,
+            retry_limit=retry_limit,
+            lazy=lazy,
         )
         self._syslog_ident = syslog_ident
 

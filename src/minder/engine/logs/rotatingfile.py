@@ -16,6 +16,10 @@ Why it is built this way:
 * Rotation follows supervisord: checked after each write, so a file may
   exceed maxbytes by one chunk; backups=0 truncates. Non-regular files
   (``/dev/stdout``, a FIFO) are never rotated.
+* ``lazy=True`` (child logs): the descriptor is opened by the first write
+  and given back by ``release()`` once the child is gone, so a configured
+  program that is not running holds no log descriptor, as in supervisord
+  (5,000 programs would otherwise need 10,000 descriptors before any runs).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class RotatingFile:
         *,
         on_recover: Callable[[str], None] | None = None,
         retry_limit: int = DEFAULT_RETRY_LIMIT,
+        lazy: bool = False,
     ) -> None:
         self._path = path
         self._maxbytes = max(0, maxbytes)
@@ -70,7 +75,7 @@ class RotatingFile:
         self._closed = path is None
         # Zero-argument callbacks run after bytes reach the file (log followers).
         self._watchers: tuple[Callable[[], None], ...] = ()
-        if path is not None:
+        if path is not None and not lazy:
             try:
                 self._open(truncate=False)
             except OSError as exc:
@@ -121,10 +126,43 @@ class RotatingFile:
             return
         if self._closed:
             return
+        if self._fd < 0 and not self._pending and not self._failing:
+            try:  # lazy or released: open now, then take the fast path
+                self._open(truncate=False)
+            except OSError as exc:
+                self._report(exc, "open")
+            if self._ok:
+                self.write(data)
+                return
         self._buffer(data)
         self._flush_pending()
         if self._watchers and not self._pending:
             self._notify()
+
+    @property
+    def is_open(self) -> bool:
+        return self._fd >= 0
+
+    def touch(self) -> None:
+        """Make sure the path exists (a child is being spawned) without keeping a descriptor."""
+        if self._path is None or self._closed or self._fd >= 0:
+            return
+        try:
+            os.close(os.open(self._path, _OPEN_FLAGS, 0o666))
+        except OSError as exc:
+            self._report(exc, "open")
+
+    def release(self) -> None:
+        """Give the descriptor back until the next write (the writer is gone for now).
+
+        Unlike ``close()`` the log stays usable: a later write opens the path again.
+        Bytes still buffered after a failed flush keep their retry on that write.
+        """
+        if self._fd < 0:
+            return
+        if self._pending:
+            self._flush_pending()
+        self._close_fd()
 
     def add_watcher(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` after each write that reached the file; returns its remover.
@@ -157,8 +195,14 @@ class RotatingFile:
         return not self._pending
 
     def reopen(self) -> None:
-        """Close and open the path again (SIGUSR2, or after an external rename)."""
+        """Close and open the path again (SIGUSR2, or after an external rename).
+
+        A released log (no descriptor, nothing pending) has nothing to reopen:
+        its next write opens the path as it is then.
+        """
         if self._path is None:
+            return
+        if self._fd < 0 and not self._pending and not self._closed and not self._failing:
             return
         self._closed = False
         self._close_fd()
@@ -182,7 +226,16 @@ class RotatingFile:
             os.unlink(self._path)
         self._pending.clear()
         self._dropped = 0
-        self.reopen()
+        was_open = self._fd >= 0
+        self._closed = False
+        self._close_fd()
+        try:
+            self._open(truncate=False)  # the path exists again, empty
+        except OSError as exc:
+            self._report(exc, "reopen")
+            return
+        if not was_open:
+            self._close_fd()
 
     def close(self) -> None:
         """Last attempt to write what is buffered, then release the descriptor."""

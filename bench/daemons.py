@@ -18,13 +18,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from bench import procfs, rpc, watchdog
 from bench.mainlog import MainLog
 
+T = TypeVar("T")
 VENV_BIN = Path(sys.executable).parent
 DAEMONS = ("minderd", "supervisord")
 CLIENTS = {"minderd": "minderctl", "supervisord": "supervisorctl"}
@@ -104,9 +106,10 @@ class Daemon:
         return f": {text.splitlines()[-1][:200]}" if text else ""
 
 
-def wait_until(predicate: object, deadline: float, what: str, interval: float = 0.02) -> object:
-    """Poll ``predicate`` (a callable) until truthy or ``deadline`` (monotonic)."""
-    assert callable(predicate)
+def wait_until(
+    predicate: Callable[[], T], deadline: float, what: str, interval: float = 0.02
+) -> T:
+    """Poll ``predicate`` until it returns something truthy, or ``deadline`` (monotonic)."""
     last: BaseException | None = None
     while True:
         try:

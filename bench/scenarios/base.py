@@ -56,9 +56,7 @@ def wait_all(daemon: Daemon, n: int, state: str, deadline: float, interval: floa
         infos = states(daemon)
         return time.monotonic() if count(infos, state) >= n else 0.0
 
-    value = wait_until(done, deadline, f"{n} processes {state}", interval)
-    assert isinstance(value, float)
-    return value
+    return wait_until(done, deadline, f"{n} processes {state}", interval)
 
 
 def wait_logged(

@@ -3,6 +3,7 @@ the last 1024 bytes and then follow, pushed as output arrives."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -137,8 +138,12 @@ def test_tails_of_clients_that_left_are_released(
 ) -> None:
     pid = daemon.proc.pid
 
-    def open_fds() -> int:
-        return len(os.listdir(f"/proc/{pid}/fd"))
+    def open_fds() -> list[str]:
+        targets = []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(FileNotFoundError):
+                targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        return sorted(targets)
 
     # Something for read1() below to read, whichever tests ran before this one.
     rpc.supervisor.sendProcessStdin("cat", "released tails\n")
@@ -148,7 +153,10 @@ def test_tails_of_clients_that_left_are_released(
         with stream(daemon, path) as response:
             assert response.status == 200
             response.read1(100)
-    wait_for(lambda: open_fds() <= baseline, timeout=20, what="tail fds released")
+    try:
+        wait_for(lambda: len(open_fds()) <= len(baseline), timeout=20, what="tail fds released")
+    except AssertionError as exc:  # say which descriptors stayed: the count alone hides them
+        raise AssertionError(f"{exc}; before: {baseline}; now: {open_fds()}") from None
 
 
 def test_http_1_0_clients_get_an_unchunked_stream(daemon: RunningDaemon) -> None:

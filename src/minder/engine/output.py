@@ -1,9 +1,13 @@
 """The per-channel output pipeline of a child: pipe → (strip ANSI) → log → bus.
 
-Why this shape: a chatty child must cost little. The pipe is read in large
-chunks (256 KiB) when the loop says it is readable, and each chunk goes
-straight to its sink with no per-line work. Event chunks are only built
-when someone consumes them (``events_enabled`` or a log subscriber).
+Why this shape: a chatty child must cost little. When nothing needs the
+bytes in Python (no capture, no route, no events, no log subscriber, no
+strip_ansi, no debug echo, no syslog) the sink splices them from the pipe
+into the file inside the kernel; the moment a consumer appears, the next
+readable pipe takes the read path instead. That path reads large chunks
+(256 KiB) and hands each straight to its sink with no per-line work. Event
+chunks are only built when someone consumes them (``events_enabled`` or a
+log subscriber).
 
 Seams for the event-listener machinery:
 - ``capture``: a filter that sees each chunk first and returns what is
@@ -36,6 +40,8 @@ class LogSink(Protocol):
     def clear(self) -> None: ...
 
     def touch(self) -> None: ...
+
+    def splice_from(self, src: int) -> int | None: ...
 
     def release(self) -> None: ...
 
@@ -73,6 +79,20 @@ class OutputChannel:
         self._debug_echo = debug_echo
         self.pid = 0
         self._readers = 0  # open pipes feeding this channel (a grandchild may hold one)
+
+    def splice_from(self, fd: int) -> int | None:
+        """Move the pipe's bytes to the log in the kernel, or None: read them instead."""
+        if (
+            self.sink is None
+            or self.route is not None
+            or self.capture is not None
+            or self._strip
+            or self.events_enabled
+            or self._debug_echo is not None
+            or self._bus.wants_logs
+        ):
+            return None
+        return self.sink.splice_from(fd)
 
     def reader_opened(self) -> None:
         """A child was spawned onto this channel: its log path must exist (supervisord)."""
@@ -135,7 +155,10 @@ class PipeReader:
         if fd is None:
             return
         try:
-            data = os.read(fd, READ_SIZE)
+            moved = self._channel.splice_from(fd)
+            if moved:
+                return
+            data = os.read(fd, READ_SIZE) if moved is None else b""
         except BlockingIOError:
             return
         except OSError:
@@ -151,7 +174,10 @@ class PipeReader:
         """Read whatever is buffered right now (called when the child is reaped)."""
         while self.fd is not None:
             try:
-                data = os.read(self.fd, READ_SIZE)
+                moved = self._channel.splice_from(self.fd)
+                if moved:
+                    continue
+                data = os.read(self.fd, READ_SIZE) if moved is None else b""
             except (BlockingIOError, OSError):
                 return
             if not data:

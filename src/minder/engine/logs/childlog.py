@@ -44,6 +44,11 @@ class ChildLog(RotatingFile):
     def syslog_ident(self) -> str | None:
         return self._syslog_ident
 
+    def splice_from(self, src: int) -> int | None:
+        if self._syslog_ident is not None:
+            return None  # syslog needs the lines
+        return super().splice_from(src)
+
     def write(self, data: bytes) -> None:
         if self._syslog_ident is not None:
             send_lines_to_syslog(self._syslog_ident, data)

@@ -16,6 +16,17 @@ Why it is built this way:
 * Rotation follows supervisord: checked after each write, so a file may
   exceed maxbytes by one chunk; backups=0 truncates. Non-regular files
   (``/dev/stdout``, a FIFO) are never rotated.
+* ``splice_from`` moves a pipe's bytes into the file in the kernel
+  (``os.splice``) when nobody needs them in Python: no copy to user space,
+  no bytes object. splice refuses ``O_APPEND`` targets (EINVAL), so while
+  splicing the descriptor drops ``O_APPEND`` and each splice starts at the
+  end of the file as the kernel sees it (lseek SEEK_END: other writers of
+  the same path still append); the first ``write`` puts ``O_APPEND`` back.
+  The size is the file's real end, and rotation is checked after each
+  splice as after each write. Only regular files are spliced into. Any
+  error (EINVAL from an old kernel or a file system that cannot take
+  splices, ENOSPC, …) turns splicing off for this log and hands the chunk
+  to the read path, which buffers and reports as usual.
 * ``lazy=True`` (child logs): the descriptor is opened by the first write
   and given back by ``release()`` once the child is gone, so a configured
   program that is not running holds no log descriptor, as in supervisord
@@ -26,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import stat
 from collections.abc import Callable
@@ -35,6 +47,9 @@ from minder.engine.logs.rotation import shift_backups
 DEFAULT_RETRY_LIMIT = 8 * 1024 * 1024
 
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+SPLICE_SIZE = 1024 * 1024  # more than any pipe holds: one splice empties it
+_SPLICE = getattr(os, "splice", None)
+_SPLICE_FLAGS = getattr(os, "SPLICE_F_NONBLOCK", 0) | getattr(os, "SPLICE_F_MOVE", 0)
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -67,6 +82,8 @@ class RotatingFile:
         self._fd = -1
         self._size = 0
         self._rotatable = False
+        self._spliced = False  # _fd is without O_APPEND (see splice_from); _ok is False then
+        self._can_splice = _SPLICE is not None
         # _ok is the one flag the fast path tests: an open fd and nothing pending.
         self._ok = False
         self._failing = False
@@ -126,6 +143,11 @@ class RotatingFile:
             return
         if self._closed:
             return
+        if self._spliced:
+            self._end_splicing()
+            if self._ok:
+                self.write(data)
+                return
         if self._fd < 0 and not self._pending and not self._failing:
             try:  # lazy or released: open now, then take the fast path
                 self._open(truncate=False)
@@ -138,6 +160,64 @@ class RotatingFile:
         self._flush_pending()
         if self._watchers and not self._pending:
             self._notify()
+
+    def splice_from(self, src: int) -> int | None:
+        """Move what the pipe ``src`` holds into the file; see the module docstring.
+
+        Returns the bytes moved (0 at EOF), or None when the caller must read
+        the pipe itself; raises BlockingIOError when the pipe is empty.
+        """
+        if not self._spliced:
+            if not self._can_splice or self._closed or self._pending or self._failing:
+                return None
+            if not self._ok:
+                if self._fd >= 0:
+                    return None
+                try:
+                    self._open(truncate=False)
+                except OSError as exc:
+                    self._report(exc, "open")
+                    return None
+                if not self._ok:
+                    return None
+            if not self._rotatable:
+                return None  # a FIFO or a device: plain writes, as always
+            try:
+                flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+                fcntl.fcntl(self._fd, fcntl.F_SETFL, flags & ~os.O_APPEND)
+            except OSError:
+                return None
+            self._spliced = True
+            self._ok = False
+        assert _SPLICE is not None
+        fd = self._fd
+        try:
+            end = os.lseek(fd, 0, os.SEEK_END)
+            moved: int = _SPLICE(src, fd, SPLICE_SIZE, flags=_SPLICE_FLAGS)
+        except BlockingIOError:
+            raise
+        except OSError:
+            self._can_splice = False  # the read path writes this chunk and reports any failure
+            self._end_splicing()
+            return None
+        if moved:
+            self._size = end + moved
+            if self._maxbytes and self._size >= self._maxbytes:
+                self._rotate()
+            if self._watchers:
+                self._notify()
+        return moved
+
+    def _end_splicing(self) -> None:
+        """Put O_APPEND back on the descriptor (or drop it, so the next open has it)."""
+        self._spliced = False
+        try:
+            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_APPEND)
+        except OSError:
+            self._close_fd()
+            return
+        self._ok = not self._pending
 
     @property
     def is_open(self) -> bool:
@@ -262,6 +342,7 @@ class RotatingFile:
 
     def _close_fd(self) -> None:
         self._ok = False
+        self._spliced = False
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
             with contextlib.suppress(OSError):

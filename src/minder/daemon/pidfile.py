@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 
-import psutil
-
 _SUPERVISOR_NAMES = ("minderd", "supervisord")
 
 
@@ -40,6 +38,8 @@ def read_pid(path: str) -> int | None:
 
 def describe_owner(pid: int) -> str | None:
     """A short description if ``pid`` is a live minderd/supervisord, else None."""
+    import psutil  # only when a pidfile names a live pid: not on every start's path
+
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:

@@ -18,16 +18,21 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog
 from minder.engine.supervisor import Supervisor
-from minder.http.server import HttpServerError, HttpServers
+from minder.http.binding import BoundServer, bind_servers
+from minder.http.sockets import HttpServerError
 from minder.model.events import MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.states import SupervisorState
+
+if TYPE_CHECKING:
+    from minder.http.server import HttpServers
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 HANDLED_SIGNALS = (*EXIT_SIGNALS, signal.SIGHUP, signal.SIGUSR2, signal.SIGUSR1)
@@ -94,7 +99,8 @@ class Daemon:
         )
         self._supervisor = supervisor
         log.add_listener(lambda record: supervisor.bus.publish(MainLogLine(record)))
-        servers = await self._start_http(supervisor, root, log)
+        bound = self._bind_http(root, log)
+        servers: HttpServers | None = None
         for signum in HANDLED_SIGNALS:
             loop.add_signal_handler(signum, self._signals.put_nowait, int(signum))
         dispatcher = loop.create_task(self._dispatch_signals())
@@ -102,7 +108,7 @@ class Daemon:
         try:
             note = claim_pidfile(pidfile)
         except PidfileInUse as exc:
-            await self._abort(dispatcher, servers, log)
+            await self._abort(dispatcher, bound, log)
             raise StartupError(str(exc)) from exc
         except OSError as exc:
             note = f"could not write pidfile {pidfile}: {exc.strerror}"
@@ -117,6 +123,8 @@ class Daemon:
             except OSError as exc:  # an fcgi socket that cannot be bound, say
                 log.critical(f"cannot start: {exc}")
                 raise StartupError(str(exc)) from exc
+            servers = await self._serve_http(supervisor, root, log, bound)
+            bound = []
             if self._run.detached is not None:
                 self._run.detached.ready()
                 self._run.detached = None
@@ -127,6 +135,8 @@ class Daemon:
                 await dispatcher
             for signum in HANDLED_SIGNALS:
                 loop.remove_signal_handler(signum)
+            for server in bound:  # start-up failed before they were served
+                server.close()
             if servers is not None:
                 await servers.close()
             await supervisor.close()
@@ -137,23 +147,36 @@ class Daemon:
         log.close()
         return next_root
 
-    async def _start_http(
-        self, supervisor: Supervisor, root: RootSpec, log: MainLog
-    ) -> HttpServers | None:
+    def _bind_http(self, root: RootSpec, log: MainLog) -> list[BoundServer]:
         if not root.http_servers:
-            return None
-        servers = HttpServers(supervisor, root.http_servers, log)
+            return []
         try:
-            await servers.start()
+            return bind_servers(root.http_servers, root.rpcinterfaces, log)
         except (HttpServerError, OSError) as exc:
             log.close()
+            raise StartupError(str(exc)) from exc
+
+    async def _serve_http(
+        self, supervisor: Supervisor, root: RootSpec, log: MainLog, bound: list[BoundServer]
+    ) -> HttpServers | None:
+        if not bound:
+            return None
+        from minder.http.server import HttpServers  # aiohttp: after the first spawns
+
+        servers = HttpServers(supervisor, root.http_servers, log)
+        try:
+            await servers.serve(bound)
+        except (HttpServerError, OSError) as exc:
+            log.critical(f"cannot serve HTTP: {exc}")
+            supervisor.request_shutdown()
+            await supervisor.wait_finished()
             raise StartupError(str(exc)) from exc
         return servers
 
     async def _abort(
         self,
         dispatcher: asyncio.Task[None],
-        servers: HttpServers | None,
+        bound: list[BoundServer],
         log: MainLog,
     ) -> None:
         """Undo a start that cannot proceed (nothing has been spawned yet)."""
@@ -163,8 +186,8 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for signum in HANDLED_SIGNALS:
             loop.remove_signal_handler(signum)
-        if servers is not None:
-            await servers.close()
+        for server in bound:
+            server.close()
         log.close()
 
     async def _dispatch_signals(self) -> None:

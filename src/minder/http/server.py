@@ -12,7 +12,6 @@ username is refused unless its section sets allow_unauthenticated_remote.
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,16 +20,16 @@ from aiohttp import web
 from minder.engine.api import EngineAPI
 from minder.http.app import build_app
 from minder.http.auth import FailureThrottle
+from minder.http.binding import BoundServer, bind_servers
 from minder.http.logsink import HttpLog
 from minder.http.security import PARSER_MAX_HEADERS, PARSER_MAX_LINE
-from minder.http.sockets import HttpServerError, bind_inet, bind_unix, is_loopback, unlink_if_ours
-from minder.model.specs import HttpServerSpec
+from minder.http.sockets import HttpServerError, unlink_if_ours
+from minder.model.specs import HttpServerSpec, RpcInterfaceSpec
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
 
 __all__ = ["HttpServerError", "HttpServers"]
 
-MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
 SHUTDOWN_GRACE = 3.0
 KEEPALIVE_SECONDS = 75.0  # aiohttp's default keeps idle clients for an hour
 
@@ -52,57 +51,28 @@ class HttpServers:
         self._throttle = FailureThrottle()
 
     async def start(self) -> None:
-        self._report_rpc_interfaces()
+        """Bind and serve (the daemon binds first itself: see binding.py)."""
+        rpcinterfaces: tuple[RpcInterfaceSpec, ...] = ()
+        with contextlib.suppress(Exception):  # an engine without a root spec yet
+            rpcinterfaces = self._api.root_spec().rpcinterfaces
+        await self.serve(bind_servers(self._specs, rpcinterfaces, self._log))
+
+    async def serve(self, bound: Sequence[BoundServer]) -> None:
+        """Serve sockets bound by ``bind_servers``; on failure every one is released."""
         table = build_table(self._api)
+        pending = list(bound)
         try:
-            for spec in self._specs:
-                await self._start_one(spec, table)
+            while pending:
+                await self._start_one(pending[0], table)
+                pending.pop(0)
         except BaseException:
+            for server in pending:
+                server.close()
             await self.close()
             raise
 
-    def _report_rpc_interfaces(self) -> None:
-        with contextlib.suppress(Exception):  # an engine without a root spec yet
-            for iface in self._api.root_spec().rpcinterfaces:
-                if iface.factory.replace(" ", "") == MAIN_RPC_FACTORY:
-                    self._log.info(f"RPC interface '{iface.name}' initialized")
-                else:
-                    self._log.warn(
-                        f"[rpcinterface:{iface.name}] uses factory {iface.factory}, which "
-                        "minder does not support (it runs no Python plugins); its methods "
-                        "are not available"
-                    )
-
-    def _bind(self, spec: HttpServerSpec) -> tuple[socket.socket, str | None, int]:
-        if spec.family == "unix":
-            if not spec.path:
-                raise HttpServerError(f"[{spec.section}] has no file")
-            sock, inode = bind_unix(
-                spec.path, spec.chmod, spec.chown_uid, spec.chown_gid, self._log
-            )
-            return sock, spec.path, inode
-        if spec.port is None:
-            raise HttpServerError(f"[{spec.section}] has no port")
-        sock = bind_inet(spec.host, spec.port)
-        if not spec.username and not spec.allow_unauthenticated_remote and not is_loopback(sock):
-            sock.close()
-            where = f"{spec.host or '*'}:{spec.port}"
-            message = (
-                f"Server '{spec.section}' would accept unauthenticated connections from "
-                f"other hosts on {where}: refusing to start it. Set username and password "
-                f"in [{spec.section}], bind it to 127.0.0.1, or set "
-                "allow_unauthenticated_remote=true to accept the risk"
-            )
-            self._log.critical(message)
-            raise HttpServerError(message)
-        return sock, None, 0
-
-    async def _start_one(self, spec: HttpServerSpec, table: RpcTable) -> None:
-        sock, unix_path, inode = self._bind(spec)
-        if not spec.username:
-            self._log.critical(
-                f"Server '{spec.section}' running without any HTTP authentication checking"
-            )
+    async def _start_one(self, bound: BoundServer, table: RpcTable) -> None:
+        spec = bound.spec
         app = build_app(self._api, spec, self._log, table=table, throttle=self._throttle)
         runner = web.AppRunner(
             app,
@@ -114,15 +84,11 @@ class HttpServers:
             max_field_size=PARSER_MAX_LINE,
             max_headers=PARSER_MAX_HEADERS,
         )
-        running = _Running(spec, runner, unix_path, inode)
+        await runner.setup()
+        running = _Running(spec, runner, bound.unix_path, bound.unix_inode)
         self._running.append(running)
-        try:
-            await runner.setup()
-            site = web.SockSite(runner, sock, backlog=1024, shutdown_timeout=SHUTDOWN_GRACE)
-            await site.start()
-        except BaseException:
-            sock.close()
-            raise
+        site = web.SockSite(runner, bound.sock, backlog=1024, shutdown_timeout=SHUTDOWN_GRACE)
+        await site.start()
 
     async def close(self) -> None:
         running, self._running = self._running, []

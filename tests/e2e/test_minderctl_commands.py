@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import xmlrpc.client
 from collections.abc import Iterator
 
 import pytest
@@ -30,7 +31,40 @@ def states(output: str) -> dict[str, str]:
     return found
 
 
+def stop(daemon: RunningDaemon, name: str) -> None:
+    try:
+        rpc(daemon, "stopProcess", name)
+    except xmlrpc.client.Fault as fault:
+        assert fault.faultCode == 70, fault  # NOT_RUNNING: already stopped
+
+
+def running(daemon: RunningDaemon, *names: str) -> None:
+    """Start whichever of ``names`` is not RUNNING (other tests stop and restart them)."""
+    for name in names:
+        if rpc(daemon, "getProcessInfo", name)["statename"] != "RUNNING":
+            stop(daemon, name)  # e.g. STARTING or BACKOFF
+            rpc(daemon, "startProcess", name)
+
+
+def never_started(daemon: RunningDaemon, name: str) -> None:
+    """Put program ``name`` (a group of its own) back to STOPPED "Not started", as at boot:
+    other tests start and stop it, and only a fresh process has never run."""
+    stop(daemon, name)
+    rpc(daemon, "removeProcessGroup", name)
+    assert rpc(daemon, "addProcessGroup", name) is True
+
+
+def fresh_output(daemon: RunningDaemon, name: str) -> None:
+    """Restart ``name`` on cleared logs, so they hold what it prints when it starts
+    (whatever other tests cleared or wrote before)."""
+    stop(daemon, name)
+    assert rpc(daemon, "clearProcessLogs", name) is True
+    assert rpc(daemon, "startProcess", name) is True
+
+
 def test_status_all_lists_everything_and_exits_3_for_stopped(daemon: RunningDaemon) -> None:
+    running(daemon, "a", "grp:c", "grp:d")
+    never_started(daemon, "b")
     result = minderctl(daemon, "status")
     assert result.returncode == 3, result
     assert states(result.stdout) == {"a": "RUNNING", "b": "STOPPED", "grp:c": "RUNNING",
@@ -120,6 +154,10 @@ def test_pid(daemon: RunningDaemon) -> None:
 
 
 def test_tail_and_maintail(daemon: RunningDaemon) -> None:
+    fresh_output(daemon, "a")
+    fresh_output(daemon, "grp:d")
+    wait_for(lambda: "hello from a" in rpc(daemon, "readProcessStdoutLog", "a", 0, 0),
+             what="a to print its greeting")
     assert "hello from a" in minderctl(daemon, "tail", "a").stdout
     wait_for(lambda: "err of d" in minderctl(daemon, "tail", "grp:d", "stderr").stdout)
     tail5 = minderctl(daemon, "tail", "-5", "a").stdout

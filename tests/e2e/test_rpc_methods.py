@@ -83,6 +83,26 @@ def rpc(daemon: RunningDaemon) -> Iterator[xmlrpc.client.ServerProxy]:
         yield proxy
 
 
+def stopped(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
+    if rpc.supervisor.getProcessInfo(name)["statename"] in ("STARTING", "RUNNING", "BACKOFF"):
+        assert rpc.supervisor.stopProcess(name) is True
+
+
+def running(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
+    """Start ``name`` unless it is RUNNING (other tests stop and restart programs)."""
+    if rpc.supervisor.getProcessInfo(name)["statename"] != "RUNNING":
+        stopped(rpc, name)
+        assert rpc.supervisor.startProcess(name) is True
+
+
+def never_started(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
+    """Make program ``name`` (a group of its own) STOPPED "Not started" again, as at boot:
+    other tests start and stop it, and only a freshly added process has never run."""
+    stopped(rpc, name)
+    assert rpc.supervisor.removeProcessGroup(name) is True
+    assert rpc.supervisor.addProcessGroup(name) is True
+
+
 def test_identity_methods(rpc: xmlrpc.client.ServerProxy, daemon: RunningDaemon) -> None:
     s = rpc.supervisor
     assert s.getAPIVersion() == "3.0"
@@ -107,6 +127,8 @@ def test_introspection(rpc: xmlrpc.client.ServerProxy) -> None:
 
 
 def test_process_info(rpc: xmlrpc.client.ServerProxy) -> None:
+    running(rpc, "a")
+    never_started(rpc, "big")
     info = rpc.supervisor.getProcessInfo("a")
     assert set(info) == PROCESS_INFO_KEYS
     assert info["statename"] == "RUNNING" and info["state"] == 20
@@ -193,6 +215,11 @@ def test_signals(rpc: xmlrpc.client.ServerProxy) -> None:
 
 
 def test_logs_with_binary_and_control_bytes(rpc: xmlrpc.client.ServerProxy) -> None:
+    # One run's output on cleared logs (other tests clear them): minderd logs what a
+    # stopped child wrote before it reports STOPPED, so nothing old lands after the clear.
+    stopped(rpc, "noisy")
+    assert rpc.supervisor.clearProcessLogs("noisy") is True
+    assert rpc.supervisor.startProcess("noisy") is True
     text = wait_for(lambda: rpc.supervisor.readProcessStdoutLog("noisy", 0, 0))
     assert text.startswith("ok\ufffd\ufffd\ufffd[31mred\r\n")
     assert rpc.supervisor.readProcessLog("noisy", -5, 0) == "red\r\n"

@@ -65,7 +65,26 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
         yield running
 
 
+def boot_state(daemon: RunningDaemon) -> None:
+    """a, grp:c and grp:d RUNNING and b never started, as the daemon boots them:
+    other tests stop, start and restart programs on this shared daemon."""
+    with daemon.rpc() as proxy:
+        s = proxy.supervisor
+        for name in ("a", "grp:c", "grp:d"):
+            state = s.getProcessInfo(name)["statename"]
+            if state != "RUNNING":
+                if state in ("STARTING", "BACKOFF"):
+                    assert s.stopProcess(name) is True
+                assert s.startProcess(name) is True
+        if s.getProcessInfo("b")["statename"] in ("STARTING", "RUNNING", "BACKOFF"):
+            assert s.stopProcess("b") is True
+        # only a freshly added process says "Not started"
+        assert s.removeProcessGroup("b") is True
+        assert s.addProcessGroup("b") is True
+
+
 def test_status(daemon: RunningDaemon) -> None:
+    boot_state(daemon)
     result = ctl(daemon, "status")
     assert result.returncode == 3  # b is STOPPED
     lines = result.stdout.splitlines()

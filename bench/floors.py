@@ -4,7 +4,8 @@
   Python has), the ceiling for spawn and restart rates;
 - the restart floor: the stamp child run back to back by a bare loop, so
   its gap is the cost of start-up of the child alone, no supervisor;
-- raw pipe-to-file MiB/s: the same writer piped through ``cat`` into a
+- raw pipe-to-file MiB/s: the same writer child as the log scenarios
+  (the pre-generated stream spliced to stdout) read by a bare loop into a
   file, the ceiling for log throughput.
 """
 
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import children
+from bench import children, logstream
 from bench.sizes import Sizes
 from bench.stamps import gaps_ms
 from bench.stats import median, percentile
@@ -48,7 +49,10 @@ def restart_gap_ms(workdir: Path, runs: int = 20) -> tuple[float, float]:
 def pipe_to_file_mib_s(workdir: Path, total: int) -> float:
     """The writer's stdout read in 1 MiB chunks and written to a file, no parsing."""
     out = workdir / "pipe.out"
-    argv = children.command("writer.py", total).split()
+    stream = workdir / "stream.bin"
+    if not stream.exists() or stream.stat().st_size != total:
+        logstream.write_file(stream, total)  # not timed
+    argv = children.command("sendfile.py", stream).split()
     t0 = time.monotonic()
     with open(out, "wb", buffering=0) as sink:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE)

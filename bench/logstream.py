@@ -1,12 +1,16 @@
-"""The deterministic byte stream bench/children/writer.py emits, for checking.
+"""The deterministic byte stream the log writers emit, and its checker.
 
-Regenerating the stream lets the log scenarios verify the captured files
-byte for byte: with no rotation the file must equal the whole stream; with
-rotation the kept files, oldest first, must equal its tail.
+The stream is written once into a file (``write_file``) before the timed
+window, and each writer child (bench/children/sendfile.py) splices that file
+to its stdout. Regenerating the stream lets the log scenarios verify the
+captured files byte for byte: with no rotation the file must equal the
+whole stream; with rotation the kept files, oldest first, must equal its
+tail.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +40,20 @@ def chunks(offset: int, total: int) -> Iterator[bytes]:
         data = block(idx)[start : min(BLOCK, total - idx * BLOCK)]
         yield data
         pos += len(data)
+
+
+def write_file(path: Path, total: int) -> Path:
+    """Write the stream's first ``total`` bytes to ``path``, flushed to disk.
+
+    fsync keeps the write-back of these pages out of the timed window that
+    follows; they stay in the page cache, so the writers read no disk.
+    """
+    with open(path, "wb") as f:
+        for data in chunks(0, total):
+            f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return path
 
 
 def last_line(total: int) -> bytes:

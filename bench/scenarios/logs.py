@@ -1,7 +1,10 @@
 """logs: how fast the daemon moves child stdout into log files.
 
-Writers (bench/children/writer.py) emit a deterministic stream of 100-byte
-lines as fast as they can. The clock starts just before startAllProcesses
+Writers emit a deterministic stream of 100-byte numbered lines as fast as
+the pipe takes it: the stream is written once into a file in the run's temp
+dir before the daemon starts (bench/logstream.py), and every writer is
+bench/children/sendfile.py splicing that file to its stdout, so the writer
+is not what is measured. The clock starts just before startAllProcesses
 and stops when the last line of every stream is in its log file (polled
 every 20 ms by reading the file tails, which costs the daemon nothing).
 Afterwards every kept byte is checked against the regenerated stream, so
@@ -48,10 +51,11 @@ def run_logs(
 ) -> dict[str, float]:
     per_child = total // writers // logstream.LINE * logstream.LINE
     files = [workdir / "logs" / f"w{i:02d}.log" for i in range(writers)]
+    stream = logstream.write_file(workdir / "stream.bin", per_child)  # not timed
     body = "\n".join(
         confgen.program(
             f"w{i:02d}",
-            children.command("writer.py", per_child),
+            children.command("sendfile.py", stream),
             autostart=False,
             autorestart=False,
             startsecs=0,

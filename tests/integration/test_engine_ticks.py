@@ -47,3 +47,34 @@ def test_ticks_fire_at_aligned_boundaries() -> None:
     assert len(whens) == 1
     (when,) = whens
     assert when % 3600 == 0
+
+
+def test_a_period_nobody_wants_has_no_timer_until_it_is_wanted() -> None:
+    """No TICK listener means no wake-ups; a listener added later gets its ticks."""
+
+    async def scenario() -> tuple[tuple[int, ...], tuple[int, ...], Tick, tuple[int, ...]]:
+        wanted: set[int] = set()
+        bus = EventBus()
+        sub = bus.subscribe()
+        ticks = TickTimers(
+            asyncio.get_running_loop(), ShiftedClock(), bus, needed=lambda p: p in wanted
+        )
+        ticks.start()
+        try:
+            idle = ticks.running
+            wanted.add(3600)
+            ticks.refresh()
+            after_add = ticks.running
+            event = await asyncio.wait_for(sub.get(), 30)
+            wanted.clear()
+            ticks.refresh()
+            return idle, after_add, event, ticks.running
+        finally:
+            ticks.stop()
+            sub.close()
+
+    idle, after_add, event, after_remove = asyncio.run(scenario())
+    assert idle == ()
+    assert after_add == (3600,)
+    assert isinstance(event, Tick) and event.period == 3600 and event.when % 3600 == 0
+    assert after_remove == ()

@@ -31,6 +31,7 @@ from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.reaper import Reaper
 from minder.engine.ticks import TickTimers
 from minder.model.events import (
+    DomainEvent,
     GroupAdded,
     GroupRemoved,
     RemoteCommunication,
@@ -163,8 +164,20 @@ class Supervisor:
         self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
         for gspec in self._root.groups:
             self._autostart(self.groups[gspec.name])
-        self._ticks = TickTimers(loop, self.clock, self.bus)
+        self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()
+        self.bus.add_listener(self._refresh_ticks_on_pool_change)
+
+    def _tick_wanted(self, period: int) -> bool:
+        """Whether some listener pool subscribes to TICK_<period> (or EVENT)."""
+        if self.event_listeners is None:
+            return False
+        name = f"TICK_{period}"
+        return any(pool.wants(name) for pool in self.event_listeners.router.pools.values())
+
+    def _refresh_ticks_on_pool_change(self, event: DomainEvent) -> None:
+        if isinstance(event, (GroupAdded, GroupRemoved)) and self._ticks is not None:
+            self._ticks.refresh()
 
     def _create_group(self, gspec: GroupSpec) -> GroupRuntime:
         assert self._ctx is not None

@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
     if use_alarm:
         daemons.become_subreaper()
     daemons.raise_fd_limit(confgen.min_fds(max(sizes.scale_n, *sizes.spawn_ns, sizes.rpc_n)))
+    daemons.compile_minder_bytecode()
     started = dt.datetime.now(dt.UTC)
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     say(f"# {command}  ({started:%Y-%m-%d %H:%M} UTC, reps={reps}, daemons={','.join(kinds)})")

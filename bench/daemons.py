@@ -64,6 +64,25 @@ def raise_fd_limit(wanted: int) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def compile_minder_bytecode() -> str:
+    """Byte-compile minder's sources, as installing a wheel does.
+
+    upstream supervisor comes from a wheel, which pip byte-compiles at
+    install time; minder is installed editable from ``src/``, and with
+    ``PYTHONDONTWRITEBYTECODE`` set (as on the development machines) every
+    ``minderctl`` run and every daemon start would compile its modules
+    again (~16 ms of a 45 ms ``minderctl status``). Compiling once here,
+    outside every timed window, gives both daemons the same footing.
+    """
+    import compileall
+
+    import minder
+
+    package_dir = str(Path(minder.__file__).parent)
+    compileall.compile_dir(package_dir, quiet=1, workers=1)
+    return package_dir
+
+
 def executable(name: str) -> str:
     path = VENV_BIN / name
     if not path.exists():

@@ -33,9 +33,7 @@ def _with_aliases(namespace: str, owner: object, aliases: dict[str, str]) -> lis
 def build_table(api: EngineAPI) -> RpcTable:
     table = RpcTable(
         _with_aliases("supervisor", daemon_methods.DaemonMethods(api), daemon_methods.ALIASES)
-        + _with_aliases(
-            "supervisor", process_methods.ProcessMethods(api), process_methods.ALIASES
-        )
+        + _with_aliases("supervisor", process_methods.ProcessMethods(api), process_methods.ALIASES)
     )
     table.add(public_methods("minder", MinderMethods(api)).values())
     table.add(public_methods("system", SystemMethods(table)).values())

@@ -22,7 +22,8 @@ from minder.protocol.names import make_namespec
 from minder.protocol.names import split_namespec as _split_text
 from minder.protocol.results import CallResult, ProcessInfo
 from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES
-from minder.rpc.structs import as_text, call_result, process_info
+from minder.rpc.infocache import ProcessInfoCache
+from minder.rpc.structs import as_text, call_result
 
 # Faults whose extra text is the name the caller used (``ALREADY_STARTED: g:a``).
 _NAMED_FAULTS = frozenset(
@@ -79,6 +80,7 @@ def start_order(snaps: list[ProcessSnapshot]) -> list[ProcessSnapshot]:
 class ProcessMethods:
     def __init__(self, api: EngineAPI) -> None:
         self._api = api
+        self._infos = ProcessInfoCache()
 
     # --- resolution -------------------------------------------------------
     def _process(self, namespec: str) -> ProcessSnapshot:
@@ -253,14 +255,14 @@ class ProcessMethods:
         @param string name process name or ``group:name``
         @return struct result a process info struct
         """
-        return process_info(self._process(name))
+        return self._infos.info(self._process(name))
 
     async def getAllProcessInfo(self) -> list[ProcessInfo]:
         """Describe every process, ordered by group name then process name.
 
         @return array result an array of process info structs
         """
-        return [process_info(s) for s in self._api.snapshots()]
+        return self._infos.all(self._api.snapshots())
 
     # --- logs -------------------------------------------------------------
     def _log_path(self, name: str, channel: str) -> str | None:

@@ -11,7 +11,8 @@ Why not plain ``xmlrpc.client.loads/dumps``:
   ``xmlrpc.client`` (and so supervisorctl) reads back as a plain int.
   Replies are encoded by a small dedicated writer (the value types of
   this API only), several times faster than ``xmlrpc.client.Marshaller``
-  on a 500-process ``getAllProcessInfo``.
+  on a 500-process ``getAllProcessInfo``; a ``RenderedStruct`` brings its
+  XML already made (the process-info cache), and is copied as is.
 * Replies carry log data, which may hold bytes that are not UTF-8 or
   control characters XML 1.0 cannot represent. Such characters become
   U+FFFD so the document is always well-formed; ``\\r`` is kept as ``&#13;``.
@@ -105,11 +106,70 @@ def _member_head(key: str) -> str:
     return f"<member>\n<name>{_text(key)}</name>\n"
 
 
-def _encode(value: Any, out: list[str]) -> None:
+class RenderedStruct(dict[str, Any]):
+    """A struct that carries its own ``<value>`` XML (UTF-8), made together with it.
+
+    To every Python consumer (the JSON API, ``system.multicall``, tests) it is
+    a plain dict; the encoder copies ``xml`` instead of walking the items.
+    The process-info cache (``rpc/infocache.py``) builds these so that a
+    500-process ``getAllProcessInfo`` re-renders only what changed since the
+    last call. ``xml`` is bytes so that such a reply is one ``bytes.join``:
+    joining 500 KB of text and then encoding it costs two big allocations,
+    which glibc hands back to the kernel and page-faults in again on every
+    call (measured: 0.5 ms of a 2 ms reply, against 0.02 ms for the join).
+    Read-only by contract: changing the items does not change ``xml``, and
+    the same object may be handed to several callers.
+    """
+
+    __slots__ = ("xml",)
+
+    def __init__(self, items: dict[str, Any], xml: bytes) -> None:
+        super().__init__(items)
+        self.xml = xml
+
+
+STRUCT_OPEN = "<value><struct>\n"
+STRUCT_CLOSE = "</struct></value>\n"
+STRUCT_OPEN_BYTES = STRUCT_OPEN.encode()
+STRUCT_CLOSE_BYTES = STRUCT_CLOSE.encode()
+
+
+def _member(key: str, item: Any, out: list[Any]) -> None:
+    """Append one ``<member>``; the common scalars are inlined (most of every reply)."""
+    head = _member_head(key)
+    kind = type(item)
+    if kind is str:
+        out.append(f"{head}<value><string>{_text(item)}</string></value>\n</member>\n")
+    elif kind is int and INT32_MIN <= item <= INT32_MAX:
+        out.append(f"{head}<value><int>{item}</int></value>\n</member>\n")
+    else:
+        out.append(head)
+        _encode(item, out)
+        out.append("</member>\n")
+
+
+def struct_members(items: dict[str, Any]) -> bytes:
+    """The ``<member>`` elements of a struct (UTF-8), exactly as ``dump_response``
+    writes them: for a ``RenderedStruct`` assembled from parts rendered at
+    different times, wrapped in STRUCT_OPEN ... STRUCT_CLOSE."""
+    out: list[Any] = []
+    for key, item in items.items():
+        _member(key, item, out)
+    return _join(out)
+
+
+def string_member(key: str, text: str) -> bytes:
+    """One ``<member>`` holding a string (UTF-8): ``struct_members({key: text})``, faster."""
+    return f"{_member_head(key)}<value><string>{_text(text)}</string></value>\n</member>\n".encode()
+
+
+def _encode(value: Any, out: list[Any]) -> None:
     """Append one ``<value>`` (supervisord's replies are small trees of these)."""
     kind = type(value)
     if kind is str:
         out.append(f"<value><string>{_text(value)}</string></value>\n")
+    elif kind is RenderedStruct:
+        out.append(value.xml)
     elif kind is bool:
         out.append(f"<value><boolean>{int(value)}</boolean></value>\n")
     elif kind is int:
@@ -120,24 +180,17 @@ def _encode(value: Any, out: list[str]) -> None:
         else:
             raise OverflowError("int exceeds XML-RPC limits")
     elif kind is dict:
-        out.append("<value><struct>\n")
+        out.append(STRUCT_OPEN)
         for key, item in value.items():
-            head = _member_head(key)
-            # Inline the common scalars: structs of them are most of every reply.
-            item_kind = type(item)
-            if item_kind is str:
-                out.append(f"{head}<value><string>{_text(item)}</string></value>\n</member>\n")
-            elif item_kind is int and INT32_MIN <= item <= INT32_MAX:
-                out.append(f"{head}<value><int>{item}</int></value>\n</member>\n")
-            else:
-                out.append(head)
-                _encode(item, out)
-                out.append("</member>\n")
-        out.append("</struct></value>\n")
+            _member(key, item, out)
+        out.append(STRUCT_CLOSE)
     elif kind is list or kind is tuple:
         out.append("<value><array><data>\n")
         for item in value:
-            _encode(item, out)
+            if type(item) is RenderedStruct:  # getAllProcessInfo: 500 of these
+                out.append(item.xml)
+            else:
+                _encode(item, out)
         out.append("</data></array></value>\n")
     elif kind is float:
         out.append(f"<value><double>{value!r}</double></value>\n")
@@ -148,6 +201,8 @@ def _encode(value: Any, out: list[str]) -> None:
         _encode(int(value), out)
     elif isinstance(value, str):
         _encode(str(value), out)
+    elif isinstance(value, dict):  # a dict subclass that is not a RenderedStruct
+        _encode(dict(value), out)
     else:
         raise TypeError(f"cannot marshal {kind.__name__} objects")
 
@@ -155,17 +210,25 @@ def _encode(value: Any, out: list[str]) -> None:
 _HEAD = "<?xml version='1.0'?>\n<methodResponse>\n"
 
 
+def _join(out: list[Any]) -> bytes:
+    """The encoder's pieces as UTF-8: text, plus the bytes of RenderedStructs."""
+    try:
+        return "".join(out).encode("utf-8")
+    except TypeError:  # a RenderedStruct's bytes among the text: join as bytes
+        return b"".join([p if type(p) is bytes else p.encode("utf-8") for p in out])
+
+
 def dump_response(value: Any) -> bytes:
     """A ``<methodResponse>`` holding one value."""
-    out = [_HEAD, "<params>\n<param>\n"]
+    out: list[Any] = [_HEAD, "<params>\n<param>\n"]
     _encode(value, out)
     out.append("</param>\n</params>\n</methodResponse>\n")
-    return "".join(out).encode("utf-8")
+    return _join(out)
 
 
 def dump_fault(code: int, text: str) -> bytes:
     """A ``<methodResponse>`` holding a fault."""
-    out = [_HEAD, "<fault>\n"]
+    out: list[Any] = [_HEAD, "<fault>\n"]
     _encode({"faultCode": code, "faultString": text}, out)
     out.append("</fault>\n</methodResponse>\n")
-    return "".join(out).encode("utf-8")
+    return _join(out)

@@ -137,9 +137,7 @@ def test_all_processes(call: Call, engine: FakeEngine) -> None:
 
 
 @pytest.mark.parametrize(("given", "number"), [("HUP", 1), ("SIGHUP", 1), ("hup", 1), ("9", 9)])
-def test_signals_by_name_or_number(
-    call: Call, engine: FakeEngine, given: str, number: int
-) -> None:
+def test_signals_by_name_or_number(call: Call, engine: FakeEngine, given: str, number: int) -> None:
     call("supervisor.startProcess", "a")
     assert call("supervisor.signalProcess", "a", given) is True
     assert engine.calls[-1] == ("signal", "a", "a", number)

@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minder.rpc.xmlcodec import RequestError, dump_fault, dump_response, parse_request
+from minder.rpc.xmlcodec import (
+    STRUCT_CLOSE_BYTES,
+    STRUCT_OPEN_BYTES,
+    RenderedStruct,
+    RequestError,
+    dump_fault,
+    dump_response,
+    parse_request,
+    string_member,
+    struct_members,
+)
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -72,9 +82,9 @@ def test_faults_round_trip() -> None:
     assert (info.value.faultCode, info.value.faultString) == (10, "BAD_NAME: x\ufffd")
 
 
-XML_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
-).map(lambda s: "".join(c for c in s if c in "\t\n\r" or c >= " "))
+XML_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")).map(
+    lambda s: "".join(c for c in s if c in "\t\n\r" or c >= " ")
+)
 VALUES = st.recursive(
     st.none().map(lambda _: True)
     | st.booleans()
@@ -96,3 +106,59 @@ def test_every_reply_round_trips_through_xmlrpc_client(value: object) -> None:
 def test_int_subclasses_are_sent_as_numbers() -> None:
     (decoded,), _ = xmlrpc.client.loads(dump_response([signal.SIGTERM, True]))
     assert decoded == [15, True]
+
+
+AWKWARD_VALUES = [
+    2**31 - 1,
+    2**31,
+    -(2**31),
+    -(2**31) - 1,
+    2**63 - 1,
+    -(2**63),
+    0,
+    "",
+    "é ✓ 日本 \U0001f600",
+    "a & b < c > d ]]> \"q\" 'a'",
+    "\r\n\t",
+    {"": ""},
+    {"k": {"k": {"k": [1, "x", {"deep": 2**40}]}}},
+    [[], {}, [{}], {"e": []}],
+    {"big": 2**33, "neg": -(2**33), "ok": True, "f": 0.1, "b": b"\x00\xff"},
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES, ids=[str(i) for i in range(len(AWKWARD_VALUES))])
+def test_awkward_values_read_back_as_sent(value: object) -> None:
+    (decoded,), _ = xmlrpc.client.loads(dump_response(value), use_builtin_types=True)
+    assert decoded == value
+
+
+def test_control_characters_in_keys_and_values_become_replacement_characters() -> None:
+    value = {"k\x01": "v\x02\x7f", "ok": ["\x0b", "\ud800"]}
+    (decoded,), _ = xmlrpc.client.loads(dump_response(value))
+    assert decoded == {"k\ufffd": "v\ufffd\x7f", "ok": ["\ufffd", "\ufffd"]}
+
+
+@given(st.dictionaries(XML_TEXT, VALUES, max_size=6))
+def test_struct_members_are_the_members_dump_response_writes(value: dict[str, object]) -> None:
+    parts = STRUCT_OPEN_BYTES + struct_members(value) + STRUCT_CLOSE_BYTES
+    assert dump_response(RenderedStruct(value, parts)) == dump_response(value)
+    assert dump_response([RenderedStruct(value, parts), 1]) == dump_response([value, 1])
+    for key, item in value.items():
+        if isinstance(item, str):
+            assert string_member(key, item) == struct_members({key: item})
+
+
+def test_rendered_structs_are_copied_inside_any_container() -> None:
+    inner = {"name": "a", "now": 2**31}
+    rendered = RenderedStruct(inner, STRUCT_OPEN_BYTES + struct_members(inner) + STRUCT_CLOSE_BYTES)
+    for shape in ([rendered], {"x": rendered}, [[rendered, "t"]], rendered):
+        plain = xmlrpc.client.loads(dump_response(shape))[0][0]
+        assert dump_response(shape) == dump_response(plain)
+
+
+def test_dict_subclasses_are_structs() -> None:
+    from collections import OrderedDict
+
+    (decoded,), _ = xmlrpc.client.loads(dump_response(OrderedDict(b=1, a="x")))
+    assert decoded == {"b": 1, "a": "x"}

@@ -1,0 +1,167 @@
+"""Process-info structs, re-rendered only where they changed.
+
+``getAllProcessInfo`` is what ``supervisorctl status`` and the web UI call,
+often and for every process. Building 500 dicts of 14 fields and escaping
+and marshalling 7,000 members on each call was most of minderd's own time
+for that reply. Yet between two calls almost nothing changes: name, state,
+pid, times, exit status, spawn error and log paths move only when the
+process changes state; only ``now`` (and, for a RUNNING process, the uptime
+in ``description``) move with the clock.
+
+So each process keeps an entry holding, for one *version* of its snapshot
+(the tuple of every snapshot field the struct is built from, compared on
+each call: the engine hands out snapshots, not a change counter):
+
+* the struct's fixed items and the rendered XML of its fixed members;
+* the last full struct with its XML (a ``RenderedStruct``), reused as long
+  as ``int(now)`` and the uptime are the same, so calls within one second
+  cost a tuple comparison per process.
+
+The values come from ``structs.process_info``/``describe`` themselves, so
+the reply means exactly what the uncached one did (the unit tests compare
+both, byte for byte, through ``dump_response``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from minder.engine.api import ProcessSnapshot
+from minder.protocol.results import ProcessInfo
+from minder.protocol.states import ProcessState
+from minder.rpc.structs import describe, process_info
+from minder.rpc.xmlcodec import (
+    STRUCT_CLOSE_BYTES,
+    STRUCT_OPEN_BYTES,
+    RenderedStruct,
+    string_member,
+    struct_members,
+)
+
+# Members before ``now`` and between ``now`` and ``description``, in the
+# order ``process_info`` (and supervisord) lists them.
+_BEFORE_NOW = ("name", "group", "start", "stop")
+_MIDDLE = (
+    "state",
+    "statename",
+    "spawnerr",
+    "exitstatus",
+    "logfile",
+    "stdout_logfile",
+    "stderr_logfile",
+    "pid",
+)
+
+Version = tuple[ProcessState, int, float, float, int, str, str, str]
+
+
+def version_of(snap: ProcessSnapshot) -> Version:
+    """Every snapshot field the info struct depends on, except ``now``."""
+    return (
+        snap.state,
+        snap.pid,
+        snap.start,
+        snap.stop,
+        snap.exitstatus,
+        snap.spawnerr,
+        snap.stdout_logfile,
+        snap.stderr_logfile,
+    )
+
+
+def _description_tail(description: str) -> bytes:
+    return string_member("description", description) + STRUCT_CLOSE_BYTES
+
+
+class _Now:
+    """The ``now`` member, rendered once per second for every process."""
+
+    __slots__ = ("value", "xml")
+
+    def __init__(self) -> None:
+        self.value = -1
+        self.xml = b""
+
+    def member(self, now: int) -> bytes:
+        if now != self.value:
+            self.xml = struct_members({"now": now})  # an <i8> from 2038 on
+            self.value = now
+        return self.xml
+
+
+class _Entry:
+    """One process at one version: its fixed parts and its last rendering."""
+
+    __slots__ = ("clock", "head", "items", "last", "middle", "running", "tail", "version")
+
+    def __init__(self, snap: ProcessSnapshot, version: Version) -> None:
+        info = cast(dict[str, Any], process_info(snap))
+        self.version = version
+        self.items = info
+        self.head = STRUCT_OPEN_BYTES + struct_members({k: info[k] for k in _BEFORE_NOW})
+        self.middle = struct_members({k: info[k] for k in _MIDDLE})
+        self.running = snap.state == ProcessState.RUNNING
+        # Outside RUNNING the description depends on the version only.
+        self.tail = b"" if self.running else _description_tail(info["description"])
+        self.last: RenderedStruct | None = None
+        self.clock: tuple[int, int] = (-1, -1)  # (int(now), uptime) of ``last``
+
+    def render(self, snap: ProcessSnapshot, now_member: _Now) -> RenderedStruct:
+        now = int(snap.now)
+        uptime = max(0, int(snap.now - snap.start)) if self.running else 0
+        clock = (now, uptime)
+        last = self.last
+        if last is not None and clock == self.clock:
+            return last
+        if self.running:
+            description = describe(snap)
+            tail = _description_tail(description)
+        else:
+            description = self.items["description"]
+            tail = self.tail
+        xml = b"".join((self.head, now_member.member(now), self.middle, tail))
+        info = RenderedStruct(self.items, xml)
+        info["now"] = now
+        info["description"] = description
+        self.last = info
+        self.clock = clock
+        return info
+
+
+class ProcessInfoCache:
+    """``process_info`` for XML-RPC, keeping each process's rendering between calls."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._seen_all = 0  # processes in the last getAllProcessInfo
+        self._now = _Now()
+
+    def _render(self, snap: ProcessSnapshot, entry: _Entry | None) -> tuple[_Entry, Any]:
+        version = version_of(snap)
+        if entry is None or entry.version != version:
+            entry = _Entry(snap, version)
+        return entry, entry.render(snap, self._now)
+
+    def info(self, snap: ProcessSnapshot) -> ProcessInfo:
+        """One process's struct (``getProcessInfo``)."""
+        key = (snap.group, snap.name)
+        entry, info = self._render(snap, self._entries.get(key))
+        if key not in self._entries and len(self._entries) > 2 * self._seen_all + 256:
+            # Names asked for one by one and since removed: forget them all.
+            self._entries.clear()
+        self._entries[key] = entry
+        return cast(ProcessInfo, info)
+
+    def all(self, snaps: list[ProcessSnapshot]) -> list[ProcessInfo]:
+        """Every process's struct (``getAllProcessInfo``); forgets removed processes."""
+        old = self._entries
+        entries: dict[tuple[str, str], _Entry] = {}
+        out: list[ProcessInfo] = []
+        for snap in snaps:
+            key = (snap.group, snap.name)
+            entry, info = self._render(snap, old.get(key))
+            entries[key] = entry
+            out.append(info)
+        self._entries = entries
+        self._seen_all = len(entries)
+        return out

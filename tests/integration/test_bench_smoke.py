@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from bench import confgen, daemons, logstream, procfs, runner
+from bench import confgen, daemons, logstream, procfs, rpc, runner
 from bench.scenarios import plan
+from bench.scenarios.base import wait_all
 from bench.sizes import QUICK, tiny
 
 N = 5
@@ -59,11 +60,11 @@ def test_stream_checker_detects_damage(tmp_path: Path) -> None:
     assert logstream.lost_bytes(log, total, rotated=False) == total - len(tail)
 
 
-def test_spawn_scenario_runs_against_both_daemons() -> None:
+def _runs_against_both_daemons(group: str) -> None:
     problem = _minderd_problem()
     if problem:
         pytest.skip(problem)
-    scenario = next(s for s in plan(tiny(QUICK, N)) if s.group == "spawn")
+    scenario = next(s for s in plan(tiny(QUICK, N)) if s.group == group)
     results = runner.run_all(
         [scenario], ["minderd", "supervisord"], reps=1, use_alarm=False, log=lambda _: None
     )
@@ -71,4 +72,54 @@ def test_spawn_scenario_runs_against_both_daemons() -> None:
         assert not outcome.errors, f"{kind}: {outcome.errors}"
         for fig in scenario.figures:
             assert len(outcome.values.get(fig.key, [])) == 1, f"{kind} has no {fig.key}"
+            assert outcome.values[fig.key][0] > 0, f"{kind}: {fig.key} is not positive"
     assert not _leftovers(), "the bench left processes running"
+
+
+def test_spawn_scenario_runs_against_both_daemons() -> None:
+    _runs_against_both_daemons("spawn")
+
+
+def test_rpc_scenario_runs_against_both_daemons() -> None:
+    _runs_against_both_daemons("rpc")
+
+
+def test_light_rpc_client_refuses_faults_and_bad_shapes(tmp_path: Path) -> None:
+    """A fault, an HTTP error or a wrong result can never count as a success."""
+    problem = _minderd_problem()
+    if problem:
+        pytest.skip(problem)
+    conf = confgen.write(tmp_path, confgen.sleepers(2, startsecs=0), programs=2)
+    buf = rpc.Buffer(16)  # tiny, so that reading has to grow it
+    with daemons.running("minderd", conf, grace=5) as d:
+        wait_all(d, 2, "RUNNING", time.monotonic() + 20)
+        ok = rpc.prepare("supervisor.getProcessInfo", "p00001")
+        _, body = rpc.exchange(d.sock, ok, buf)
+        rpc.check_reply(body)
+        info = rpc.decode("supervisor.getProcessInfo", bytes(body))
+        again = d.call("supervisor.getProcessInfo", "p00001")
+        assert isinstance(again, dict)
+        assert {k: again[k] for k in ("name", "pid", "start", "statename")} == {
+            k: info[k] for k in ("name", "pid", "start", "statename")
+        }
+        size = len(body)
+        rpc.check_reply(body, size)
+        with pytest.raises(rpc.RpcFault, match="expected about"):
+            rpc.check_reply(body, 2 * size)
+        _, body = rpc.exchange(d.sock, rpc.prepare("supervisor.getProcessInfo", "nosuch"), buf)
+        with pytest.raises(rpc.RpcFault, match="fault"):
+            rpc.check_reply(body)
+        with pytest.raises(rpc.RpcFault, match="BAD_NAME"):
+            rpc.decode("supervisor.getProcessInfo", bytes(body))
+        bad_request = ok.replace(b"POST /RPC2", b"POST /nowhere")
+        with pytest.raises(rpc.RpcFault, match="status"):
+            rpc.exchange(d.sock, bad_request, buf)
+        infos = rpc.decode(
+            "supervisor.getAllProcessInfo",
+            bytes(rpc.exchange(d.sock, rpc.prepare("supervisor.getAllProcessInfo"), buf)[1]),
+        )
+        rpc.check_result("supervisor.getAllProcessInfo", infos, 2)
+        with pytest.raises(rpc.RpcFault, match="expected 3"):
+            rpc.check_result("supervisor.getAllProcessInfo", infos, 3)
+        with pytest.raises(rpc.RpcFault, match="expected the struct"):
+            rpc.check_result("supervisor.getProcessInfo", infos[0], 2, "p00001")

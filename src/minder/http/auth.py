@@ -1,9 +1,9 @@
 """HTTP Basic authentication with supervisord's rules, hardened.
 
 * Credentials are checked only when the server has a username, exactly
-  like supervisord; the password is cleartext or ``{SHA}<hex sha1>``.
-* Comparisons are constant-time (``hmac.compare_digest``) and both the
-  user and the password are always compared, so timing says nothing.
+  like supervisord, by ``credentials.Credentials`` (constant-time; shared
+  with the XML-RPC fast path, which hands every failure over to this
+  middleware so that the throttle below sees it).
 * Wrong passwords are slowed down per client: each failure from a peer
   (an IP address; a uid on a unix socket) doubles the delay before its
   401, up to ``MAX_DELAY``, and that peer's failures are answered one at a
@@ -14,10 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import socket
 import struct
 import time
@@ -28,41 +24,25 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from minder.http.credentials import Credentials
+
+__all__ = [
+    "BASE_DELAY",
+    "FORGET_AFTER",
+    "MAX_DELAY",
+    "MAX_TRACKED_PEERS",
+    "Credentials",
+    "FailureThrottle",
+    "basic_auth_middleware",
+    "failure_delay",
+    "peer_key",
+    "unauthorized",
+]
+
 BASE_DELAY = 0.1
 MAX_DELAY = 5.0
 FORGET_AFTER = 300.0
 MAX_TRACKED_PEERS = 4096
-
-
-class Credentials:
-    """The server's username and password, ready for constant-time checks."""
-
-    def __init__(self, username: str, password: str | None) -> None:
-        self._user = username.encode("utf-8")
-        password = password or ""
-        self._sha = password.startswith("{SHA}")
-        self._password = (password[5:] if self._sha else password).encode("utf-8")
-
-    def check(self, header: str | None) -> bool | None:
-        """True if the header carries the right credentials, False if wrong,
-        None if there are none (a first request: not counted as a failure)."""
-        if not header:
-            return None
-        scheme, _, encoded = header.strip().partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        user, sep, given = decoded.partition(b":")
-        if not sep:
-            return False
-        if self._sha:
-            given = hashlib.sha1(given).hexdigest().encode("ascii")
-        user_ok = hmac.compare_digest(user, self._user)
-        password_ok = hmac.compare_digest(given, self._password)
-        return user_ok and password_ok
 
 
 def failure_delay(failures: int) -> float:
@@ -128,9 +108,7 @@ def unauthorized() -> web.HTTPUnauthorized:
 
 def basic_auth_middleware(credentials: Credentials, throttle: FailureThrottle) -> Middleware:
     @web.middleware
-    async def require_basic_auth(
-        request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
+    async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         verdict = credentials.check(request.headers.get("Authorization"))
         if verdict:
             return await handler(request)

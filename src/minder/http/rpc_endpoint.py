@@ -3,54 +3,36 @@
 Transport errors are HTTP statuses (bad XML → 400, GET → 400, a bug → 500);
 everything a method reports is an XML-RPC fault in a 200 response.
 
-XML-RPC clients (supervisorctl, xmlrpc.client, superlance) are not
-browsers, but a browser can be made to POST to ``/RPC2`` by any web page
-(a form or a no-cors fetch with ``text/plain``), and supervisord runs such
-a call. We refuse what only a forged browser request looks like: a
-cross-site ``Sec-Fetch-Site``, an ``Origin`` that is not this server, or a
-body type a page may send without a CORS preflight.
+Requests that only a browser forged by another site would send are
+refused (the rule is in crosssite.py). The fast path (fastpath.py) serves
+the well-formed, authorised calls without aiohttp and hands everything
+else, errors included, to this handler.
 """
 
 from __future__ import annotations
 
 import traceback
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from minder.http.crosssite import FORGEABLE_TYPES, cross_site_refusal
 from minder.http.logsink import HttpLog
 from minder.protocol.faults import SupervisorFault
 from minder.rpc.table import RpcTable
 from minder.rpc.xmlcodec import RequestError, dump_fault, dump_response, parse_request
 
-# Content types a cross-site page can POST without a CORS preflight.
-FORGEABLE_TYPES = frozenset(
-    {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
-)
+__all__ = ["FORGEABLE_TYPES", "refuse_cross_site", "rpc_handler"]
 
 
 def refuse_cross_site(request: web.Request) -> None:
-    """403 for a request that a browser sent on behalf of another site."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise web.HTTPForbidden(text=f"cross-site XML-RPC request refused ({fetch_site})\n")
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        host = request.headers.get("Host", "").lower()
-        forwarded = {
-            h.strip().lower() for h in request.headers.get("X-Forwarded-Host", "").split(",")
-        }
-        try:
-            netloc = urlsplit(origin).netloc.lower()
-        except ValueError:
-            netloc = ""
-        if not netloc or (netloc != host and netloc not in forwarded):
-            raise web.HTTPForbidden(text=f"XML-RPC request from origin {origin!r} refused\n")
-    if request.content_type in FORGEABLE_TYPES:
-        raise web.HTTPUnsupportedMediaType(
-            text=f"XML-RPC bodies must be text/xml, not {request.content_type}\n"
-        )
+    """403 or 415 for a request that a browser sent on behalf of another site."""
+    refusal = cross_site_refusal(request.headers.get, request.content_type)
+    if refusal is None:
+        return
+    if refusal.status == 403:
+        raise web.HTTPForbidden(text=refusal.text)
+    raise web.HTTPUnsupportedMediaType(text=refusal.text)
 
 
 def rpc_handler(table: RpcTable, log: HttpLog) -> Handler:

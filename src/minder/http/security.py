@@ -7,28 +7,38 @@
   ``PARSER_MAX_LINE``) so the client sees our status, not a generic 400.
 * A NUL byte or invalid UTF-8 in the path, query or a header value is a
   400: nothing downstream has to wonder what such a name means.
+
+The limits themselves live in hygiene.py, which needs no aiohttp.
 """
 
 from __future__ import annotations
 
-from urllib.parse import unquote_to_bytes
-
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
-MAX_HEADER_FIELD_BYTES = 8 * 1024
-MAX_HEADER_TOTAL_BYTES = 32 * 1024
-# aiohttp's parser rejects beyond these with a bare 400; ours trigger first.
-PARSER_MAX_LINE = 64 * 1024
-PARSER_MAX_HEADERS = 128
+from minder.http.hygiene import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_TOTAL_BYTES,
+    PARSER_MAX_HEADERS,
+    PARSER_MAX_LINE,
+    SECURITY_HEADERS,
+    SERVER_NAME,
+    is_clean_url,
+)
 
-SERVER_NAME = "minder"
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-}
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_HEADER_FIELD_BYTES",
+    "MAX_HEADER_TOTAL_BYTES",
+    "PARSER_MAX_HEADERS",
+    "PARSER_MAX_LINE",
+    "SECURITY_HEADERS",
+    "SERVER_NAME",
+    "add_security_headers",
+    "is_clean_url",
+    "request_hygiene",
+]
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -39,30 +49,6 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
                 response.headers[name] += "; frame-ancestors 'none'"
             continue
         response.headers[name] = value
-
-
-def _clean_text(raw: str) -> bool:
-    """No NUL and valid UTF-8 (aiohttp keeps undecodable bytes as surrogates)."""
-    if "\x00" in raw:
-        return False
-    try:
-        raw.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def is_clean_url(raw_path: str) -> bool:
-    if not _clean_text(raw_path):
-        return False
-    decoded = unquote_to_bytes(raw_path)
-    if b"\x00" in decoded:
-        return False
-    try:
-        decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _too_big_headers(request: web.Request) -> bool:

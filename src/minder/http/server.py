@@ -5,28 +5,36 @@ facade, the [unix_http_server*]/[inet_http_server*] specs and the main log,
 then awaits ``start()`` (which raises ``HttpServerError`` with an operator
 message when a server cannot start) and, at exit, ``close()``.
 
+Each listening socket is served by the fast path (fastpath.py), which
+answers XML-RPC itself and hands other requests to the section's aiohttp
+app, set up on first need (fallback.py). Nothing here imports aiohttp: a
+daemon that only ever sees XML-RPC never loads it.
+
 Secure by default: an inet server reachable from other hosts without a
 username is refused unless its section sets allow_unauthenticated_remote.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from minder.engine.api import EngineAPI
-from minder.http.app import build_app
-from minder.http.auth import FailureThrottle
 from minder.http.binding import BoundServer, bind_servers
+from minder.http.credentials import Credentials
+from minder.http.fallback import LazyAiohttp
+from minder.http.fastpath import FastSite
 from minder.http.logsink import HttpLog
-from minder.http.security import PARSER_MAX_HEADERS, PARSER_MAX_LINE
-from minder.http.sockets import HttpServerError, unlink_if_ours
+from minder.http.sockets import BACKLOG, HttpServerError, unlink_if_ours
 from minder.model.specs import HttpServerSpec, RpcInterfaceSpec
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
+
+if TYPE_CHECKING:
+    from minder.http.auth import FailureThrottle
 
 __all__ = ["HttpServerError", "HttpServers"]
 
@@ -37,7 +45,8 @@ KEEPALIVE_SECONDS = 75.0  # aiohttp's default keeps idle clients for an hour
 @dataclass
 class _Running:
     spec: HttpServerSpec
-    runner: web.AppRunner
+    server: asyncio.Server
+    site: FastSite
     unix_path: str | None = None
     unix_inode: int = 0
 
@@ -48,7 +57,7 @@ class HttpServers:
         self._specs = tuple(specs)
         self._log = log
         self._running: list[_Running] = []
-        self._throttle = FailureThrottle()
+        self._throttle: FailureThrottle | None = None
 
     async def start(self) -> None:
         """Bind and serve (the daemon binds first itself: see binding.py)."""
@@ -71,30 +80,40 @@ class HttpServers:
             await self.close()
             raise
 
+    def _shared_throttle(self) -> FailureThrottle:
+        """One wrong-password throttle for every server, made with the first aiohttp app."""
+        if self._throttle is None:
+            from minder.http.auth import FailureThrottle
+
+            self._throttle = FailureThrottle()
+        return self._throttle
+
     async def _start_one(self, bound: BoundServer, table: RpcTable) -> None:
         spec = bound.spec
-        app = build_app(self._api, spec, self._log, table=table, throttle=self._throttle)
-        runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            access_log=None,
-            shutdown_timeout=SHUTDOWN_GRACE,
-            keepalive_timeout=KEEPALIVE_SECONDS,
-            max_line_size=PARSER_MAX_LINE,
-            max_field_size=PARSER_MAX_LINE,
-            max_headers=PARSER_MAX_HEADERS,
+        fallback = LazyAiohttp(
+            self._api,
+            spec,
+            self._log,
+            table,
+            self._shared_throttle,
+            shutdown_grace=SHUTDOWN_GRACE,
+            keepalive=KEEPALIVE_SECONDS,
         )
-        await runner.setup()
-        running = _Running(spec, runner, bound.unix_path, bound.unix_inode)
-        self._running.append(running)
-        site = web.SockSite(runner, bound.sock, backlog=1024, shutdown_timeout=SHUTDOWN_GRACE)
-        await site.start()
+        credentials = Credentials(spec.username, spec.password) if spec.username else None
+        site = FastSite(table, self._log, credentials, fallback, KEEPALIVE_SECONDS)
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(site, sock=bound.sock, backlog=BACKLOG)
+        self._running.append(_Running(spec, server, site, bound.unix_path, bound.unix_inode))
 
     async def close(self) -> None:
+        """Stop listening, let calls in flight answer (briefly), close every connection."""
         running, self._running = self._running, []
+        for server in running:
+            server.server.close()
+        await asyncio.gather(*(server.site.close(SHUTDOWN_GRACE) for server in running))
         for server in reversed(running):
             try:
-                await server.runner.cleanup()
+                await server.site.fallback.close()
             except Exception as exc:
                 self._log.warn(f"closing HTTP server '{server.spec.section}': {exc!r}")
             if server.unix_path:

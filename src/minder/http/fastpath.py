@@ -1,0 +1,307 @@
+"""The HTTP front end: XML-RPC served directly, everything else handed to aiohttp.
+
+Why: supervisorctl opens one connection per call, and going through
+aiohttp cost more per call than the call itself; importing aiohttp cost
+minderd more memory than everything else it loads. This asyncio protocol
+owns every accepted connection. The plainest XML-RPC call (see
+wire.scan_head), authorised when the server has a username, is answered
+here exactly as rpc_endpoint.py answers it. Anything else — another path,
+a wrong or missing password, a malformed or unusual request — is handed
+over: the connection's transport is given to a protocol of this section's
+aiohttp server (fallback.py) together with every byte not yet answered, so
+aiohttp sees the connection as if it had accepted it and gives the answer
+(status, body, throttle delay) it has always given. From then on the
+connection is aiohttp's.
+
+One call is in flight per connection; pipelined requests wait in the
+buffer (reading pauses when it grows) and are answered in order. A client
+that goes away during a slow call only loses the answer: the call runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+from collections.abc import Coroutine
+from typing import Any
+
+from minder.http.credentials import Credentials
+from minder.http.fallback import LazyAiohttp, ProtocolFactory
+from minder.http.logsink import HttpLog
+from minder.http.wire import RpcHead, Verdict, response, scan_head
+from minder.protocol.faults import SupervisorFault
+from minder.rpc.table import RpcTable
+from minder.rpc.xmlcodec import dump_fault, dump_response, parse_request
+
+# Unanswered bytes held while a call is in flight before reading pauses.
+PAUSE_ABOVE = 64 * 1024
+INTERNAL_ERROR = b"internal error, see the main log\n"
+
+
+class FastSite:
+    """What the connections of one server section share; the protocol factory."""
+
+    def __init__(
+        self,
+        table: RpcTable,
+        log: HttpLog,
+        credentials: Credentials | None,
+        fallback: LazyAiohttp,
+        keepalive: float,
+    ) -> None:
+        self.table = table
+        self.log = log
+        self.credentials = credentials
+        self.fallback = fallback
+        self.keepalive = keepalive
+        self.connections: set[FastConnection] = set()
+        # Calls in flight, held here so that a call whose client went away
+        # still runs to its end (and shutdown can wait for it).
+        self.calls: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    def __call__(self) -> FastConnection:
+        return FastConnection(self)
+
+    def start_call(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.calls.add(task)
+        task.add_done_callback(self._call_done)
+        return task
+
+    def _call_done(self, task: asyncio.Task[None]) -> None:
+        self.calls.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error(f"XML-RPC connection failed: {task.exception()!r}")
+
+    async def close(self, grace: float) -> None:
+        """Close idle connections now; give calls in flight ``grace`` seconds to answer."""
+        self.closing = True
+        for conn in tuple(self.connections):
+            if conn.call is None:
+                conn.close()
+        if self.calls:
+            _, late = await asyncio.wait(tuple(self.calls), timeout=grace)
+            for call in late:
+                call.cancel()
+        for conn in tuple(self.connections):
+            conn.close()
+
+
+class FastConnection(asyncio.Protocol):
+    __slots__ = (
+        "_buf",
+        "_eof",
+        "_head",
+        "_idle",
+        "_last",
+        "_loop",
+        "_searched",
+        "_site",
+        "_transport",
+        "_writing_paused",
+        "busy",
+        "call",
+    )
+
+    def __init__(self, site: FastSite) -> None:
+        self._site = site
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None  # None once lost or handed over
+        self._buf = bytearray()
+        self._searched = 0  # how far the end of the current head was looked for
+        self._head: RpcHead | None = None  # the current request's, while its body arrives
+        self._eof = False
+        self._writing_paused = False
+        self._idle: asyncio.TimerHandle | None = None
+        self._last = self._loop.time()  # last sign of life, for the keep-alive timeout
+        self.busy = False  # a call in flight, or a hand-over under way
+        self.call: asyncio.Task[None] | None = None
+
+    # --- asyncio.Protocol --------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._site.connections.add(self)
+        self._arm_idle()
+
+    def data_received(self, data: bytes) -> None:
+        self._buf += data
+        self._last = self._loop.time()
+        if not self.busy and not self._writing_paused:
+            self._advance()
+        elif len(self._buf) > PAUSE_ABOVE and self._transport is not None:
+            self._transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        if not self.busy and not self._writing_paused:
+            self._advance()
+        return True  # keep writing: a half-closed client still gets its answers
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        if not self.busy:
+            self._advance()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._site.connections.discard(self)
+        self._buf.clear()
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    # --- requests ----------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Serve or hand over the request at the head of the buffer, once it is whole."""
+        transport = self._transport
+        if transport is None:
+            return
+        buf = self._buf
+        if not buf:
+            if self._eof:
+                transport.close()
+            else:
+                transport.resume_reading()
+            return
+        head = self._head
+        if head is None:
+            verdict = scan_head(buf, self._searched)
+            if verdict is Verdict.FOREIGN:
+                self._hand_over()
+                return
+            if verdict is Verdict.INCOMPLETE:
+                self._searched = len(buf)
+                self._wait_for_more(transport)
+                return
+            assert isinstance(verdict, RpcHead)
+            credentials = self._site.credentials
+            if credentials is not None and credentials.check(verdict.authorization) is not True:
+                self._hand_over()  # aiohttp answers 401, after the throttle's delay
+                return
+            head = self._head = verdict
+        end = head.body_start + head.content_length
+        if len(buf) < end:
+            self._wait_for_more(transport)
+            return
+        try:
+            method, params = parse_request(bytes(buf[head.body_start : end]))
+        except Exception:
+            self._hand_over()  # aiohttp answers 400 (or whatever it makes of it)
+            return
+        del buf[:end]
+        self._head = None
+        self._searched = 0
+        self.busy = True
+        self.call = self._site.start_call(self._serve(head, method, params))
+        if len(buf) > PAUSE_ABOVE:
+            transport.pause_reading()
+
+    def _wait_for_more(self, transport: asyncio.Transport) -> None:
+        if self._eof:
+            self._hand_over()  # a truncated request: aiohttp's to judge
+        else:
+            transport.resume_reading()
+
+    async def _serve(self, head: RpcHead, method: str, params: tuple[Any, ...]) -> None:
+        site = self._site
+        status, content_type = 200, "text/xml"
+        try:
+            payload = dump_response(await site.table.call(method, params))
+        except SupervisorFault as fault:
+            payload = dump_fault(int(fault.code), fault.text)
+        except Exception as exc:
+            site.log.error(
+                f"XML-RPC method {method} failed: {exc!r}\n"
+                + "".join(traceback.format_exception(exc)).rstrip()
+            )
+            status, content_type = 500, "text/plain; charset=utf-8"
+            payload = INTERNAL_ERROR
+        self.call = None
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return  # the client went away: the call is done, the answer has nobody to go to
+        keep_alive = head.keep_alive and not site.closing
+        transport.write(
+            response(status, content_type, payload, http11=head.http11, keep_alive=keep_alive)
+        )
+        if not keep_alive:
+            transport.close()
+            return
+        self.busy = False
+        self._last = self._loop.time()
+        self._arm_idle()
+        if not self._writing_paused:
+            self._advance()
+
+    # --- hand-over to aiohttp ------------------------------------------------
+
+    def _hand_over(self) -> None:
+        """Give the connection and its unanswered bytes to aiohttp."""
+        self.busy = True
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        fallback = self._site.fallback
+        factory = fallback.factory
+        if factory is not None:
+            self._switch(factory)
+            return
+        if self._transport is not None:
+            self._transport.pause_reading()  # buffer nothing more until aiohttp is ready
+        fallback.when_ready(self._switch)
+
+    def _switch(self, factory: ProtocolFactory | None) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return  # the client went away meanwhile
+        if factory is None or self._site.closing:
+            transport.close()
+            return
+        self._transport = None
+        self._site.connections.discard(self)
+        data = bytes(self._buf)
+        self._buf.clear()
+        transport.resume_reading()  # aiohttp pauses it again itself if it must
+        protocol = factory()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if self._writing_paused:
+            protocol.pause_writing()
+        if data:
+            protocol.data_received(data)
+        if self._eof and not protocol.eof_received():
+            transport.close()
+
+    # --- keep-alive timeout ------------------------------------------------
+
+    def _arm_idle(self) -> None:
+        if self._idle is None:
+            self._idle = self._loop.call_at(self._last + self._site.keepalive, self._check_idle)
+
+    def _check_idle(self) -> None:
+        """Close a connection that has been silent for the keep-alive timeout.
+
+        One timer per connection, re-armed lazily: a busy connection does
+        not reset a timer on every byte.
+        """
+        self._idle = None
+        if self._transport is None or self.busy:
+            return  # lost, handed over, or a call in flight (re-armed when it answers)
+        due = self._last + self._site.keepalive
+        if self._loop.time() >= due:
+            with contextlib.suppress(Exception):
+                self._transport.close()
+        else:
+            self._idle = self._loop.call_at(due, self._check_idle)

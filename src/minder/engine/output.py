@@ -9,6 +9,13 @@ readable pipe takes the read path instead. That path reads large chunks
 chunks are only built when someone consumes them (``events_enabled`` or a
 log subscriber).
 
+A pipe that a splice or read finds full is a child writing faster than the
+daemon wakes: that pipe is grown to ``HOT_PIPE_SIZE`` (1 MiB, or the
+system's pipe-max-size), so each wake-up moves four times as much. Only hot
+pipes grow, because every pipe slot is kernel memory the moment the size is
+set: 5,000 quiet programs keep the small pipes spawn gave them. Growing
+needs root, for the reason spawn gives (``_grow_pipe``).
+
 Seams for the event-listener machinery:
 - ``capture``: a filter that sees each chunk first and returns what is
   left for the log (PROCESS_COMMUNICATION capture mode plugs in here);
@@ -19,6 +26,8 @@ Seams for the event-listener machinery:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 from collections.abc import Callable
 from typing import Protocol
@@ -28,6 +37,23 @@ from minder.engine.logs.ansi import strip_ansi
 from minder.model.events import ProcessLogChunk
 
 READ_SIZE = 256 * 1024
+F_SETPIPE_SZ = 1031  # fcntl's names for these only exist from Python 3.10 on Linux
+F_GETPIPE_SZ = 1032
+
+
+def _hot_pipe_size() -> int:
+    """1 MiB, capped by the system's limit; 0 when pipes must not be grown here."""
+    if os.geteuid() != 0:
+        return 0
+    try:
+        with open("/proc/sys/fs/pipe-max-size", "rb") as f:
+            limit = int(f.read())
+    except (OSError, ValueError):
+        return 0
+    return min(1024 * 1024, limit)
+
+
+HOT_PIPE_SIZE = _hot_pipe_size()
 
 
 class LogSink(Protocol):
@@ -147,6 +173,12 @@ class PipeReader:
         self.fd: int | None = fd
         self._channel = channel
         self._on_eof = on_eof
+        self._pipe_size = 0  # grow the pipe when a wake-up finds this many bytes in it
+        if HOT_PIPE_SIZE:
+            with contextlib.suppress(OSError):  # not a pipe: never grown
+                size = fcntl.fcntl(fd, F_GETPIPE_SZ)
+                if size < HOT_PIPE_SIZE:
+                    self._pipe_size = size
         channel.reader_opened()
         loop.add_reader(fd, self._readable)
 
@@ -157,6 +189,8 @@ class PipeReader:
         try:
             moved = self._channel.splice_from(fd)
             if moved:
+                if moved >= self._pipe_size > 0:
+                    self._grow(fd)
                 return
             data = os.read(fd, READ_SIZE) if moved is None else b""
         except BlockingIOError:
@@ -164,11 +198,29 @@ class PipeReader:
         except OSError:
             data = b""
         if data:
+            if len(data) >= self._pipe_size > 0:
+                self._grow(fd)
             self._channel.feed(data)
             return
         self.close()
         if self._on_eof is not None:
             self._on_eof()
+
+    def _grow(self, fd: int) -> None:
+        """The pipe was full when we woke: give this hot channel the big pipe (once)."""
+        self._pipe_size = 0
+        with contextlib.suppress(OSError):  # EBUSY, EPERM: keep the pipe it has
+            fcntl.fcntl(fd, F_SETPIPE_SZ, HOT_PIPE_SIZE)
+
+    @property
+    def pipe_size(self) -> int:
+        """The pipe's buffer size as the kernel has it now (0 when not a pipe)."""
+        if self.fd is None:
+            return 0
+        try:
+            return fcntl.fcntl(self.fd, F_GETPIPE_SZ)
+        except OSError:
+            return 0
 
     def drain(self) -> None:
         """Read whatever is buffered right now (called when the child is reaped)."""

@@ -6,11 +6,19 @@
   its gap is the cost of start-up of the child alone, no supervisor;
 - raw pipe-to-file MiB/s: the same writer child as the log scenarios
   (the pre-generated stream spliced to stdout) read by a bare loop into a
-  file, the ceiling for log throughput.
+  file, the ceiling for log throughput;
+- the splice floor: the same child spliced into a file by a bare loop
+  through a 1 MiB pipe, with the memory prepared as the log scenarios
+  prepare it (logstream.prepare_memory): its MiB/s and CPU seconds per GiB
+  are mostly the kernel's copy into the page cache; measured plain and
+  with drop-behind (fadvise DONTNEED 4 MiB behind the end every 2 MiB, as
+  minderd's logs do), which recycles pages instead of filling fresh ones.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -70,6 +78,44 @@ def pipe_to_file_mib_s(workdir: Path, total: int) -> float:
     return total / elapsed / 2**20
 
 
+def splice_floor(workdir: Path, total: int, *, drop: bool = False) -> tuple[float, float]:
+    """(MiB/s, CPU s per GiB) of a bare pipe → file splice loop; see the module docstring."""
+    out = workdir / "splice.out"
+    stream = workdir / "stream.bin"
+    if not stream.exists() or stream.stat().st_size != total:
+        logstream.write_file(stream, total)  # not timed
+    argv = children.command("sendfile.py", stream).split()
+    logstream.prepare_memory(workdir / "scratch.bin", total)
+    r, w = os.pipe2(os.O_CLOEXEC)
+    with contextlib.suppress(OSError):  # 1 MiB needs root or a raised pipe-max-size
+        fcntl.fcntl(r, 1031, 1 << 20)  # F_SETPIPE_SZ
+    dst = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        cpu0 = time.process_time()
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=w)
+        os.close(w)
+        w = -1
+        end = 0
+        mark = 6 << 20
+        while moved := os.splice(r, dst, 1 << 20):
+            end += moved
+            if drop and end >= mark:
+                mark = end + (2 << 20)
+                os.posix_fadvise(dst, 0, end - (4 << 20), os.POSIX_FADV_DONTNEED)
+        elapsed = time.monotonic() - t0
+        cpu = time.process_time() - cpu0
+        proc.wait(60)
+    finally:
+        for fd in (r, w, dst):
+            if fd >= 0:
+                os.close(fd)
+    if out.stat().st_size != total:
+        raise RuntimeError(f"splice floor wrote {out.stat().st_size} of {total} bytes")
+    out.unlink()
+    return total / elapsed / 2**20, cpu / (total / 2**30)
+
+
 def measure(sizes: Sizes, log: Callable[[str], None]) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-floor-"))
     try:
@@ -78,6 +124,10 @@ def measure(sizes: Sizes, log: Callable[[str], None]) -> dict[str, float]:
         out["pipe_to_file_mib_s"] = median(
             [pipe_to_file_mib_s(workdir, sizes.log_bytes) for _ in range(3)]
         )
+        for key, drop in (("splice_floor", False), ("splice_drop_floor", True)):
+            runs = [splice_floor(workdir, sizes.log_bytes, drop=drop) for _ in range(3)]
+            out[f"{key}_mib_s"] = median([m for m, _ in runs])
+            out[f"{key}_cpu_s_per_gib"] = median([c for _, c in runs])
     except Exception as exc:  # a floor is context, never a reason to stop
         log(f"  floors: FAILED {exc!r}")
         return {}
@@ -93,5 +143,9 @@ def describe(values: dict[str, float]) -> str:
         f"fork+exec+wait /bin/true {values['fork_exec_wait_per_s']:.0f}/s; "
         f"stamp child back-to-back gap median {values['restart_gap_ms_median']:.2f} ms "
         f"(p95 {values['restart_gap_ms_p95']:.2f}); "
-        f"pipe-to-file {values['pipe_to_file_mib_s']:.0f} MiB/s"
+        f"pipe-to-file {values['pipe_to_file_mib_s']:.0f} MiB/s; "
+        f"splice floor {values.get('splice_floor_mib_s', 0):.0f} MiB/s at "
+        f"{values.get('splice_floor_cpu_s_per_gib', 0):.2f} CPU s/GiB, with drop-behind "
+        f"{values.get('splice_drop_floor_mib_s', 0):.0f} MiB/s at "
+        f"{values.get('splice_drop_floor_cpu_s_per_gib', 0):.2f} ({logstream.MEMORY} memory)"
     )

@@ -11,6 +11,7 @@ tail.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,45 @@ def write_file(path: Path, total: int) -> Path:
         f.flush()
         os.fsync(f.fileno())
     return path
+
+
+# How the memory that a log will fill is prepared before the timed window:
+# "cold" (default), "warm", or "asis" (no preparation, the bench before 2026-11-29).
+MEMORY = os.environ.get("BENCH_LOG_MEMORY", "cold")
+SETTLE_S = 4.0
+SMALL = 64 * 1024 * 1024
+
+
+def prepare_memory(scratch: Path, total: int, mode: str = MEMORY) -> None:
+    """Put the free memory a log will fill in the same state for every daemon.
+
+    The cost of a log is the copy into the page cache, and on this VM that
+    copy costs 5-10x more into a page the guest has given back to the host
+    (free page reporting, about 2 s after the page was freed) than into one
+    freed just now: 1.2 vs 0.22 s of CPU per GiB for a bare splice loop.
+    The previous run has just freed its logs and stream (rmtree), so without
+    preparation the figure depends on how long set-up and the daemon's own
+    start-up took, which differs between daemons.
+
+    "cold" waits until freed memory has been given back, the state a
+    long-running server here is in; "warm" writes and deletes ``total``
+    bytes just before the window, so the log fills recycled pages, as it
+    always would on bare metal. Small streams (smoke runs) are not worth
+    the wait: their logs cost milliseconds either way.
+    """
+    if total < SMALL:
+        return
+    if mode == "cold":
+        time.sleep(SETTLE_S)  # no event says "reported"; 2 s is the kernel's delay
+    elif mode == "warm":
+        block = b"w" * (1 << 20)
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for _ in range(total // len(block) + 64):
+                os.write(fd, block)
+        finally:
+            os.close(fd)
+            os.unlink(scratch)
 
 
 def last_line(total: int) -> bytes:

@@ -9,6 +9,14 @@ and stops when the last line of every stream is in its log file (polled
 every 20 ms by reading the file tails, which costs the daemon nothing).
 Afterwards every kept byte is checked against the regenerated stream, so
 "lost bytes" is a real count, not an estimate.
+
+Before the clock starts, the free memory the logs will fill is put in the
+same state for both daemons (logstream.prepare_memory; ``BENCH_LOG_MEMORY``
+= cold, the default, or warm): the copy into the page cache is most of a
+log's cost, and on this VM it is 5-10x dearer into memory that was given
+back to the host than into memory freed a moment ago. CPU is read from
+schedstat just before startAllProcesses and as soon as every stream is
+complete, the same window for both daemons.
 """
 
 from __future__ import annotations
@@ -69,6 +77,7 @@ def run_logs(
     conf = confgen.write(workdir, body, programs=writers)
     last = logstream.last_line(per_child)
     with daemons.running(kind, conf) as d:
+        logstream.prepare_memory(workdir / "scratch.bin", total)
         cap = 60 + total / 5e6
         cpu0 = procfs.cpu_seconds_precise(d.pid)
         t0 = time.monotonic()

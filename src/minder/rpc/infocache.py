@@ -17,9 +17,14 @@ each call: the engine hands out snapshots, not a change counter):
   as ``int(now)`` and the uptime are the same, so calls within one second
   cost a tuple comparison per process.
 
-The values come from ``structs.process_info``/``describe`` themselves, so
-the reply means exactly what the uncached one did (the unit tests compare
-both, byte for byte, through ``dump_response``).
+In a new second, the ``now`` member is rendered once for all processes and
+each uptime text once for all processes that share it (those started
+together), so a 500-process reply costs ~1.2 ms instead of ~4 ms uncached.
+
+The values come from ``structs`` (``process_info``, and for RUNNING the
+same ``uptime_of``/``uptime_text``/``running_description`` that ``describe``
+uses), so the reply means exactly what the uncached one did; the unit tests
+compare both, byte for byte, through ``dump_response``.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any, cast
 from minder.engine.api import ProcessSnapshot
 from minder.protocol.results import ProcessInfo
 from minder.protocol.states import ProcessState
-from minder.rpc.structs import describe, process_info
+from minder.rpc.structs import process_info, running_description, uptime_of, uptime_text
 from minder.rpc.xmlcodec import (
     STRUCT_CLOSE_BYTES,
     STRUCT_OPEN_BYTES,
@@ -73,20 +78,31 @@ def _description_tail(description: str) -> bytes:
     return string_member("description", description) + STRUCT_CLOSE_BYTES
 
 
-class _Now:
-    """The ``now`` member, rendered once per second for every process."""
+class _Clock:
+    """What moves with the clock, rendered once for every process: the ``now``
+    member (once per second) and the uptime texts (processes started
+    together share them)."""
 
-    __slots__ = ("value", "xml")
+    __slots__ = ("now", "now_xml", "uptimes")
 
     def __init__(self) -> None:
-        self.value = -1
-        self.xml = b""
+        self.now = -1
+        self.now_xml = b""
+        self.uptimes: dict[int, str] = {}
 
-    def member(self, now: int) -> bytes:
-        if now != self.value:
-            self.xml = struct_members({"now": now})  # an <i8> from 2038 on
-            self.value = now
-        return self.xml
+    def now_member(self, now: int) -> bytes:
+        if now != self.now:
+            self.now_xml = struct_members({"now": now})  # an <i8> from 2038 on
+            self.now = now
+        return self.now_xml
+
+    def uptime(self, seconds: int) -> str:
+        text = self.uptimes.get(seconds)
+        if text is None:
+            if len(self.uptimes) >= 4096:
+                self.uptimes.clear()
+            text = self.uptimes[seconds] = uptime_text(seconds)
+        return text
 
 
 class _Entry:
@@ -106,25 +122,25 @@ class _Entry:
         self.last: RenderedStruct | None = None
         self.clock: tuple[int, int] = (-1, -1)  # (int(now), uptime) of ``last``
 
-    def render(self, snap: ProcessSnapshot, now_member: _Now) -> RenderedStruct:
+    def render(self, snap: ProcessSnapshot, clock: _Clock) -> RenderedStruct:
         now = int(snap.now)
-        uptime = max(0, int(snap.now - snap.start)) if self.running else 0
-        clock = (now, uptime)
+        uptime = uptime_of(snap) if self.running else 0
+        moment = (now, uptime)
         last = self.last
-        if last is not None and clock == self.clock:
+        if last is not None and moment == self.clock:
             return last
         if self.running:
-            description = describe(snap)
+            description = running_description(snap.pid, clock.uptime(uptime))
             tail = _description_tail(description)
         else:
             description = self.items["description"]
             tail = self.tail
-        xml = b"".join((self.head, now_member.member(now), self.middle, tail))
+        xml = b"".join((self.head, clock.now_member(now), self.middle, tail))
         info = RenderedStruct(self.items, xml)
         info["now"] = now
         info["description"] = description
         self.last = info
-        self.clock = clock
+        self.clock = moment
         return info
 
 
@@ -134,13 +150,13 @@ class ProcessInfoCache:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._seen_all = 0  # processes in the last getAllProcessInfo
-        self._now = _Now()
+        self._clock = _Clock()
 
     def _render(self, snap: ProcessSnapshot, entry: _Entry | None) -> tuple[_Entry, Any]:
         version = version_of(snap)
         if entry is None or entry.version != version:
             entry = _Entry(snap, version)
-        return entry, entry.render(snap, self._now)
+        return entry, entry.render(snap, self._clock)
 
     def info(self, snap: ProcessSnapshot) -> ProcessInfo:
         """One process's struct (``getProcessInfo``)."""

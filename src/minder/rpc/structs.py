@@ -21,12 +21,26 @@ def as_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def uptime_of(snap: ProcessSnapshot) -> int:
+    """Whole seconds since the process started (0 if the clock stepped back)."""
+    return max(0, int(snap.now - snap.start))
+
+
+def uptime_text(seconds: int) -> str:
+    """``H:MM:SS``, or ``N day(s), H:MM:SS``: supervisord's ``str(timedelta)``."""
+    return str(datetime.timedelta(seconds=seconds))
+
+
+def running_description(pid: int, uptime: str) -> str:
+    """A RUNNING process's description, given its ``uptime_text``."""
+    return f"pid {pid}, uptime {uptime}"
+
+
 def describe(snap: ProcessSnapshot) -> str:
     """The one-line ``description`` supervisorctl prints after the state."""
     state = snap.state
     if state == ProcessState.RUNNING:
-        uptime = max(0, int(snap.now - snap.start))
-        return f"pid {snap.pid}, uptime {datetime.timedelta(seconds=uptime)}"
+        return running_description(snap.pid, uptime_text(uptime_of(snap)))
     if state in (ProcessState.BACKOFF, ProcessState.FATAL):
         return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
     if state in (ProcessState.STOPPED, ProcessState.EXITED):

@@ -153,3 +153,20 @@ def test_results_are_plain_dicts_to_python_consumers() -> None:
     info = ProcessInfoCache().info(snap())
     assert isinstance(info, RenderedStruct) and isinstance(info, dict)
     assert json.loads(json.dumps(info)) == process_info(snap())
+
+
+@pytest.mark.parametrize(
+    ("uptime", "text"),
+    [
+        (0, "0:00:00"),
+        (3725, "1:02:05"),
+        (86399, "23:59:59"),
+        (86400, "1 day, 0:00:00"),
+        (3 * 86400 + 1, "3 days, 0:00:01"),
+    ],
+)
+def test_running_description_is_supervisords(uptime: int, text: str) -> None:
+    cache = ProcessInfoCache()
+    for name in ("a", "b"):  # b: a new entry that finds the uptime text remembered
+        one = snap(name, start=NOW - uptime - 0.1, pid=77)
+        assert cache.info(one)["description"] == f"pid 77, uptime {text}"

@@ -31,7 +31,7 @@ Why it is built this way:
   and given back by ``release()`` once the child is gone, so a configured
   program that is not running holds no log descriptor, as in supervisord
   (5,000 programs would otherwise need 10,000 descriptors before any runs).
-* Drop-behind: the pages of a log more than ``DROP_LAG`` (4 MiB) before
+* Drop-behind: the pages of a log more than ``DROP_LAG`` (8 MiB) before
   its end leave the page cache (``posix_fadvise(DONTNEED)`` every
   ``DROP_STEP`` bytes; a call starts the write-back of the dirty pages that
   a later call then drops), and a file that becomes a backup leaves it
@@ -39,13 +39,14 @@ Why it is built this way:
   and a page that was never used, or that a VM with free page reporting
   gave back to its host, costs 5-10x more to fill than one just freed:
   profiled on the bench VM, a bare splice loop into a growing file takes
-  1.2 s of CPU per GiB on such pages and 0.22 on recycled ones. With
+  1.2-2.2 s of CPU per GiB on such pages and 0.22 on recycled ones. With
   drop-behind a big log keeps filling the few MiB of pages it just gave
   back, whether or not it rotates, and a chatty child no longer fills the
   cache with dirty log pages nobody reads. The newest bytes stay cached for
   tails and followers; logs under ``DROP_LAG + DROP_STEP`` are never
   touched. Where freed memory is never given back (bare metal) it costs
-  about 0.1 s per GiB: write-back starts from the daemon, not the flusher.
+  about 0.05-0.1 s per GiB: write-back is started by the daemon, within
+  seconds, instead of by the kernel's flusher up to 30 s later.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 SPLICE_SIZE = 1024 * 1024  # more than any pipe holds: one splice empties it
 _SPLICE = getattr(os, "splice", None)
 _SPLICE_FLAGS = getattr(os, "SPLICE_F_NONBLOCK", 0) | getattr(os, "SPLICE_F_MOVE", 0)
-DROP_LAG = 4 * 1024 * 1024  # the newest bytes of a log stay in the page cache
-DROP_STEP = 2 * 1024 * 1024  # how much a log grows between two drop-behind calls
+DROP_LAG = 8 * 1024 * 1024  # the newest bytes of a log stay in the page cache
+DROP_STEP = 4 * 1024 * 1024  # how much a log grows between two drop-behind calls
 _FADVISE = getattr(os, "posix_fadvise", None)
 _NEVER = sys.maxsize
 

@@ -1,4 +1,4 @@
-"""The daemon's import of asyncio leaves ssl (and OpenSSL) out of memory."""
+"""The daemon's imports of asyncio and http.client leave ssl (and OpenSSL) out of memory."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 PROBE = """
 import sys
 import minder.daemon.main
+import minder.http.server  # what the daemon imports to serve (XML-RPC codec: http.client)
 loaded_after_daemon_import = "ssl" in sys.modules
 import asyncio
 assert asyncio.sslproto.ssl is None, "asyncio was imported with TLS support"

@@ -6,7 +6,6 @@ Also runnable as ``python -m minder.config.check [-c FILE] [--strict]``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TextIO
 
@@ -58,6 +57,8 @@ def run_check(path: str | None, *, strict: bool, out: TextIO) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # here: the daemon imports this module and never needs it
+
     parser = argparse.ArgumentParser(
         prog="python -m minder.config.check", description="Check a supervisord/minder config."
     )

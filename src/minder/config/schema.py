@@ -8,7 +8,6 @@ drift from what the loader accepts.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 
@@ -219,6 +218,8 @@ def markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # here: the daemon imports this module and never needs it
+
     parser = argparse.ArgumentParser(prog="python -m minder.config.schema")
     parser.add_argument("--markdown", action="store_true", help="print docs/configuration.md")
     args = parser.parse_args(argv)

@@ -37,8 +37,9 @@ from minder.engine.logs.ansi import strip_ansi
 from minder.model.events import ProcessLogChunk
 
 READ_SIZE = 256 * 1024
-F_SETPIPE_SZ = 1031  # fcntl's names for these only exist from Python 3.10 on Linux
-F_GETPIPE_SZ = 1032
+# Linux's numbers; fcntl names them only where the platform has them.
+F_SETPIPE_SZ: int = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+F_GETPIPE_SZ: int = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 
 
 def _hot_pipe_size() -> int:

@@ -1,4 +1,4 @@
-"""minderd's start-up path imports no aiohttp (checked on the source text).
+"""minderd's start-up path imports no aiohttp, nor OpenSSL (checked on the source text).
 
 aiohttp is about a third of minderd's memory and most of its start-up
 time, and a daemon driven only through XML-RPC never needs it: the fast
@@ -16,8 +16,20 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ENTRY_POINTS = ("minder.daemon.main", "minder.http.server")
-# aiohttp and the packages it brings in
-HEAVY = {"aiohttp", "yarl", "multidict", "propcache", "frozenlist", "aiosignal", "aiohappyeyeballs"}
+# aiohttp and the packages it brings in; hashlib and hmac load OpenSSL's
+# libcrypto (~3.5 MiB), which the password check does without.
+HEAVY = {
+    "aiohttp",
+    "yarl",
+    "multidict",
+    "propcache",
+    "frozenlist",
+    "aiosignal",
+    "aiohappyeyeballs",
+    "hashlib",
+    "hmac",
+    "ssl",
+}
 
 
 def _file_of(module: str) -> Path | None:

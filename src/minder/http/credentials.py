@@ -6,16 +6,19 @@ importing aiohttp: one implementation of the check serves both.
 
 * Credentials are checked only when the server has a username, exactly
   like supervisord; the password is cleartext or ``{SHA}<hex sha1>``.
-* Comparisons are constant-time (``hmac.compare_digest``) and both the
-  user and the password are always compared, so timing says nothing.
+* Comparisons are constant-time (``hmac.compare_digest``'s function) and
+  both the user and the password are always compared, so timing says nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
+
+# hmac.compare_digest without importing hmac (and with it hashlib and OpenSSL's
+# libcrypto, ~3.5 MiB of minderd's memory): CPython's hmac module itself falls
+# back to this same constant-time function when it has no OpenSSL.
+from _operator import _compare_digest as compare_digest
 
 
 class Credentials:
@@ -43,7 +46,9 @@ class Credentials:
         if not sep:
             return False
         if self._sha:
+            import hashlib  # only servers with {SHA} passwords pay for it
+
             given = hashlib.sha1(given).hexdigest().encode("ascii")
-        user_ok = hmac.compare_digest(user, self._user)
-        password_ok = hmac.compare_digest(given, self._password)
+        user_ok = compare_digest(user, self._user)
+        password_ok = compare_digest(given, self._password)
         return user_ok and password_ok

@@ -87,3 +87,25 @@ def test_non_regular_targets_and_syslog_copies_are_not_spliced(tmp_path: Path) -
             os.close(fd)
         devnull.close()
         syslogged.close()
+
+
+def test_a_quiet_childs_eof_does_not_open_its_lazy_log(tmp_path: Path) -> None:
+    """Empty pipe: EOF is 0 and no descriptor is opened; merely empty is BlockingIOError."""
+    path = tmp_path / "quiet.log"
+    seen, report = errors()
+    log = RotatingFile(str(path), 0, 0, report, lazy=True)
+    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        with pytest.raises(BlockingIOError):
+            log.splice_from(r)  # nothing yet, the writer is still there
+        assert log._fd < 0
+        os.close(w)
+        w = -1
+        assert log.splice_from(r) == 0
+        assert log._fd < 0 and not path.exists()
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+        log.close()
+    assert seen == []

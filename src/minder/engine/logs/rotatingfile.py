@@ -56,7 +56,9 @@ import errno
 import fcntl
 import os
 import stat
+import struct
 import sys
+import termios
 from collections.abc import Callable
 
 from minder.engine.logs.rotation import shift_backups
@@ -71,6 +73,20 @@ DROP_LAG = 8 * 1024 * 1024  # the newest bytes of a log stay in the page cache
 DROP_STEP = 4 * 1024 * 1024  # how much a log grows between two drop-behind calls
 _FADVISE = getattr(os, "posix_fadvise", None)
 _NEVER = sys.maxsize
+
+
+def _pipe_holds_nothing(fd: int) -> bool:
+    """True when the pipe ``fd`` has no unread bytes (FIONREAD), e.g. at EOF.
+
+    Opening a lazily closed log just to splice zero bytes at a child's exit
+    cost an open, two fcntls and a close per channel: with 500 quiet
+    programs, a tenth of stopping them all.
+    """
+    try:
+        (unread,) = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))
+    except OSError:
+        return False
+    return bool(unread == 0)
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -197,6 +213,12 @@ class RotatingFile:
             if not self._ok:
                 if self._fd >= 0:
                     return None
+                if _pipe_holds_nothing(src):
+                    # Most often the EOF of a child that never wrote: no log to open.
+                    first = os.read(src, 1)  # b"" at EOF; BlockingIOError if merely empty
+                    if first:  # a byte raced in after the check
+                        self.write(first)
+                    return len(first)
                 try:
                     self._open(truncate=False)
                 except OSError as exc:

@@ -17,7 +17,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 ENTRY_POINTS = ("minder.daemon.main", "minder.http.server")
 # aiohttp and the packages it brings in; hashlib and hmac load OpenSSL's
-# libcrypto (~3.5 MiB), which the password check does without.
+# libcrypto (~3.5 MiB), which the password check does without; xmlrpc.client
+# imports http.client, which loads ssl (the codec builds values itself).
 HEAVY = {
     "aiohttp",
     "yarl",
@@ -29,6 +30,7 @@ HEAVY = {
     "hashlib",
     "hmac",
     "ssl",
+    "xmlrpc",
 }
 
 

@@ -2,10 +2,11 @@
 
 Importing this package first loads asyncio without TLS support (see
 ``_load_asyncio_without_tls``): minderd never speaks TLS itself — neither
-does supervisord; a TLS front is nginx's job — and ``import asyncio`` (or
-``http.client``, which the XML-RPC codec's ``xmlrpc.client`` imports) would
+does supervisord; a TLS front is nginx's job — and ``import asyncio`` would
 otherwise pull in the ``ssl`` module and OpenSSL's libcrypto, ~5 MiB of the
-daemon's resident memory for code that can never run.
+daemon's resident memory for code that can never run. (For the same
+reason the XML-RPC codec does not import ``xmlrpc.client``, whose
+``http.client`` would load ssl: see ``minder.rpc.unmarshal``.)
 """
 
 import sys
@@ -26,10 +27,6 @@ def _load_asyncio_without_tls() -> None:
     sys.modules["ssl"] = None  # type: ignore[assignment]  # the documented import blocker
     try:
         import asyncio  # noqa: F401
-
-        # xmlrpc.client (the XML-RPC codec's Unmarshaller) imports http.client,
-        # which would load ssl just the same for its HTTPS classes (~1.2 MiB).
-        import http.client  # noqa: F401
     finally:
         del sys.modules["ssl"]
 

@@ -4,8 +4,9 @@ Why not plain ``xmlrpc.client.loads/dumps``:
 
 * Requests come from the network. We drive expat ourselves so that a
   DOCTYPE (the door to billion-laughs and external entities) is refused
-  outright and element nesting is bounded; the standard Unmarshaller then
-  builds the values from the events we pass through.
+  outright and element nesting is bounded; ``unmarshal.CallBuilder``
+  builds the values from the events we pass through (the values
+  ``xmlrpc.client`` would give, without importing it: see there).
 * Replies may carry integers above 2**31-1 (``stdout_logfile_maxbytes=3GB``);
   supervisord answers those with HTTP 500. We emit ``<i8>``, which
   ``xmlrpc.client`` (and so supervisorctl) reads back as a plain int.
@@ -23,9 +24,10 @@ from __future__ import annotations
 import base64
 import functools
 import re
-import xmlrpc.client
 from typing import Any
 from xml.parsers import expat
+
+from minder.rpc.unmarshal import CallBuilder
 
 MAX_DEPTH = 64
 INT32_MIN = -(2**31)
@@ -47,8 +49,7 @@ def xml_safe(text: str) -> str:
 
 def parse_request(body: bytes) -> tuple[str, tuple[Any, ...]]:
     """Return ``(method name, params)`` of a ``<methodCall>``."""
-    target = xmlrpc.client.Unmarshaller(use_builtin_types=True)
-    target.xml(None, None)  # type: ignore[arg-type]  # as ExpatParser does: expat hands us str, not bytes
+    target = CallBuilder()
     parser = expat.ParserCreate()
     depth = 0
 
@@ -77,11 +78,11 @@ def parse_request(body: bytes) -> tuple[str, tuple[Any, ...]]:
     parser.buffer_text = True
     try:
         parser.Parse(body, True)
-        params = target.close()
-        method = target.getmethodname()
+        params = target.params()
+        method = target.method
     except RequestError:
         raise
-    except Exception as exc:  # expat, Unmarshaller and value errors alike
+    except Exception as exc:  # expat, builder and value errors alike
         raise RequestError(f"malformed XML-RPC request: {exc}") from exc
     if not isinstance(method, str) or not method:
         raise RequestError("no methodName in request")

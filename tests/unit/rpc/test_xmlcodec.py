@@ -162,3 +162,73 @@ def test_dict_subclasses_are_structs() -> None:
 
     (decoded,), _ = xmlrpc.client.loads(dump_response(OrderedDict(b=1, a="x")))
     assert decoded == {"b": 1, "a": "x"}
+
+
+_xml_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r")
+).filter(lambda t: all(c in "\t\n" or ord(c) >= 0x20 for c in t))
+_call_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**31), max_value=2**31 - 1)  # what xmlrpc.client.dumps sends
+    | st.floats(allow_nan=False)
+    | _xml_text
+    | st.binary(max_size=64),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_xml_text, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    method=st.from_regex(r"[a-z]{1,8}\.[A-Za-z]{1,12}", fullmatch=True),
+    params=st.lists(_call_values, max_size=5),
+)
+def test_calls_parse_to_what_xmlrpc_client_reads(method: str, params: list[object]) -> None:
+    """The codec's own builder gives exactly xmlrpc.client's values."""
+    body = xmlrpc.client.dumps(tuple(params), method, allow_none=True).encode()
+    expected_params, expected_method = xmlrpc.client.loads(body, use_builtin_types=True)
+    assert parse_request(body) == (expected_method, expected_params)
+
+
+@pytest.mark.parametrize(
+    "value_xml, expected",
+    [
+        ("<value>bare text</value>", "bare text"),
+        ("<value></value>", ""),
+        ("<value><i4> 7 </i4></value>", 7),
+        (
+            "<value><ex:nil xmlns:ex='http://ws.apache.org/xmlrpc/namespaces/extensions'/></value>",
+            None,
+        ),
+        ("<value><dateTime.iso8601>20261129T14:05:00</dateTime.iso8601></value>", None),
+        ("<value><base64>aGk=</base64></value>", b"hi"),
+    ],
+)
+def test_spellings_other_clients_send_parse_like_xmlrpc_client(
+    value_xml: str, expected: object
+) -> None:
+    body = (
+        f"<?xml version='1.0'?><methodCall><methodName>m</methodName>"
+        f"<params><param>{value_xml}</param></params></methodCall>"
+    ).encode()
+    want = xmlrpc.client.loads(body, use_builtin_types=True)[0]
+    assert parse_request(body) == ("m", want)
+    if expected is not None:
+        assert want == (expected,)
+
+
+@pytest.mark.parametrize(
+    "value_xml",
+    [
+        "<value><boolean>2</boolean></value>",
+        "<value><blob>x</blob></value>",
+        "<value><int>x</int></value>",
+    ],
+)
+def test_bad_values_are_request_errors(value_xml: str) -> None:
+    body = (
+        "<methodCall><methodName>m</methodName>"
+        f"<params><param>{value_xml}</param></params></methodCall>"
+    )
+    with pytest.raises(RequestError):
+        parse_request(body.encode())

@@ -62,6 +62,10 @@ class EngineContext:
 Predicate = Callable[[mc.Machine], "bool | SupervisorFault | None"]
 
 
+def _is_stopped(m: mc.Machine) -> bool | None:
+    return True if m.state in STOPPED_STATES else None
+
+
 class StdinWriter:
     """Non-blocking writes to a child's stdin, buffered when the pipe is full."""
 
@@ -334,7 +338,20 @@ class ProcessRunner:
         await future
 
     async def wait_stopped(self) -> None:
-        await self.wait_until(lambda m: True if m.state in STOPPED_STATES else None)
+        await self.wait_until(_is_stopped)
+
+    def stopped_future(self) -> asyncio.Future[None] | None:
+        """A future that resolves when the process is stopped; None if it already is.
+
+        A bare future rather than ``wait_stopped()``: a caller that must also
+        time its wait (stopAllProcesses, 500 at once) awaits it as is,
+        without wrapping a coroutine in a task of its own.
+        """
+        if self.machine.state in STOPPED_STATES:
+            return None
+        future: asyncio.Future[None] = self.ctx.loop.create_future()
+        self._waiters.append((_is_stopped, future))
+        return future
 
     # --- commands ----------------------------------------------------------
 

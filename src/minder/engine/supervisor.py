@@ -520,16 +520,24 @@ class Supervisor:
         await runner.stop(wait=False)
         if not wait:
             return
-        stopped = asyncio.ensure_future(runner.wait_stopped())
+        stopped = runner.stopped_future()
+        if stopped is None:
+            return
+        # One timer re-armed every interval, around a bare future: no task
+        # and no asyncio.wait per process (stopAllProcesses stops hundreds).
+        loop = asyncio.get_running_loop()
+        timer: asyncio.TimerHandle
+
+        def nag() -> None:
+            nonlocal timer
+            self._log("info", f"waiting for {runner.name} to stop")
+            timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
+
+        timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
         try:
-            while True:
-                done, _ = await asyncio.wait([stopped], timeout=STOP_WAIT_LOG_INTERVAL)
-                if done:
-                    stopped.result()
-                    return
-                self._log("info", f"waiting for {runner.name} to stop")
+            await stopped
         finally:
-            stopped.cancel()
+            timer.cancel()
 
     async def signal_process(self, group: str, name: str, signum: int) -> None:
         self._check_mood()

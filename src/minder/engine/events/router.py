@@ -89,7 +89,10 @@ class EventRouter:
             event.group, event.name, event.channel
         ):
             return
-        rendered = render(event)
+        # Rendering is the costly part (a payload string per event), and with
+        # no pool nobody could take it: skip it. The serial only advances when
+        # some pool accepts, so skipping changes nothing a listener sees.
+        rendered = render(event) if self.pools else None
         if rendered is not None:
             takers = [p for p in self.pools.values() if p.wants(rendered.name)]
             if takers:

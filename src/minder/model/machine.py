@@ -168,11 +168,14 @@ Effect = Spawn | Kill | Changed | Log
 Result = tuple[Machine, tuple[Effect, ...]]
 
 
+# Every stop logs its signal's name; an Enum lookup per stop costs more
+# than this table (iteration skips aliases, as Signals(n).name does).
+_SIGNAMES = {int(sig): sig.name for sig in signal.Signals}
+
+
 def _signame(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
+    name = _SIGNAMES.get(signum)
+    return name if name is not None else f"signal {signum}"
 
 
 def _go(
@@ -311,8 +314,8 @@ def _exited_running(m: Machine, inp: Input, now: float) -> Result:
         spawnerr=spawnerr,
         timer=None,
         deadline=None,
+        pid=0,  # Changed still reports the old pid: _go takes it from ``m``
     )
-    new = replace(new, pid=0)
     restart = p.autorestart is AutoRestart.ALWAYS or (
         p.autorestart is AutoRestart.UNEXPECTED and not expected
     )
@@ -337,8 +340,9 @@ def _exited_stopping(m: Machine, inp: Input, now: float) -> Result:
         deadline=None,
         killing=False,
         stop_requested=False,
+        pid=0,  # one copy of the machine, not two; Changed keeps the old pid
     )
-    return replace(new, pid=0), tuple(fx)
+    return new, tuple(fx)
 
 
 def _exited_unknown(m: Machine, inp: Input, now: float) -> Result:

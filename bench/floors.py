@@ -12,15 +12,24 @@
   prepare it (logstream.prepare_memory): its MiB/s and CPU seconds per GiB
   are mostly the kernel's copy into the page cache; measured plain and
   with drop-behind (fadvise DONTNEED 8 MiB behind the end every 4 MiB, as
-  minderd's logs do), which recycles pages instead of filling fresh ones.
+  minderd's logs do), which recycles pages instead of filling fresh ones;
+- the stop floors: N sleepers (the stopall scenario's children, with their
+  stdout and stderr pipes) sent SIGTERM and reaped by a bare loop (kill,
+  then a blocking waitpid each), and by the least an event loop must do
+  (asyncio readers on each child's pidfd and two pipes, each callback only
+  reaping or closing). Most of either is the kernel tearing the children
+  down; no supervisor that watches its children's output can stop them
+  faster than the second.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -116,6 +125,114 @@ def splice_floor(workdir: Path, total: int, *, drop: bool = False) -> tuple[floa
     return total / elapsed / 2**20, cpu / (total / 2**30)
 
 
+def _sleepers(n: int) -> list[subprocess.Popen[bytes]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(n):
+            procs.append(
+                subprocess.Popen(
+                    ["/bin/sleep", "infinity"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                )
+            )
+        _settle(procs, time.monotonic() + 30)
+    except BaseException:
+        _kill_all(procs)
+        raise
+    return procs
+
+
+def _settle(procs: list[subprocess.Popen[bytes]], deadline: float) -> None:
+    """Wait until every child sleeps in its own program, as the scenario's have for
+    a second: a child still loading its libraries would die at a different cost."""
+    waiting = [p.pid for p in procs]
+    while waiting:
+        waiting = [pid for pid in waiting if not _asleep_in_sleep(pid)]
+        if waiting and time.monotonic() > deadline:
+            raise RuntimeError(f"{len(waiting)} sleepers never settled")
+        if waiting:
+            time.sleep(0.01)
+
+
+def _asleep_in_sleep(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        stat = f.read()
+    comm = stat[stat.index(b"(") + 1 : stat.rindex(b")")]
+    return comm == b"sleep" and stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] == b"S"
+
+
+def _kill_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Cleanup after a floor, whatever happened: kill by pid, reap, close the pipes."""
+    for proc in procs:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def stop_bare_ms(n: int) -> float:
+    """SIGTERM to n sleepers, then a blocking waitpid for each: ms until all reaped."""
+    procs = _sleepers(n)
+    try:
+        t0 = time.perf_counter()
+        for proc in procs:
+            os.kill(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
+        return (time.perf_counter() - t0) * 1000
+    finally:
+        _kill_all(procs)
+
+
+def stop_watched_ms(n: int) -> float:
+    """The same through an event loop watching each child's pidfd and pipes."""
+    return asyncio.run(_stop_watched(n))
+
+
+async def _stop_watched(n: int) -> float:
+    loop = asyncio.get_running_loop()
+    procs = _sleepers(n)
+    pidfds: list[int] = []
+    all_reaped = loop.create_future()
+    left = n
+
+    def reaped(proc: subprocess.Popen[bytes], pidfd: int) -> None:
+        nonlocal left
+        loop.remove_reader(pidfd)
+        proc.poll()
+        left -= 1
+        if left == 0:
+            all_reaped.set_result(None)
+
+    def closed(fd: int) -> None:
+        loop.remove_reader(fd)
+
+    try:
+        for proc in procs:
+            pidfd = os.pidfd_open(proc.pid)
+            pidfds.append(pidfd)
+            loop.add_reader(pidfd, reaped, proc, pidfd)
+            for pipe in (proc.stdout, proc.stderr):
+                assert pipe is not None
+                loop.add_reader(pipe.fileno(), closed, pipe.fileno())
+        t0 = time.perf_counter()
+        for pidfd in pidfds:
+            signal.pidfd_send_signal(pidfd, signal.SIGTERM)
+        await asyncio.wait_for(all_reaped, 30)
+        return (time.perf_counter() - t0) * 1000
+    finally:
+        for proc in procs:
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None and not pipe.closed:
+                    loop.remove_reader(pipe.fileno())
+        for pidfd in pidfds:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+        _kill_all(procs)
+
+
 def measure(sizes: Sizes, log: Callable[[str], None]) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-floor-"))
     try:
@@ -128,6 +245,8 @@ def measure(sizes: Sizes, log: Callable[[str], None]) -> dict[str, float]:
             runs = [splice_floor(workdir, sizes.log_bytes, drop=drop) for _ in range(3)]
             out[f"{key}_mib_s"] = median([m for m, _ in runs])
             out[f"{key}_cpu_s_per_gib"] = median([c for _, c in runs])
+        out["stop_bare_ms"] = median([stop_bare_ms(sizes.stopall_n) for _ in range(3)])
+        out["stop_watched_ms"] = median([stop_watched_ms(sizes.stopall_n) for _ in range(3)])
     except Exception as exc:  # a floor is context, never a reason to stop
         log(f"  floors: FAILED {exc!r}")
         return {}
@@ -147,5 +266,7 @@ def describe(values: dict[str, float]) -> str:
         f"splice floor {values.get('splice_floor_mib_s', 0):.0f} MiB/s at "
         f"{values.get('splice_floor_cpu_s_per_gib', 0):.2f} CPU s/GiB, with drop-behind "
         f"{values.get('splice_drop_floor_mib_s', 0):.0f} MiB/s at "
-        f"{values.get('splice_drop_floor_cpu_s_per_gib', 0):.2f} ({logstream.MEMORY} memory)"
+        f"{values.get('splice_drop_floor_cpu_s_per_gib', 0):.2f} ({logstream.MEMORY} memory); "
+        f"stop {values.get('stop_bare_ms', 0):.1f} ms bare, "
+        f"{values.get('stop_watched_ms', 0):.1f} ms watched by an event loop"
     )

@@ -246,6 +246,70 @@ def test_sigterm_ignored_is_killed_after_stopwaitsecs(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_stop_processes_signals_all_then_reports_in_completion_order(tmp_path: Path) -> None:
+    """The batch stop behind stopProcessGroup/stopAllProcesses: refusals come back
+    first in target order, then each stop as it completes, and one slow process
+    neither delays the others' signals nor loses its "waiting for" lines."""
+    stubborn = script(
+        tmp_path,
+        "stubborn",
+        """
+        import signal, sys, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("ready", flush=True)
+        time.sleep(300)
+    """,
+    )
+    specs = [
+        proc("stubborn", stubborn, tmp_path, startsecs=0, stopwaitsecs=3),
+        proc("quick", SLEEP, tmp_path, startsecs=0),
+        proc("idle", SLEEP, tmp_path, startsecs=0, autostart=False),
+    ]
+
+    async def scenario() -> None:
+        async with Running(root_of(*(program(s) for s in specs), tmp=tmp_path)) as r:
+            await until(lambda: "ready" in (tmp_path / "stubborn.out").read_text())
+            await until_state(r.sup, "quick", "quick", S.RUNNING)
+            quick_pid = r.sup.snapshot("quick", "quick").pid
+            targets = [
+                ("stubborn", "stubborn"),
+                ("quick", "quick"),
+                ("idle", "idle"),
+                ("nosuch", "nosuch"),
+            ]
+            began = time.monotonic()
+            outcomes = await r.sup.stop_processes(targets, wait=True)
+            assert time.monotonic() - began >= 2.9
+            codes = [(index, fault.code if fault else None) for index, fault in outcomes]
+            assert codes == [(2, Faults.NOT_RUNNING), (3, Faults.BAD_NAME), (1, None), (0, None)]
+            assert not process_alive(quick_pid)
+            for name in ("stubborn", "quick"):
+                assert r.sup.snapshot(name, name).state is S.STOPPED
+            text = r.log.text()
+            assert "waiting for stubborn to stop" in text
+            assert "waiting for quick to stop" not in text
+            assert "stopped: stubborn (terminated by SIGKILL)" in text
+
+    run(scenario())
+
+
+def test_stop_processes_without_wait_returns_once_signalled(tmp_path: Path) -> None:
+    specs = [proc(f"p{i}", SLEEP, tmp_path, startsecs=0) for i in range(3)]
+
+    async def scenario() -> None:
+        async with Running(root_of(*(program(s) for s in specs), tmp=tmp_path)) as r:
+            for i in range(3):
+                await until_state(r.sup, f"p{i}", f"p{i}", S.RUNNING)
+            outcomes = await r.sup.stop_processes(
+                [(f"p{i}", f"p{i}") for i in range(3)], wait=False
+            )
+            assert outcomes == [(0, None), (1, None), (2, None)]
+            for i in range(3):
+                await until_state(r.sup, f"p{i}", f"p{i}", S.STOPPED)
+
+    run(scenario())
+
+
 GRANDPARENT = """
     import os, signal, subprocess, sys, time
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))

@@ -12,12 +12,13 @@ changing every caller in the same commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from minder.model.events import DomainEvent
 from minder.model.specs import GroupSpec, ProcessSpec, RootSpec
+from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import ProcessState, SupervisorState
 
 
@@ -122,6 +123,17 @@ class EngineAPI(Protocol):
     async def start_process(self, group: str, name: str, wait: bool = True) -> None: ...
 
     async def stop_process(self, group: str, name: str, wait: bool = True) -> None: ...
+
+    async def stop_processes(
+        self, targets: Sequence[tuple[str, str]], wait: bool = True
+    ) -> list[tuple[int, SupervisorFault | None]]:
+        """Stop many (a group, or all) in one pass: every stop is requested before any wait.
+
+        Returns one ``(index into targets, fault or None)`` per target, in the
+        order the outcomes were known: refusals first, then stops as they
+        complete (supervisord's result order).
+        """
+        ...
 
     async def signal_process(self, group: str, name: str, signum: int) -> None: ...
 

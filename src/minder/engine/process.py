@@ -396,12 +396,20 @@ class ProcessRunner:
         if self.state in (ProcessState.STARTING, ProcessState.RUNNING, ProcessState.BACKOFF):
             self.feed(mc.Stop())
 
-    async def stop(self, wait: bool = True) -> None:
+    def request_stop(self) -> None:
+        """stopProcess without the wait: the stop signal is sent before this returns.
+
+        Synchronous so that stopping a whole group or every process signals
+        them all in one pass, with no task per process.
+        """
         if self.state not in RUNNING_STATES:
             raise SupervisorFault(Faults.NOT_RUNNING, self.namespec)
         self.feed(mc.Stop())
         if self.state is ProcessState.UNKNOWN:
             raise SupervisorFault(Faults.FAILED, f"{self.namespec}: signal failed")
+
+    async def stop(self, wait: bool = True) -> None:
+        self.request_stop()
         if wait:
             await self.wait_stopped()
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
@@ -517,25 +518,80 @@ class Supervisor:
     async def stop_process(self, group: str, name: str, wait: bool = True) -> None:
         self._check_mood()
         runner = self._runner(group, name)
-        await runner.stop(wait=False)
-        if not wait:
-            return
-        stopped = runner.stopped_future()
-        if stopped is None:
-            return
-        # One timer re-armed every interval, around a bare future: no task
-        # and no asyncio.wait per process (stopAllProcesses stops hundreds).
+        runner.request_stop()
+        if wait:
+            outcome: list[SupervisorFault | None] = []
+            await self._await_stops([runner], lambda _, fault: outcome.append(fault))
+            if outcome and outcome[0] is not None:
+                raise outcome[0]
+
+    async def stop_processes(
+        self, targets: Sequence[tuple[str, str]], wait: bool = True
+    ) -> list[tuple[int, SupervisorFault | None]]:
+        self._check_mood()
+        outcomes: list[tuple[int, SupervisorFault | None]] = []
+        stopping: list[ProcessRunner] = []
+        indexes: list[int] = []
+        for index, (group, name) in enumerate(targets):
+            try:
+                runner = self._runner(group, name)
+                runner.request_stop()
+            except SupervisorFault as fault:
+                outcomes.append((index, fault))
+                continue
+            if wait:
+                stopping.append(runner)
+                indexes.append(index)
+            else:
+                outcomes.append((index, None))
+        if stopping:
+            await self._await_stops(
+                stopping, lambda i, fault: outcomes.append((indexes[i], fault))
+            )
+        return outcomes
+
+    async def _await_stops(
+        self,
+        runners: list[ProcessRunner],
+        on_stopped: Callable[[int, SupervisorFault | None], None],
+    ) -> None:
+        """Wait until every runner is stopped, calling ``on_stopped`` as each one is.
+
+        One future per runner with a done-callback, one counter and one
+        "waiting for" timer for them all: no task, no ``asyncio.wait`` and no
+        timer per process, which is what stopping 500 at once would cost.
+        """
         loop = asyncio.get_running_loop()
+        all_stopped = loop.create_future()
+        pending: dict[int, ProcessRunner] = {}
+
+        def stopped(index: int, future: asyncio.Future[None]) -> None:
+            del pending[index]
+            fault = future.exception() if not future.cancelled() else None
+            on_stopped(index, fault if isinstance(fault, SupervisorFault) else None)
+            if not pending and not all_stopped.done():
+                all_stopped.set_result(None)
+
+        for index, runner in enumerate(runners):
+            future = runner.stopped_future()
+            if future is None:
+                on_stopped(index, None)
+                continue
+            pending[index] = runner
+            future.add_done_callback(functools.partial(stopped, index))
+        if not pending:
+            return
         timer: asyncio.TimerHandle
 
         def nag() -> None:
             nonlocal timer
-            self._log("info", f"waiting for {runner.name} to stop")
+            for runner in pending.values():
+                self._log("info", f"waiting for {runner.name} to stop")
             timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
 
         timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
         try:
-            await stopped
+            await all_stopped
         finally:
             timer.cancel()
 

@@ -180,10 +180,15 @@ class ProcessMethods:
             await self._stop_one(snap, name, wait)
         return True
 
+    async def _stop_many(self, targets: list[ProcessSnapshot], wait: bool) -> list[CallResult]:
+        """A group's or every process's stop: one engine call signals them all in one pass."""
+        outcomes = await self._api.stop_processes([(s.group, s.name) for s in targets], bool(wait))
+        return [call_result(targets[index], fault) for index, fault in outcomes]
+
     async def _stop_group(self, group: str, shown: str, wait: bool) -> list[CallResult]:
         snaps = self._group(group, shown)
         targets = [s for s in reversed(snaps) if s.state in RUNNING_STATES]
-        return await self._each(targets, lambda s, n: self._stop_one(s, n, wait))
+        return await self._stop_many(targets, wait)
 
     async def stopProcessGroup(self, name: str, wait: bool = True) -> list[CallResult]:
         """Stop every running process of a group.
@@ -202,7 +207,7 @@ class ProcessMethods:
         """
         ordered = list(reversed(start_order(self._api.snapshots())))
         targets = [s for s in ordered if s.state in RUNNING_STATES]
-        return await self._each(targets, lambda s, n: self._stop_one(s, n, wait))
+        return await self._stop_many(targets, wait)
 
     # --- signal -----------------------------------------------------------
     async def _signal_one(self, snap: ProcessSnapshot, namespec: str, sig: Any) -> None:

@@ -8,7 +8,7 @@ receives so tests can check what the rpc layer asked for.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
@@ -181,6 +181,19 @@ class FakeEngine:
         self.calls.append(("stop", group, name, wait))
         p = self._get(group, name)
         p.state, p.pid, p.stop = ProcessState.STOPPED, 0, NOW + 60
+
+    async def stop_processes(
+        self, targets: Sequence[tuple[str, str]], wait: bool = True
+    ) -> list[tuple[int, SupervisorFault | None]]:
+        outcomes: list[tuple[int, SupervisorFault | None]] = []
+        for index, (group, name) in enumerate(targets):
+            try:
+                await self.stop_process(group, name, wait)
+            except SupervisorFault as fault:
+                outcomes.append((index, fault))
+            else:
+                outcomes.append((index, None))
+        return outcomes
 
     async def signal_process(self, group: str, name: str, signum: int) -> None:
         self.calls.append(("signal", group, name, signum))

@@ -31,6 +31,12 @@ from tests.support.daemons import process_alive
 pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 SLEEP = f"{PY} -c 'import time; time.sleep(300)'"
+IGNORES_SIGTERM = """
+    import signal, sys, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("ready", flush=True)
+    time.sleep(300)
+"""
 
 
 def transitions(r: Running, name: str) -> list[tuple[S, S]]:
@@ -220,16 +226,7 @@ def test_start_wait_reports_spawn_error(tmp_path: Path) -> None:
 
 
 def test_sigterm_ignored_is_killed_after_stopwaitsecs(tmp_path: Path) -> None:
-    cmd = script(
-        tmp_path,
-        "stubborn",
-        """
-        import signal, sys, time
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("ready", flush=True)
-        time.sleep(300)
-    """,
-    )
+    cmd = script(tmp_path, "stubborn", IGNORES_SIGTERM)
     spec = proc("stubborn", cmd, tmp_path, startsecs=0, stopwaitsecs=3)
 
     async def scenario() -> None:
@@ -250,16 +247,7 @@ def test_stop_processes_signals_all_then_reports_in_completion_order(tmp_path: P
     """The batch stop behind stopProcessGroup/stopAllProcesses: refusals come back
     first in target order, then each stop as it completes, and one slow process
     neither delays the others' signals nor loses its "waiting for" lines."""
-    stubborn = script(
-        tmp_path,
-        "stubborn",
-        """
-        import signal, sys, time
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("ready", flush=True)
-        time.sleep(300)
-    """,
-    )
+    stubborn = script(tmp_path, "stubborn", IGNORES_SIGTERM)
     specs = [
         proc("stubborn", stubborn, tmp_path, startsecs=0, stopwaitsecs=3),
         proc("quick", SLEEP, tmp_path, startsecs=0),

@@ -520,10 +520,7 @@ class Supervisor:
         runner = self._runner(group, name)
         runner.request_stop()
         if wait:
-            outcome: list[SupervisorFault | None] = []
-            await self._await_stops([runner], lambda _, fault: outcome.append(fault))
-            if outcome and outcome[0] is not None:
-                raise outcome[0]
+            await self._await_stops([runner], lambda _: None)
 
     async def stop_processes(
         self, targets: Sequence[tuple[str, str]], wait: bool = True
@@ -545,37 +542,36 @@ class Supervisor:
             else:
                 outcomes.append((index, None))
         if stopping:
-            await self._await_stops(
-                stopping, lambda i, fault: outcomes.append((indexes[i], fault))
-            )
+            await self._await_stops(stopping, lambda i: outcomes.append((indexes[i], None)))
         return outcomes
 
     async def _await_stops(
         self,
         runners: list[ProcessRunner],
-        on_stopped: Callable[[int, SupervisorFault | None], None],
+        on_stopped: Callable[[int], None],
     ) -> None:
-        """Wait until every runner is stopped, calling ``on_stopped`` as each one is.
+        """Wait until every runner is stopped, calling ``on_stopped(index)`` as each one is.
 
         One future per runner with a done-callback, one counter and one
         "waiting for" timer for them all: no task, no ``asyncio.wait`` and no
         timer per process, which is what stopping 500 at once would cost.
+        A requested stop cannot fail (stopwaitsecs ends in SIGKILL), and a
+        runner closed meanwhile (its group removed) counts as stopped.
         """
         loop = asyncio.get_running_loop()
         all_stopped = loop.create_future()
         pending: dict[int, ProcessRunner] = {}
 
-        def stopped(index: int, future: asyncio.Future[None]) -> None:
+        def stopped(index: int, _: asyncio.Future[None]) -> None:
             del pending[index]
-            fault = future.exception() if not future.cancelled() else None
-            on_stopped(index, fault if isinstance(fault, SupervisorFault) else None)
+            on_stopped(index)
             if not pending and not all_stopped.done():
                 all_stopped.set_result(None)
 
         for index, runner in enumerate(runners):
             future = runner.stopped_future()
             if future is None:
-                on_stopped(index, None)
+                on_stopped(index)
                 continue
             pending[index] = runner
             future.add_done_callback(functools.partial(stopped, index))

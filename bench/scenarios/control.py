@@ -5,7 +5,7 @@ process (interpreter start-up included, that is what a user waits for),
 each client against its own daemon.
 stopall: stopAllProcesses(wait=True) with N RUNNING: seconds until the call
 has answered and the main log shows every ``stopped:`` line (confirmed by
-one getAllProcessInfo).
+one getAllProcessInfo), and the daemon's CPU time over that window.
 scale: 5,000 programs (stderr redirected, stdout_logfile=NONE, see
 SCALE_OPTIONS): spawn until all RUNNING (capped; if the daemon cannot, we
 report how many it got RUNNING by the cap), status latency and stop-all.
@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import confgen, daemons
+from bench import confgen, daemons, procfs
 from bench.scenarios.base import Figure, Scenario, count, states, wait_logged
 from bench.stats import median
 
@@ -54,26 +54,30 @@ def ctl(n: int, runs: int) -> Scenario:
     )
 
 
-def _stop_all(d: daemons.Daemon, n: int, deadline: float) -> float:
-    """Seconds from the call until it has answered and the log shows n stopped."""
+def _stop_all(d: daemons.Daemon, n: int, deadline: float) -> tuple[float, float]:
+    """(seconds from the call until it has answered and the log shows n stopped,
+    the daemon's CPU ms over that time)."""
     d.mainlog.poll()
     already = d.mainlog.count("stopped")
+    cpu0 = procfs.cpu_seconds_precise(d.pid)
     t0_wall = time.time()
     t0 = time.monotonic()
     d.call("supervisor.stopAllProcesses", True, timeout=max(1.0, deadline - t0))
     answered = time.monotonic() - t0
     last = wait_logged(d, "stopped", already + n, deadline, confirm=None)
+    cpu_ms = (procfs.cpu_seconds_precise(d.pid) - cpu0) * 1000
     infos = states(d)
     if count(infos, "STOPPED") < n:
         raise daemons.BenchError(f"only {count(infos, 'STOPPED')}/{n} STOPPED after stop-all")
-    return max(answered, last - t0_wall)
+    return max(answered, last - t0_wall), cpu_ms
 
 
 def run_stopall(kind: str, workdir: Path, *, n: int) -> dict[str, float]:
     conf = confgen.write(workdir, confgen.sleepers(n), programs=n)
     with daemons.running(kind, conf, grace=30) as d:
         wait_logged(d, "running", n, time.monotonic() + 180, confirm="RUNNING")
-        return {"stopall_s": _stop_all(d, n, time.monotonic() + 180)}
+        seconds, cpu_ms = _stop_all(d, n, time.monotonic() + 180)
+        return {"stopall_s": seconds, "stopall_cpu_ms": cpu_ms}
 
 
 def stopall(n: int) -> Scenario:
@@ -81,7 +85,10 @@ def stopall(n: int) -> Scenario:
         name=f"stop all N={n}",
         group="stopall",
         run=lambda kind, wd: run_stopall(kind, wd, n=n),
-        figures=(Figure("stopall_s", "stopAllProcesses until all STOPPED", "s"),),
+        figures=(
+            Figure("stopall_s", "stopAllProcesses until all STOPPED", "s"),
+            Figure("stopall_cpu_ms", "daemon CPU over that time", "ms"),
+        ),
         timeout=480,
     )
 
@@ -118,7 +125,7 @@ def run_scale(kind: str, workdir: Path, *, n: int, cap: float) -> dict[str, floa
             lat.append((time.perf_counter() - t0) * 1000)
         out["status_ms"] = median(lat)
         if running >= n:
-            out["stopall_s"] = _stop_all(d, n, time.monotonic() + cap)
+            out["stopall_s"], _ = _stop_all(d, n, time.monotonic() + cap)
     return out
 
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bench import confgen, daemons, logstream, procfs, rpc, runner
+from bench import confgen, daemons, floors, logstream, procfs, rpc, runner
 from bench.scenarios import plan
 from bench.scenarios.base import wait_all
 from bench.sizes import QUICK, tiny
@@ -82,6 +82,16 @@ def test_spawn_scenario_runs_against_both_daemons() -> None:
 
 def test_rpc_scenario_runs_against_both_daemons() -> None:
     _runs_against_both_daemons("rpc")
+
+
+def test_stopall_scenario_runs_against_both_daemons() -> None:
+    _runs_against_both_daemons("stopall")
+
+
+def test_stop_floors_reap_every_child() -> None:
+    assert floors.stop_bare_ms(N) > 0
+    assert floors.stop_watched_ms(N) > 0
+    assert not _leftovers(), "a stop floor left processes running"
 
 
 def test_light_rpc_client_refuses_faults_and_bad_shapes(tmp_path: Path) -> None:

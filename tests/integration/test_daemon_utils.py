@@ -41,10 +41,17 @@ def gone(pid: int) -> bool:
         return True
 
 
+def wait_for_cmdline(pid: int, expected: list[str]) -> None:
+    """Wait until the child has exec'd: until then /proc/<pid>/cmdline is
+    the forking interpreter's, or empty while execve is under way."""
+    wait_for(lambda: psutil.Process(pid).cmdline() == expected, what=f"pid {pid} to exec")
+
+
 @pytest.fixture
 def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     """An unrelated live process (its argv[0] is 'sleep')."""
     proc = subprocess.Popen(["sleep", "60"])
+    wait_for_cmdline(proc.pid, ["sleep", "60"])
     yield proc
     proc.kill()
     proc.wait(10)
@@ -54,6 +61,7 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
 def fake_minderd() -> Iterator[subprocess.Popen[bytes]]:
     """A live process whose command line says it is minderd."""
     proc = subprocess.Popen(["minderd", "60"], executable="/bin/sleep")
+    wait_for_cmdline(proc.pid, ["minderd", "60"])
     yield proc
     proc.kill()
     proc.wait(10)

@@ -14,7 +14,7 @@ settings.register_profile(
 )
 settings.load_profile("minder")
 
-TIERS = ("unit", "integration", "e2e")
+TIERS = ("unit", "integration", "e2e", "install")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,6 +1,6 @@
 """minder: a supervisord-compatible process supervisor."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 
 # The version reported over XML-RPC (supervisor.getSupervisorVersion). Tools
 # written for supervisord compare against it, so it mirrors the release we

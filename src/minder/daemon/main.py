@@ -60,7 +60,7 @@ def _preload_modules() -> None:
     names = [m.name for m in pkgutil.walk_packages(minder.__path__, "minder.")]
     names += LAZY_STDLIB
     for name in names:
-        if name.startswith(("minder.ctl", "minder.config.check")):
+        if name.startswith(("minder.ctl", "minder.config.check")) or name.endswith("__main__"):
             continue
         with contextlib.suppress(Exception):
             importlib.import_module(name)

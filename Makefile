@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: run test test-unit test-pythons test-integration test-e2e test-wheel lint typecheck \
+.PHONY: run test test-unit test-pythons test-integration test-e2e test-security test-wheel lint typecheck \
 	deps system-deps bench docs clean
 
 $(VENV)/bin/python:
@@ -68,6 +68,10 @@ test-e2e: deps system-deps
 
 test-wheel: deps
 	$(PYTEST) tests/install
+
+# Attacks (floods, guessing, DNS rebinding…) against a real minderd.
+test-security: deps system-deps
+	$(PYTEST) tests/security
 
 lint: deps
 	$(VENV)/bin/ruff check src tests bench examples

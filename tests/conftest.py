@@ -14,7 +14,7 @@ settings.register_profile(
 )
 settings.load_profile("minder")
 
-TIERS = ("unit", "integration", "e2e", "install")
+TIERS = ("unit", "integration", "e2e", "install", "security")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -162,6 +162,13 @@ def process_or_group_name(text: str) -> str:
                 f"Invalid name: {name!r} because of character: {char!r}",
                 "names may not contain spaces, ':' or '/'",
             )
+    if name in (".", ".."):
+        # supervisord accepts them, but they are path segments to every URL
+        # (the web UI's /logtail/{name}, /api/v1/processes/{name}): unusable there.
+        raise ValueProblem(
+            f"Invalid name: {name!r}",
+            "'.' and '..' cannot be used as names; choose a name with a letter or digit",
+        )
     return name
 
 

@@ -66,8 +66,19 @@ def _is_stopped(m: mc.Machine) -> bool | None:
     return True if m.state in STOPPED_STATES else None
 
 
+# What a child that does not read its stdin can make the daemon hold for it:
+# sendProcessStdin beyond this is refused instead of growing the daemon's memory.
+MAX_STDIN_PENDING = 1024 * 1024
+
+
+class StdinFull(Exception):
+    """The child's stdin pipe and our buffer for it are full."""
+
+
 class StdinWriter:
-    """Non-blocking writes to a child's stdin, buffered when the pipe is full."""
+    """Non-blocking writes to a child's stdin, buffered when the pipe is full
+    (at most ``MAX_STDIN_PENDING`` bytes: a child that never reads must not
+    let its callers grow the daemon without bound)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
         self._loop = loop
@@ -79,6 +90,8 @@ class StdinWriter:
         if self.fd is None or self.broken:
             raise BrokenPipeError(errno.EPIPE, "stdin closed")
         if self._pending:
+            if len(self._pending) + len(data) > MAX_STDIN_PENDING:
+                raise StdinFull(len(self._pending))
             self._pending += data
             return
         try:
@@ -89,6 +102,10 @@ class StdinWriter:
             self.broken = True
             raise
         if written < len(data):
+            if len(data) - written > MAX_STDIN_PENDING:
+                # Refuse the whole call; what the pipe took already is the
+                # child's (a pipe cannot take bytes back), as with a short write.
+                raise StdinFull(len(data) - written)
             self._pending += data[written:]
             self._loop.add_writer(self.fd, self._flush)
 
@@ -431,6 +448,12 @@ class ProcessRunner:
             raise SupervisorFault(Faults.NO_FILE, self.namespec)
         try:
             self.stdin.write(data)
+        except StdinFull as full:
+            raise SupervisorFault(
+                Faults.FAILED,
+                f"{self.namespec}: stdin not read ({full.args[0]} bytes waiting; "
+                f"at most {MAX_STDIN_PENDING} are buffered)",
+            ) from None
         except OSError:
             raise SupervisorFault(Faults.NO_FILE, self.namespec) from None
 

@@ -1,11 +1,41 @@
-"""``system.*``: introspection and multicall over the fixed method table."""
+"""``system.*``: introspection and multicall over the fixed method table.
+
+One multicall is one response, so the reply cap of a single log read
+(``DEFAULT_MAX_REPLY``) applies to the whole of it: without that, a hundred
+``readProcessStdoutLog`` calls in one multicall would each stay under the cap
+while the reply grew to hundreds of MB. Every call still runs, in order; a
+result that would take the reply past the cap is replaced by a FAILED fault
+saying so, and its data is dropped at once (a little room is kept for small
+results, so the calls after the big reads still answer normally).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from minder.engine.logs.reader import DEFAULT_MAX_REPLY
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.rpc.table import RpcTable
+
+MAX_MULTICALL_REPLY = DEFAULT_MAX_REPLY
+# Kept back from big results so that small ones (a pid, a state change's
+# True) still get through after the log reads have used the rest.
+SMALL_RESULT = 4096
+SMALL_RESERVE = 1024 * 1024
+
+
+def reply_size(value: Any) -> int:
+    """About how many bytes ``value`` adds to an XML-RPC reply (its text and
+    bytes exactly, a fixed allowance for every other value)."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else len(value.encode("utf-8", "replace"))
+    if isinstance(value, bytes | bytearray):
+        return len(value) * 4 // 3  # base64
+    if isinstance(value, dict):
+        return sum(len(str(k)) + reply_size(v) + 32 for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(reply_size(v) + 16 for v in value)
+    return 32
 
 
 class SystemMethods:
@@ -52,9 +82,20 @@ class SystemMethods:
         if not isinstance(calls, list):
             raise SupervisorFault(Faults.INCORRECT_PARAMETERS)
         results: list[Any] = []
+        budget = MAX_MULTICALL_REPLY
         for call in calls:
             try:
-                results.append(await self._one(call))
+                result = await self._one(call)
+                size = reply_size(result)
+                if size > (budget if size <= SMALL_RESULT else budget - SMALL_RESERVE):
+                    del result
+                    raise SupervisorFault(
+                        Faults.FAILED,
+                        f"this result ({size} bytes) would take the multicall reply past "
+                        f"{MAX_MULTICALL_REPLY} bytes; make this call in another request",
+                    )
+                budget -= size
+                results.append(result)
             except SupervisorFault as fault:
                 results.append({"faultCode": int(fault.code), "faultString": fault.text})
             except Exception as exc:  # one broken call must not lose the others

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from html import unescape
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -81,19 +81,29 @@ def test_old_action_link_shows_a_confirm_form_with_escaped_name() -> None:
 
 
 def test_confirm_form_post_acts_and_redirects_relatively() -> None:
-    async def scenario(client: Client, e: FakeEngine) -> None:
-        form = {"action": "stop", "processname": "web", "csrf_token": token()}
+    async def notice_after(client: Client, form: dict[str, str]) -> str:
         resp = await client.post("/index.html", data=form, allow_redirects=False)
         assert resp.status == 303
-        assert resp.headers["Location"] == "./?message=Process%20web%20stopped"
+        location = resp.headers["Location"]
+        assert location.startswith("./?notice=")  # an id, never the text itself
+        page = await (await client.get("/" + location[2:])).text()
+        again = await (await client.get("/" + location[2:])).text()
+        assert "minder-notice" not in again  # shown once
+        start = page.index('<meta name="minder-notice" content="') + 36
+        return unescape(page[start : page.index('">', start)])
+
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        form = {"action": "stop", "processname": "web", "csrf_token": token()}
+        assert await notice_after(client, form) == "Process web stopped"
         assert e.procs[("web", "web")].state == ProcessState.STOPPED
         form = {"action": "start", "processname": "nosuch", "csrf_token": token()}
-        resp = await client.post("/", data=form, allow_redirects=False)
-        assert unquote(resp.headers["Location"]).startswith("./?message=ERROR: BAD_NAME")
+        assert (await notice_after(client, form)).startswith("ERROR: BAD_NAME")
         form = {"action": "stopall", "csrf_token": token()}
-        resp = await client.post("/", data=form, allow_redirects=False)
-        assert resp.headers["Location"] == "./?message=All%20stopped"
+        assert await notice_after(client, form) == "All stopped"
         assert all(p.state == ProcessState.STOPPED for p in e.procs.values())
+        # a crafted link shows nothing: the text is not taken from the URL
+        forged = await (await client.get("/?message=ERROR:%20disk%20wiped&notice=x")).text()
+        assert "disk wiped" not in forged and "minder-notice" not in forged
 
     run_scenario(engine(), scenario)
 

@@ -167,6 +167,8 @@ class JsonApi:
             body = json.loads(raw)
         except ValueError as exc:
             raise ApiError(400, "BAD_REQUEST", f"body is not JSON: {exc}") from None
+        except RecursionError:  # '[[[[…' a few thousand deep: the client's error, not ours
+            raise ApiError(400, "BAD_REQUEST", "body is nested too deeply") from None
         if not isinstance(body, dict):
             raise ApiError(400, "BAD_REQUEST", "body must be a JSON object")
         return body

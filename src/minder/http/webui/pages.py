@@ -7,13 +7,20 @@ are still recognised but never act on GET: they render a page that says
 what would happen and offers a POST button carrying the CSRF token. The
 button posts back to the same path, which acts and redirects (303, to a
 relative URL so a reverse proxy's sub-path survives) to the dashboard.
+
+The outcome of a confirmed action is shown on the dashboard it redirects
+to. The redirect carries only a random one-time notice id, never the text:
+supervisord's ``?message=`` let any link put arbitrary words in an error
+banner of the real UI. The confirm button is not focused on load, so a
+cross-site link plus one stray key press cannot confirm it.
 """
 
 from __future__ import annotations
 
 import functools
 import html
-from urllib.parse import quote
+import secrets
+from collections import OrderedDict
 
 from aiohttp import web
 
@@ -36,6 +43,8 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 TOKEN_PLACEHOLDER = "__MINDER_CSRF_TOKEN__"
+# Outcomes of confirmed legacy actions not yet shown (each is shown once).
+MAX_NOTICES = 64
 STATIC_PLACEHOLDER = "__MINDER_STATIC__"
 
 # supervisord's actions: (needs a process name, what the confirm button says)
@@ -59,6 +68,7 @@ class Pages:
             .replace(TOKEN_PLACEHOLDER, csrf.token)
             .replace(STATIC_PLACEHOLDER, self.assets.prefix())
         )
+        self._notices: OrderedDict[str, str] = OrderedDict()
 
     def add_routes(self, app: web.Application) -> None:
         for path in ("/", "/index.html"):
@@ -88,7 +98,20 @@ class Pages:
         return web.Response(text="OK", content_type="text/plain")
 
     async def dashboard(self, request: web.Request) -> web.Response:
-        return web.Response(text=self._dashboard, content_type="text/html", headers=PAGE_HEADERS)
+        page = self._dashboard
+        notice = self._notices.pop(request.query.get("notice", ""), None)
+        if notice is not None:
+            meta = f'<meta name="minder-notice" content="{html.escape(notice)}">\n</head>'
+            page = page.replace("</head>", meta, 1)
+        return web.Response(text=page, content_type="text/html", headers=PAGE_HEADERS)
+
+    def _remember_notice(self, text: str) -> str:
+        """Keep ``text`` for the dashboard the browser is redirected to; its id."""
+        notice_id = secrets.token_urlsafe(12)
+        self._notices[notice_id] = text
+        while len(self._notices) > MAX_NOTICES:
+            self._notices.popitem(last=False)
+        return notice_id
 
     async def index(self, request: web.Request) -> web.Response:
         action = request.query.get("action")
@@ -110,7 +133,7 @@ class Pages:
             message = await self._run_legacy(action, name)
         except SupervisorFault as fault:
             message = f"ERROR: {fault.text}"
-        raise web.HTTPSeeOther(location=f"./?message={quote(message, safe='')}")
+        raise web.HTTPSeeOther(location=f"./?notice={self._remember_notice(message)}")
 
     async def _run_legacy(self, action: str, name: str) -> str:
         if action in ("stopall", "restartall"):
@@ -143,7 +166,7 @@ follow it); confirm below to go ahead.</p>
   <input type="hidden" name="action" value="{html.escape(action)}">
   <input type="hidden" name="processname" value="{html.escape(name)}">
   <input type="hidden" name="{FORM_FIELD}" value="{html.escape(self.csrf.token)}">
-  <button type="submit" class="btn btn-primary" autofocus>{html.escape(label)}</button>
+  <button type="submit" class="btn btn-primary">{html.escape(label)}</button>
   <a class="btn" href="./">Cancel</a>
 </form>"""
         return self._page(f"Confirm: {label}", body)

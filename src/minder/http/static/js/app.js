@@ -251,16 +251,18 @@ for (const tab of document.querySelectorAll("#logview .tab")) {
 $("btn-changes").addEventListener("click", () => go("#changes"));
 $("btn-mainlog").addEventListener("click", () => go("#mainlog"));
 
-// supervisord bookmarks: tail.html?processname=x opens that log; a
-// ?message=… (after a confirmed legacy action) becomes a banner.
+// supervisord bookmarks: tail.html?processname=x opens that log. The outcome
+// of a confirmed legacy action comes in a <meta> the server wrote (never from
+// the URL: a link must not be able to put words in our banner).
 (function legacyEntry() {
   const query = new URLSearchParams(location.search);
-  const message = query.get("message");
+  const notice = document.querySelector('meta[name="minder-notice"]');
+  const message = notice ? notice.content : "";
   if (message) showBanner(message, { error: message.startsWith("ERROR") });
   const processname = query.get("processname");
   if (location.pathname.endsWith("tail.html") && processname && !location.hash) {
     history.replaceState(null, "", logHash(processname, "stdout"));
-  } else if (message) {
+  } else if (query.has("notice") || query.has("message")) {
     history.replaceState(null, "", location.pathname.replace(/index\.html$/, "") + location.hash);
   }
 })();

@@ -108,9 +108,24 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def row(page: Any, namespec: str) -> Any:
-    return page.locator(f'tr.proc[data-namespec="{namespec}"]')
+# The server renders the first table (tbody data-rendered="server"); the
+# script replaces it with live rows (data-rendered="live").
+LIVE_ROWS = '#rows[data-rendered="live"]'
 
 
-def wait_row_state(page: Any, namespec: str, state: str) -> None:
-    page.wait_for_selector(f'tr.proc[data-namespec="{namespec}"][data-state="{state}"]')
+def css_string(value: str) -> str:
+    """``value`` quoted for a CSS attribute selector (names may hold quotes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def row(page: Any, namespec: str, *, live: bool = True) -> Any:
+    scope = LIVE_ROWS if live else "#rows"
+    return page.locator(f"{scope} tr.proc[data-namespec={css_string(namespec)}]")
+
+
+def wait_row_state(page: Any, namespec: str, state: str, *, live: bool = True) -> None:
+    """Wait until the row shows ``state``; by default in the script's live table."""
+    scope = LIVE_ROWS if live else "#rows"
+    page.wait_for_selector(
+        f'{scope} tr.proc[data-namespec={css_string(namespec)}][data-state="{state}"]'
+    )

@@ -27,7 +27,8 @@ def test_dashboard_paths_and_ok() -> None:
         for path in ("/", "/index.html", "/tail.html?processname=web", "/?message=hi"):
             resp = await client.get(path)
             assert resp.status == 200, path
-            assert "<title>minder</title>" in await resp.text()
+            page = await resp.text()
+            assert "· minder</title>" in page and 'data-namespec="g:w1"' in page
         resp = await client.get("/ok.html")
         assert (resp.status, await resp.text()) == (200, "OK")
 

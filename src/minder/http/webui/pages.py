@@ -1,7 +1,9 @@
 """HTML pages: the dashboard and the supervisord paths people bookmarked.
 
-``/``, ``/index.html`` and ``/tail.html`` serve the single-page dashboard
-(the script opens the log viewer for ``tail.html?processname=x``).
+``/``, ``/index.html`` and ``/tail.html`` serve the dashboard rendered on
+the server with the current process table (render.py), and for
+``tail.html?processname=x`` with that log's tail open, as supervisord's
+pages are; the script then takes over (live table, log viewer).
 supervisord's state-changing links (``/index.html?action=stop&processname=x``)
 are still recognised but never act on GET: they render a page that says
 what would happen and offers a POST button carrying the CSRF token. The
@@ -17,6 +19,7 @@ cross-site link plus one stray key press cannot confirm it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import secrets
@@ -25,7 +28,7 @@ from collections import OrderedDict
 from aiohttp import web
 
 from minder.engine.api import EngineAPI
-from minder.http.webui import actions
+from minder.http.webui import actions, render
 from minder.http.webui.assets import StaticAssets
 from minder.http.webui.csrf import FORM_FIELD, CsrfGuard, check_host
 from minder.http.webui.errors import ApiError
@@ -42,10 +45,8 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "same-origin",
 }
-TOKEN_PLACEHOLDER = "__MINDER_CSRF_TOKEN__"
 # Outcomes of confirmed legacy actions not yet shown (each is shown once).
 MAX_NOTICES = 64
-STATIC_PLACEHOLDER = "__MINDER_STATIC__"
 
 # supervisord's actions: (needs a process name, what the confirm button says)
 LEGACY_ACTIONS: dict[str, tuple[bool, str]] = {
@@ -63,10 +64,8 @@ class Pages:
         self.api = api
         self.csrf = csrf
         self.assets = StaticAssets()
-        self._dashboard = (
-            self.assets.template()
-            .replace(TOKEN_PLACEHOLDER, csrf.token)
-            .replace(STATIC_PLACEHOLDER, self.assets.prefix())
+        self.template = render.Template(
+            self.assets.template(), {"CSRF_TOKEN": csrf.token, "STATIC": self.assets.prefix()}
         )
         self._notices: OrderedDict[str, str] = OrderedDict()
 
@@ -74,7 +73,7 @@ class Pages:
         for path in ("/", "/index.html"):
             app.router.add_get(path, self._host_checked(self.index))
             app.router.add_post(path, self._host_checked(self.legacy_post))
-        app.router.add_get("/tail.html", self._host_checked(self.dashboard))
+        app.router.add_get("/tail.html", self._host_checked(self.tail))
         app.router.add_get("/ok.html", self.ok)
         self.assets.add_routes(app)
 
@@ -97,13 +96,31 @@ class Pages:
     async def ok(self, request: web.Request) -> web.Response:
         return web.Response(text="OK", content_type="text/plain")
 
-    async def dashboard(self, request: web.Request) -> web.Response:
-        page = self._dashboard
-        notice = self._notices.pop(request.query.get("notice", ""), None)
-        if notice is not None:
-            meta = f'<meta name="minder-notice" content="{html.escape(notice)}">\n</head>'
-            page = page.replace("</head>", meta, 1)
-        return web.Response(text=page, content_type="text/html", headers=PAGE_HEADERS)
+    def _dashboard(
+        self, request: web.Request, *, tail: render.Tail | None = None, status: int = 200
+    ) -> web.Response:
+        notice = self._notices.pop(request.query.get("notice", ""), "")
+        text = render.dashboard(
+            self.template,
+            render.daemon_info(self.api),
+            self.api.snapshots(),
+            self.csrf.token,
+            notice=notice,
+            tail=tail,
+        )
+        return web.Response(
+            text=text, status=status, content_type="text/html", headers=PAGE_HEADERS
+        )
+
+    async def tail(self, request: web.Request) -> web.Response:
+        """supervisord's tail page: the dashboard with the last bytes of stdout open."""
+        name = request.query.get("processname", "")
+        if not name:
+            return self._dashboard(request)
+        namespec, path, status = render.tail_source(self.api, name)
+        limit = render.tail_limit(request.query.get("limit"))
+        tail = await asyncio.to_thread(render.read_tail, namespec, path, status, limit)
+        return self._dashboard(request, tail=tail, status=status)
 
     def _remember_notice(self, text: str) -> str:
         """Keep ``text`` for the dashboard the browser is redirected to; its id."""
@@ -116,7 +133,7 @@ class Pages:
     async def index(self, request: web.Request) -> web.Response:
         action = request.query.get("action")
         if not action or action == "refresh":
-            return await self.dashboard(request)
+            return self._dashboard(request)
         return self._confirm_page(action, request.query.get("processname", ""))
 
     async def legacy_post(self, request: web.Request) -> web.Response:

@@ -137,7 +137,8 @@ export class ProcessTable {
       }
       if (grouped) this.fillGroupRow(group);
     }
-    this.tbody.replaceChildren(fragment);
+    this.tbody.replaceChildren(fragment); // the server's first rows go too
+    this.tbody.dataset.rendered = "live";
     this.applyFilter();
   }
 

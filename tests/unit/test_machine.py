@@ -60,6 +60,10 @@ def machine_in(state: S) -> mc.Machine:
             return replace(
                 base, state=state, pid=42, killing=True, timer=mc.Timer.STOPWAIT, deadline=110.0
             )
+        case S.EXITED:  # waiting for a paced restart (model/pacing.py)
+            return replace(base, state=state, timer=mc.Timer.RESTART, deadline=100.5)
+        case S.FATAL:  # waiting for its fatal_cooldown
+            return replace(base, state=state, timer=mc.Timer.COOLDOWN, deadline=130.0)
         case _:
             return replace(base, state=state)
 

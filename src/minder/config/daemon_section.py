@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable
 
 from minder.config import values
+from minder.config.containment_keys import read_daemon_keys
 from minder.config.context import LoadContext, SectionReader
 from minder.config.diagnostics import ValueProblem
 from minder.config.expand import env_names
@@ -58,6 +59,7 @@ def read_daemon(ctx: LoadContext) -> DaemonSpec:
         if directory_text is not None else None
     )
     who = r.get("user", values.user, None, names)
+    contained = read_daemon_keys(r, names)
     return DaemonSpec(
         logfile=logfile,
         logfile_maxbytes=r.get("logfile_maxbytes", values.byte_size, d.logfile_maxbytes, names),
@@ -79,6 +81,10 @@ def read_daemon(ctx: LoadContext) -> DaemonSpec:
         environment=r.get("environment", values.environment, (), env_value_names),
         identifier=r.text("identifier", names, d.identifier) or d.identifier,
         strict=r.get("strict", values.boolean, False, names),
+        containment=contained.containment,
+        container=contained.container,
+        childlogs_to_stdout=contained.childlogs_to_stdout,
+        shutdown_timeout=contained.shutdown_timeout,
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from minder.config import values
+from minder.config.containment_keys import read_program_keys
 from minder.config.context import LoadContext, SectionReader
 from minder.config.daemon_section import existing_dirpath
 from minder.config.diagnostics import ValueProblem
@@ -80,6 +81,7 @@ def read_processes(
         name for name in r.get("depends_on", values.list_of_strings, no_names, static) if name
     )
     no_codes: tuple[int, ...] = (0,)
+    contained = read_program_keys(r, static)
     base = ProcessSpec(
         name="",
         command="",
@@ -104,6 +106,9 @@ def read_processes(
         redirect_stderr=redirect_stderr,
         serverurl=None if serverurl is None or serverurl.upper() == "AUTO" else serverurl,
         depends_on=depends_on,
+        pacing=contained.pacing,
+        killdescendants=contained.killdescendants,
+        essential=contained.essential,
         source=r.provenance,
     )
     capture = {

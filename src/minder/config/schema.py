@@ -45,6 +45,31 @@ def _log_keys(channel: str) -> tuple[Key, ...]:
     )
 
 
+# minder: issue 14, restart pacing and process containment (read in containment_keys.py)
+CONTAINMENT_PROGRAM_KEYS: tuple[Key, ...] = (
+    Key("restart_backoff_secs", "0.1", "seconds",
+        "First delay before restarting a process that exited within "
+        "restart_backoff_reset of starting (a crash loop); 0 restarts at once.", minder=True),
+    Key("restart_backoff_factor", "2", "number >= 1",
+        "Each further quick exit multiplies the delay by this (with +/-25% jitter).",
+        minder=True),
+    Key("restart_backoff_max", "30", "seconds", "The crash-loop delay never exceeds this.",
+        minder=True),
+    Key("restart_backoff_reset", "1", "seconds",
+        "A process up this long restarts at once and ends its crash loop.", minder=True),
+    Key("startretries_forever", "false", "boolean",
+        "Never give up (no FATAL): keep retrying failed starts, the delay capped at "
+        "restart_backoff_max.", minder=True),
+    Key("fatal_cooldown", "0", "seconds",
+        "Retry a FATAL process after this long; 0 leaves it FATAL (supervisord).", minder=True),
+    Key("killdescendants", "true", "boolean",
+        "Stop and exit also end every process the program left running (setsid, double "
+        "fork); false leaves them, as supervisord does.", minder=True),
+    Key("essential", "false", "boolean",
+        "When this process exits for good, the daemon shuts down and exits with its code.",
+        minder=True),
+)
+
 PROCESS_KEYS: tuple[Key, ...] = (
     Key("command", "(required)", "command line",
         "The program to run; split like a shell would, without a shell."),
@@ -74,6 +99,7 @@ PROCESS_KEYS: tuple[Key, ...] = (
     Key("serverurl", "AUTO", "URL or AUTO", "SUPERVISOR_SERVER_URL given to the process."),
     Key("depends_on", "(none)", "comma list of program names",
         "Start these programs first and stop them after this one.", minder=True),
+    *CONTAINMENT_PROGRAM_KEYS,
 )
 
 _DAEMON_KEYS = (
@@ -96,6 +122,19 @@ _DAEMON_KEYS = (
     Key("environment", "(none)", 'KEY="value" list', "Added to every child's environment."),
     Key("identifier", "supervisor", "string", "Identifies this daemon over RPC."),
     Key("strict", "false", "boolean", "Treat config warnings as errors.", minder=True),
+    # minder: issue 14, containment and container (PID 1) mode
+    Key("containment", "auto", "auto, cgroup, subreaper or off",
+        "How descendants are tracked: a cgroup v2 subtree, or a child subreaper with "
+        "process-tree tracking; auto picks cgroup where it is writable.", minder=True),
+    Key("container", "false", "boolean",
+        "Act as a container's init (as when PID 1): reap every orphan, essential programs.",
+        minder=True),
+    Key("childlogs_to_stdout", "false", "boolean",
+        "Also copy child output to the daemon's stdout, each line prefixed by its process name.",
+        minder=True),
+    Key("shutdown_timeout", "0 (container: 9)", "seconds",
+        "SIGKILL whatever is still running this long after shutdown began; 0 = no bound.",
+        minder=True),
 )
 
 _AUTH_KEYS = (

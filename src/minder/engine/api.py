@@ -19,7 +19,7 @@ from typing import Protocol
 from minder.model.events import DomainEvent
 from minder.model.specs import GroupSpec, ProcessSpec, RootSpec
 from minder.protocol.faults import SupervisorFault
-from minder.protocol.states import ProcessState, SupervisorState
+from minder.protocol.states import RUNNING_STATES, ProcessState, SupervisorState
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,14 @@ class ProcessSnapshot:
     stderr_logfile: str  # real path ('' for NONE or redirected)
     spec: ProcessSpec
     group_priority: int
+    next_start: float = 0.0  # epoch of a scheduled restart (crash-loop pacing), 0 if none
+
+    @property
+    def stoppable(self) -> bool:
+        """Running, or waiting for a paced restart / FATAL retry that stop cancels."""
+        if self.state in RUNNING_STATES:
+            return True
+        return bool(self.next_start) and self.state in (ProcessState.EXITED, ProcessState.FATAL)
 
 
 @dataclass(frozen=True, slots=True)

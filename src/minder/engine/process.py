@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import random
 import signal
 import subprocess
 from collections import deque
@@ -56,6 +57,7 @@ class EngineContext:
     base_env: dict[str, str]
     daemon_env: tuple[tuple[str, str], ...]
     server_url: str | None
+    random: Callable[[], float] = random.random  # the jitter of paced restarts
 
 
 # A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
@@ -318,10 +320,11 @@ class ProcessRunner:
             self.stdin = None
         self.popen = None
         self.stop_epoch = self.ctx.clock.time()
+        rand = self.ctx.random()
         if returncode < 0:
-            inp = mc.Exited(-1, -returncode, self.ctx.may_restart())
+            inp = mc.Exited(-1, -returncode, self.ctx.may_restart(), rand)
         else:
-            inp = mc.Exited(returncode, 0, self.ctx.may_restart())
+            inp = mc.Exited(returncode, 0, self.ctx.may_restart(), rand)
         self.feed(inp)
         if self._on_exit is not None:
             self._on_exit(self)
@@ -420,6 +423,9 @@ class ProcessRunner:
         them all in one pass, with no task per process.
         """
         if self.state not in RUNNING_STATES:
+            if self.restart_pending():
+                self.feed(mc.Stop())  # cancels a paced restart or a FATAL retry
+                return
             raise SupervisorFault(Faults.NOT_RUNNING, self.namespec)
         self.feed(mc.Stop())
         if self.state is ProcessState.UNKNOWN:
@@ -429,6 +435,19 @@ class ProcessRunner:
         self.request_stop()
         if wait:
             await self.wait_stopped()
+
+    def restart_pending(self) -> bool:
+        """Whether a paced restart or a FATAL retry is waiting on its timer."""
+        return self.machine.timer in (mc.Timer.RESTART, mc.Timer.COOLDOWN)
+
+    def next_start_epoch(self) -> float:
+        """Wall-clock time of the next automatic start, 0 if none is scheduled."""
+        m = self.machine
+        if m.deadline is None or m.timer not in (
+            mc.Timer.RESTART, mc.Timer.COOLDOWN, mc.Timer.BACKOFF
+        ):
+            return 0.0
+        return self.ctx.clock.time() + max(0.0, m.deadline - self.ctx.clock.monotonic())
 
     def give_up(self) -> None:
         self.feed(mc.GiveUp())

@@ -491,6 +491,7 @@ class Supervisor:
             stderr_logfile=(paths.stderr or "") if paths else "",
             spec=runner.spec,
             group_priority=group.spec.priority,
+            next_start=runner.next_start_epoch(),
         )
 
     def snapshots(self) -> list[ProcessSnapshot]:

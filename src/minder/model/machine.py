@@ -15,6 +15,12 @@ whenever that pair changes, so nothing ever polls.
 
 ``now`` is a monotonic reading; wall-clock times for ``getProcessInfo`` are
 recorded by the engine when it sees the state change effects.
+
+Restart pacing (model/pacing.py) adds two timers outside supervisord's
+table: RESTART keeps a crash-looping process in EXITED until its delayed
+restart, COOLDOWN retries a FATAL process when ``fatal_cooldown`` is set.
+The jitter's random number arrives with the input (``Exited.rand``), so
+the table stays pure.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from minder.model import pacing as pc
 from minder.model.specs import AutoRestart, ProcessSpec
 from minder.protocol.states import ProcessState as S
 
@@ -32,6 +39,8 @@ class Timer(Enum):
     STARTSECS = "startsecs"
     BACKOFF = "backoff"
     STOPWAIT = "stopwaitsecs"
+    RESTART = "restart"  # a paced restart after a quick exit (EXITED)
+    COOLDOWN = "fatal_cooldown"  # a retry of a FATAL process
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,7 @@ class Policy:
     stopwaitsecs: int = 10
     stopasgroup: bool = False
     killasgroup: bool = False
+    pacing: pc.Pacing = pc.DEFAULT_PACING
 
     @classmethod
     def from_spec(cls, spec: ProcessSpec) -> Policy:
@@ -60,6 +70,7 @@ class Policy:
             stopwaitsecs=spec.stopwaitsecs,
             stopasgroup=spec.stopasgroup,
             killasgroup=spec.killasgroup or spec.stopasgroup,
+            pacing=spec.pacing,
         )
 
 
@@ -78,6 +89,7 @@ class Machine:
     spawnerr: str = ""
     exitstatus: int | None = None  # -1 when killed by a signal
     stop_requested: bool = False  # the current STOPPING came from a stop request
+    streak: int = 0  # quick exits in a row (crash loop), see model/pacing.py
 
 
 # --- inputs ---------------------------------------------------------------
@@ -105,6 +117,7 @@ class Exited:
     status: int
     signal: int = 0  # the terminating signal, 0 for a normal exit
     may_restart: bool = True  # False while the daemon is shutting down
+    rand: float = 0.5  # uniform in [0, 1): the jitter of a paced restart
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,21 +252,27 @@ def _enter_backoff(m: Machine, fx: list[Effect], now: float, spawnerr: str) -> R
         spawnerr=spawnerr,
         pid=0,
         timer=Timer.BACKOFF,
-        deadline=now + backoff,
+        deadline=now + pc.failed_start_delay(m.policy.pacing, backoff),
     )
-    if backoff > m.policy.startretries:
-        return _give_up(new, fx)
+    if pc.gives_up(m.policy.pacing, backoff, m.policy.startretries):
+        return _give_up(new, fx, now)
     return new, tuple(fx)
 
 
-def _give_up(m: Machine, fx: list[Effect]) -> Result:
+def _give_up(m: Machine, fx: list[Effect], now: float | None = None) -> Result:
     fx.append(
         Log(
             "info",
             f"gave up: {m.policy.name} entered FATAL state, too many start retries too quickly",
         )
     )
-    new = _go(m, S.FATAL, fx, backoff=0, timer=None, deadline=None)
+    cooldown = m.policy.pacing.fatal_cooldown
+    if cooldown > 0 and now is not None:
+        note = f"{m.policy.name}: FATAL, {pc.describe_delay(cooldown)} (fatal_cooldown)"
+        fx.append(Log("info", note))
+        new = _go(m, S.FATAL, fx, backoff=0, timer=Timer.COOLDOWN, deadline=now + cooldown)
+    else:
+        new = _go(m, S.FATAL, fx, backoff=0, timer=None, deadline=None)
     return new, tuple(fx)
 
 
@@ -319,10 +338,22 @@ def _exited_running(m: Machine, inp: Input, now: float) -> Result:
     restart = p.autorestart is AutoRestart.ALWAYS or (
         p.autorestart is AutoRestart.UNEXPECTED and not expected
     )
-    if restart and inp.may_restart:
+    if not (restart and inp.may_restart):
+        return new, tuple(fx)
+    streak = pc.crash_streak(p.pacing, m.streak, now - m.laststart)
+    delay = pc.crash_delay(p.pacing, streak, inp.rand)
+    new = replace(new, streak=streak)
+    if delay <= 0:
         again, fx_start = _start(new, Start(), now)
         return again, (*fx, *fx_start)
-    return new, tuple(fx)
+    fx.append(
+        Log(
+            "info",
+            f"crash loop: {p.name} exited {streak} time{'s' if streak > 1 else ''} in a row "
+            f"within {p.pacing.reset:g}s of starting; {pc.describe_delay(delay)}",
+        )
+    )
+    return replace(new, timer=Timer.RESTART, deadline=now + delay), tuple(fx)
 
 
 def _exited_stopping(m: Machine, inp: Input, now: float) -> Result:
@@ -340,6 +371,7 @@ def _exited_stopping(m: Machine, inp: Input, now: float) -> Result:
         deadline=None,
         killing=False,
         stop_requested=False,
+        streak=0,  # a stop ends any crash loop
         pid=0,  # one copy of the machine, not two; Changed keeps the old pid
     )
     return new, tuple(fx)
@@ -367,8 +399,22 @@ def _timer(m: Machine, inp: Input, now: float) -> Result:
             Log("warn", f"killing '{p.name}' ({m.pid}) with SIGKILL"),
             Kill(int(signal.SIGKILL), p.killasgroup),
         ]
+        if p.stopwaitsecs <= 0:
+            # supervisord re-sends every stopwaitsecs; with 0 that is a spin.
+            # One SIGKILL, then the exit is awaited (it cannot be refused).
+            return replace(m, killing=True, timer=None, deadline=None), tuple(fx)
         # SIGKILL is resent every stopwaitsecs until the child is reaped.
         return replace(m, killing=True, deadline=now + p.stopwaitsecs), tuple(fx)
+    if inp.timer is Timer.RESTART and m.state is S.EXITED:
+        if not inp.may_restart:
+            return replace(m, timer=None, deadline=None), ()
+        return _start(m, Start(), now)
+    if inp.timer is Timer.COOLDOWN and m.state is S.FATAL:
+        if not inp.may_restart:
+            return replace(m, timer=None, deadline=None), ()
+        restarted, fx_start = _start(replace(m, backoff=0), Start(), now)
+        why = f"{p.name}: retrying after fatal_cooldown ({p.pacing.fatal_cooldown:g}s)"
+        return restarted, (Log("info", why), *fx_start)
     return m, ()
 
 
@@ -401,6 +447,15 @@ def _give_up_backoff(m: Machine, inp: Input, now: float) -> Result:
     return _give_up(m, [])
 
 
+def _cancel_pending(m: Machine, inp: Input, now: float) -> Result:
+    """stop on a process waiting for a paced restart or a FATAL retry: no more tries."""
+    if m.timer not in (Timer.RESTART, Timer.COOLDOWN):
+        return m, ()
+    fx: list[Effect] = []
+    new = _go(m, S.STOPPED, fx, pid=0, timer=None, deadline=None, streak=0)
+    return new, tuple(fx)
+
+
 def _signal_failed(m: Machine, inp: Input, now: float) -> Result:
     assert isinstance(inp, SignalFailed)
     fx: list[Effect] = [
@@ -431,6 +486,10 @@ TABLE: dict[tuple[S, type], tuple[Handler, frozenset[S]]] = {
     (S.STARTING, TimerFired): (_timer, frozenset({S.STARTING, S.RUNNING})),
     (S.BACKOFF, TimerFired): (_timer, frozenset({S.BACKOFF, S.STARTING})),
     (S.STOPPING, TimerFired): (_timer, frozenset({S.STOPPING})),
+    (S.EXITED, TimerFired): (_timer, frozenset({S.EXITED, S.STARTING})),
+    (S.FATAL, TimerFired): (_timer, frozenset({S.FATAL, S.STARTING})),
+    (S.EXITED, Stop): (_cancel_pending, frozenset({S.EXITED, S.STOPPED})),
+    (S.FATAL, Stop): (_cancel_pending, frozenset({S.FATAL, S.STOPPED})),
     (S.STARTING, Stop): (_stop_running, frozenset({S.STOPPING})),
     (S.RUNNING, Stop): (_stop_running, frozenset({S.STOPPING})),
     (S.BACKOFF, Stop): (_stop_backoff, frozenset({S.STOPPED})),

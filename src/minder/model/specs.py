@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from minder.model.pacing import DEFAULT_PACING, Pacing
+
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
@@ -91,6 +93,10 @@ class ProcessSpec:
     serverurl: str | None = None  # None = AUTO
     # minder extensions (documented in docs/configuration.md)
     depends_on: tuple[str, ...] = ()
+    # minder: issue 14, restart pacing and process containment
+    pacing: Pacing = DEFAULT_PACING
+    killdescendants: bool = True  # stop/exit also ends what the program left running
+    essential: bool = False  # its exit ends the daemon (container mode)
     source: Provenance | None = field(default=None, compare=False)
 
 
@@ -169,6 +175,11 @@ class DaemonSpec:
     environment: tuple[tuple[str, str], ...] = ()
     identifier: str = "supervisor"
     strict: bool = False  # minder: warnings are errors
+    # minder: issue 14, process containment and container (PID 1) mode
+    containment: str = "auto"  # auto, cgroup, subreaper or off
+    container: bool = False  # act as a container's init even when not PID 1
+    childlogs_to_stdout: bool = False  # copy child output to our stdout as "name | line"
+    shutdown_timeout: float = 0.0  # SIGKILL what is left after this long; 0 = no bound
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ _MIDDLE = (
     "pid",
 )
 
-Version = tuple[ProcessState, int, float, float, int, str, str, str]
+Version = tuple[ProcessState, int, float, float, int, str, str, str, float]
 
 
 def version_of(snap: ProcessSnapshot) -> Version:
@@ -71,6 +71,7 @@ def version_of(snap: ProcessSnapshot) -> Version:
         snap.spawnerr,
         snap.stdout_logfile,
         snap.stderr_logfile,
+        snap.next_start,
     )
 
 

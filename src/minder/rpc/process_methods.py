@@ -161,7 +161,7 @@ class ProcessMethods:
 
     # --- stop -------------------------------------------------------------
     async def _stop_one(self, snap: ProcessSnapshot, namespec: str, wait: bool) -> None:
-        if snap.state not in RUNNING_STATES:
+        if not snap.stoppable:
             raise SupervisorFault(Faults.NOT_RUNNING, namespec)
         await self._api.stop_process(snap.group, snap.name, wait=bool(wait))
 
@@ -187,7 +187,7 @@ class ProcessMethods:
 
     async def _stop_group(self, group: str, shown: str, wait: bool) -> list[CallResult]:
         snaps = self._group(group, shown)
-        targets = [s for s in reversed(snaps) if s.state in RUNNING_STATES]
+        targets = [s for s in reversed(snaps) if s.stoppable]
         return await self._stop_many(targets, wait)
 
     async def stopProcessGroup(self, name: str, wait: bool = True) -> list[CallResult]:
@@ -206,7 +206,7 @@ class ProcessMethods:
         @return array result an array of process status info structs
         """
         ordered = list(reversed(start_order(self._api.snapshots())))
-        targets = [s for s in ordered if s.state in RUNNING_STATES]
+        targets = [s for s in ordered if s.stoppable]
         return await self._stop_many(targets, wait)
 
     # --- signal -----------------------------------------------------------

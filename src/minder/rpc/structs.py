@@ -36,11 +36,28 @@ def running_description(pid: int, uptime: str) -> str:
     return f"pid {pid}, uptime {uptime}"
 
 
+def scheduled_restart(snap: ProcessSnapshot) -> str:
+    """minder's paced restarts (EXITED) and FATAL retries say when the next try is.
+
+    An absolute time, not a countdown, so the text only changes with the
+    schedule (the info cache and the web UI keep it as long as it holds).
+    """
+    if not snap.next_start or snap.state not in (ProcessState.EXITED, ProcessState.FATAL):
+        return ""
+    when = time.strftime("%H:%M:%S", time.localtime(snap.next_start))
+    fraction = int((snap.next_start % 1) * 10)
+    reason = "crash loop" if snap.state == ProcessState.EXITED else "fatal_cooldown"
+    return f"{reason}: next start at {when}.{fraction}"
+
+
 def describe(snap: ProcessSnapshot) -> str:
     """The one-line ``description`` supervisorctl prints after the state."""
     state = snap.state
     if state == ProcessState.RUNNING:
         return running_description(snap.pid, uptime_text(uptime_of(snap)))
+    scheduled = scheduled_restart(snap)
+    if scheduled:
+        return scheduled if state == ProcessState.EXITED else f"{snap.spawnerr}; {scheduled}"
     if state in (ProcessState.BACKOFF, ProcessState.FATAL):
         return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
     if state in (ProcessState.STOPPED, ProcessState.EXITED):

@@ -16,6 +16,7 @@ from minder.engine.api import ConfigDiff, ProcessSnapshot
 from minder.model.events import ProcessLogChunk, ProcessStateChanged
 from minder.protocol.names import make_namespec
 from minder.protocol.states import ProcessState
+from minder.rpc.structs import scheduled_restart
 
 JSON = dict[str, Any]
 
@@ -26,6 +27,9 @@ def describe(snap: ProcessSnapshot) -> str:
     if state == ProcessState.RUNNING:
         uptime = timedelta(seconds=max(0, int(snap.now - snap.start)))
         return f"pid {snap.pid}, uptime {uptime}"
+    scheduled = scheduled_restart(snap)
+    if scheduled:
+        return scheduled if state == ProcessState.EXITED else f"{snap.spawnerr}; {scheduled}"
     if state in (ProcessState.BACKOFF, ProcessState.FATAL):
         return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
     if state in (ProcessState.STOPPED, ProcessState.EXITED):
@@ -49,6 +53,7 @@ def process_json(snap: ProcessSnapshot) -> JSON:
         "exitstatus": snap.exitstatus,
         "spawnerr": snap.spawnerr,
         "description": describe(snap),
+        "next_start": snap.next_start,  # epoch of a scheduled restart, 0 if none
         "stdout_logfile": snap.stdout_logfile,
         "stderr_logfile": snap.stderr_logfile,
         "has_stderr": bool(snap.stderr_logfile),

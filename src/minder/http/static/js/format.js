@@ -28,6 +28,12 @@ export function uptime(proc) {
 // supervisord's RUNNING description repeats the pid and a frozen uptime,
 // which the table already shows live; say when it started instead.
 export function describe(proc) {
+  if (proc.next_start) {
+    // A paced restart, a BACKOFF retry or a FATAL cool-down: when the next try is.
+    const next = new Date(proc.next_start * 1000).toLocaleTimeString();
+    const why = proc.spawnerr && proc.statename !== "EXITED" ? `${proc.spawnerr}; ` : "";
+    return `${why}next try at ${next}`;
+  }
   if (proc.statename !== "RUNNING" || !proc.start) return proc.description;
   const started = new Date(proc.start * 1000);
   const sameDay = started.toDateString() === new Date().toDateString();

@@ -29,6 +29,10 @@ def run_restart(kind: str, workdir: Path, *, restarts: int) -> dict[str, float]:
         autorestart=True,
         startsecs=0,
         startretries=1_000_000,
+        # The engine's raw exit -> spawn path, so crash-loop pacing is off here
+        # (supervisord ignores the key); bench/scenarios/pacing.py measures
+        # the paced loop and the respawn of a process that had been up.
+        restart_backoff_secs=0,
     )
     conf = confgen.write(workdir, body, programs=1)
     with daemons.running(kind, conf) as d:

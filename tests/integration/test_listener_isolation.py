@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from minder.engine.supervisor import Supervisor
+from minder.model.pacing import Pacing
 from minder.model.specs import (
     AutoRestart,
     GroupKind,
@@ -41,7 +42,9 @@ def test_hung_and_dead_listeners_do_not_delay_restarts_or_rpc(tmp_path: Path) ->
         listener_pool(tmp_path, "hang", ("EVENT",), name="hung", buffer_size=3),
         GroupSpec("dead", GroupKind.EVENTLISTENER, priority=-1, processes=(dead,),
                   listener=ListenerPoolSpec(("EVENT",))),
-        program("crasher", "false", autorestart=AutoRestart.ALWAYS, startretries=1000),
+        # pacing off: this is about listeners not slowing restarts, not about crash loops
+        program("crasher", "false", autorestart=AutoRestart.ALWAYS, startretries=1000,
+                pacing=Pacing(first=0)),
         program("chatty", f"{sys.executable} {chatty}",
                 stdout=LogSpec(auto=False, path=str(tmp_path / "chatty.out"), events_enabled=True)),
         program("app", "sleep 600"),

@@ -20,8 +20,8 @@ from minder.engine.process import EngineContext, ProcessRunner
 from minder.model.specs import GroupSpec, LogSpec, ProcessSpec
 from minder.protocol.states import STOPPED_STATES
 
-# (path, maxbytes, backups, syslog ident) -> sink
-SinkFactory = Callable[[str | None, int, int, str | None], LogSink]
+# (path, maxbytes, backups, syslog ident, program's uid, AUTO) -> sink
+SinkFactory = Callable[[str | None, int, int, str | None, int | None, bool], LogSink]
 
 
 class LogPaths:
@@ -87,7 +87,7 @@ class GroupRuntime:
             group=self.name,
             name=pspec.name,
             channel="stdout",
-            sink=self._make_sink(out_path, pspec.stdout, pspec.name),
+            sink=self._make_sink(out_path, pspec.stdout, pspec.name, pspec.uid),
             bus=bus,
             strip=self._strip_ansi,
             events_enabled=pspec.stdout.events_enabled,
@@ -99,7 +99,7 @@ class GroupRuntime:
                 group=self.name,
                 name=pspec.name,
                 channel="stderr",
-                sink=self._make_sink(err_path, pspec.stderr, pspec.name),
+                sink=self._make_sink(err_path, pspec.stderr, pspec.name, pspec.uid),
                 bus=bus,
                 strip=self._strip_ansi,
                 events_enabled=pspec.stderr.events_enabled,
@@ -130,11 +130,13 @@ class GroupRuntime:
         self.processes[pspec.name] = runner
         return runner
 
-    def _make_sink(self, path: str | None, log: LogSpec, procname: str) -> LogSink | None:
+    def _make_sink(
+        self, path: str | None, log: LogSpec, procname: str, owner: int | None
+    ) -> LogSink | None:
         ident = procname if log.syslog else None
         if path is None and ident is None:
             return None
-        return self._sink_factory(path, log.maxbytes, log.backups, ident)
+        return self._sink_factory(path, log.maxbytes, log.backups, ident, owner, log.auto)
 
     def remove_process(self, name: str) -> None:
         runner = self.processes.pop(name)

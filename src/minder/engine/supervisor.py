@@ -70,8 +70,18 @@ ConfigLoader = Callable[[], RootSpec]
 def default_sink_factory(log: Logger) -> SinkFactory:
     from minder.engine.logs.childlog import ChildLog
 
-    def make(path: str | None, maxbytes: int, backups: int, ident: str | None) -> ChildLog:
-        return ChildLog(path, maxbytes, backups, ident, on_error=log.error, lazy=True)
+    def make(
+        path: str | None,
+        maxbytes: int,
+        backups: int,
+        ident: str | None,
+        owner: int | None,
+        auto: bool,
+    ) -> ChildLog:
+        return ChildLog(
+            path, maxbytes, backups, ident, on_error=log.error, lazy=True, owner=owner,
+            exclusive=auto,
+        )
 
     return make
 

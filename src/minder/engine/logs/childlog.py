@@ -28,6 +28,8 @@ class ChildLog(RotatingFile):
         on_recover: Callable[[str], None] | None = None,
         retry_limit: int = DEFAULT_RETRY_LIMIT,
         lazy: bool = False,
+        owner: int | None = None,
+        exclusive: bool = False,
     ) -> None:
         super().__init__(
             path,
@@ -37,6 +39,8 @@ class ChildLog(RotatingFile):
             on_recover=on_recover,
             retry_limit=retry_limit,
             lazy=lazy,
+            owner=owner,
+            exclusive=exclusive,
         )
         self._syslog_ident = syslog_ident
 

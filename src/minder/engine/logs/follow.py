@@ -19,7 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 from collections.abc import Callable
+
+from minder.engine.logs.safeopen import open_for_reading
 
 TRUNCATED_NOTICE = b"==> File truncated <==\n"
 
@@ -40,8 +43,10 @@ class LogFollower:
     ) -> None:
         self._path = path
         self._chunk_size = chunk_size
-        self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        size = os.fstat(self._fd).st_size
+        self._fd = open_for_reading(path)
+        info = os.fstat(self._fd)
+        self._regular = stat.S_ISREG(info.st_mode)  # a FIFO or device: nothing to follow
+        size = info.st_size
         self._pos = max(0, size - max(0, from_bytes))
         self._wake = asyncio.Event()
         self._unsubscribe = subscribe(self._wake.set) if subscribe is not None else None
@@ -78,6 +83,8 @@ class LogFollower:
         self.close()
 
     def _read_some(self) -> bytes:
+        if not self._regular:
+            return b""
         data = os.pread(self._fd, self._chunk_size, self._pos)
         self._pos += len(data)
         return data
@@ -94,11 +101,12 @@ class LogFollower:
             current.st_dev,
         ):
             try:
-                fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = open_for_reading(self._path)
             except FileNotFoundError:
                 return None
             os.close(self._fd)
             self._fd = fd
+            self._regular = stat.S_ISREG(os.fstat(fd).st_mode)
             self._pos = 0
             return b""
         if current.st_size < self._pos:

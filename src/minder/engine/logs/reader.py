@@ -11,8 +11,9 @@ memory; a multi-GB log would take the daemon down. Here one reply is capped
 * ``tail`` treats a length above the cap as the cap — the overflow flag then
   tells the client, truthfully, that it did not get everything.
 
-These do blocking file I/O; callers on the event loop may run them in a
-thread for large ranges.
+These read regular files (pread, page cache); a FIFO or device log is
+opened without blocking and reads as empty. Callers on the event loop may
+run them in a thread for large ranges.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 
 from minder.engine.logs.follow import LogFollower, follow
+from minder.engine.logs.safeopen import open_for_reading
 from minder.protocol.faults import Faults, SupervisorFault
 
 __all__ = [
@@ -79,7 +81,7 @@ def read_range(
     if path is None or not os.path.exists(path):
         raise SupervisorFault(Faults.NO_FILE, path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_for_reading(path)
     except OSError as exc:
         raise SupervisorFault(Faults.FAILED, f"{path}: {exc.strerror}") from exc
     try:
@@ -108,7 +110,7 @@ def tail(
     if path is None:
         return b"", 0, False
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_for_reading(path)
     except FileNotFoundError:
         return b"", 0, False
     except OSError:

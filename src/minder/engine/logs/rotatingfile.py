@@ -47,6 +47,13 @@ Why it is built this way:
   touched. Where freed memory is never given back (bare metal) it costs
   about 0.05-0.1 s per GiB: write-back is started by the daemon, within
   seconds, instead of by the kernel's flusher up to 30 s later.
+* Every open goes through ``safeopen.open_log``: in a directory that other
+  users can write, a symlink, hard link, FIFO or someone else's file put
+  where the log was is refused, never written through (``owner`` is the
+  program's uid, whose own files are accepted). ``exclusive=True`` (AUTO
+  logs, whose names are ours alone) re-creates the file after rotation
+  with ``O_EXCL``. Clearing truncates a regular file in place and leaves
+  anything else (``/dev/null``, a FIFO) as it is.
 """
 
 from __future__ import annotations
@@ -60,10 +67,10 @@ import sys
 from collections.abc import Callable
 
 from minder.engine.logs.rotation import shift_backups
+from minder.engine.logs.safeopen import open_log, truncate_regular
 
 DEFAULT_RETRY_LIMIT = 8 * 1024 * 1024
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 SPLICE_SIZE = 1024 * 1024  # more than any pipe holds: one splice empties it
 _SPLICE = getattr(os, "splice", None)
 _SPLICE_FLAGS = getattr(os, "SPLICE_F_NONBLOCK", 0) | getattr(os, "SPLICE_F_MOVE", 0)
@@ -93,8 +100,12 @@ class RotatingFile:
         on_recover: Callable[[str], None] | None = None,
         retry_limit: int = DEFAULT_RETRY_LIMIT,
         lazy: bool = False,
+        owner: int | None = None,
+        exclusive: bool = False,
     ) -> None:
         self._path = path
+        self._owner = owner
+        self._exclusive = exclusive
         self._maxbytes = max(0, maxbytes)
         self._backups = max(0, backups)
         self._on_error = on_error
@@ -262,7 +273,7 @@ class RotatingFile:
         if self._path is None or self._closed or self._fd >= 0:
             return
         try:
-            os.close(os.open(self._path, _OPEN_FLAGS, 0o666))
+            os.close(open_log(self._path, owner=self._owner))
         except OSError as exc:
             self._report(exc, "open")
 
@@ -329,25 +340,24 @@ class RotatingFile:
             self._flush_pending()
 
     def clear(self) -> None:
-        """Unlink the current file and start a fresh one (clearLog/clearProcessLogs).
+        """Empty the log (clearLog/clearProcessLogs); see the module docstring.
 
-        Raises OSError when the file exists but cannot be removed, so the
-        caller can answer FAILED; buffered bytes are discarded with the file.
+        The file is truncated in place, never unlinked: the name cannot be
+        taken over in between, and ``/dev/null`` or a FIFO stays what it
+        is. Raises OSError when the log cannot be opened or truncated (the
+        caller answers FAILED); buffered bytes are discarded with the file.
         """
         if self._path is None:
             return
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._path)
         self._pending.clear()
         self._dropped = 0
+        with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISREG(os.stat(self._path).st_mode):
+                return  # /dev/null, a FIFO: nothing to empty, and nothing to re-create
         was_open = self._fd >= 0
         self._closed = False
         self._close_fd()
-        try:
-            self._open(truncate=False)  # the path exists again, empty
-        except OSError as exc:
-            self._report(exc, "reopen")
-            return
+        self._open(truncate=True)  # the path exists again, empty
         if not was_open:
             self._close_fd()
 
@@ -362,11 +372,17 @@ class RotatingFile:
 
     # -- internals ----------------------------------------------------------------
 
-    def _open(self, *, truncate: bool) -> None:
+    def _open(self, *, truncate: bool, fresh: bool = False) -> None:
+        """Open the path safely; ``fresh``: it was just moved away (rotation)."""
         assert self._path is not None
-        flags = _OPEN_FLAGS | os.O_TRUNC if truncate else _OPEN_FLAGS
-        fd = os.open(self._path, flags, 0o666)
-        info = os.fstat(fd)
+        fd = open_log(self._path, owner=self._owner, exclusive=fresh and self._exclusive)
+        try:
+            if truncate:
+                truncate_regular(fd)
+            info = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
         self._fd = fd
         self._size = info.st_size
         self._rotatable = stat.S_ISREG(info.st_mode)
@@ -416,7 +432,7 @@ class RotatingFile:
         try:
             if self._backups > 0:
                 shift_backups(self._path, self._backups)
-                self._open(truncate=False)
+                self._open(truncate=False, fresh=True)
             else:
                 self._open(truncate=True)
         except OSError as exc:

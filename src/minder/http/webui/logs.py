@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from minder.engine.logs.safeopen import open_for_reading
+
 DEFAULT_LENGTH = 64 * 1024
 MAX_LENGTH = 1024 * 1024
 
@@ -47,7 +49,7 @@ def read_slice(path: str, offset: int | None, length: int = DEFAULT_LENGTH) -> L
     (its writer has not finished it yet).
     """
     length = max(1, min(length, MAX_LENGTH))
-    with open(path, "rb") as f:
+    with os.fdopen(open_for_reading(path), "rb") as f:
         size = os.fstat(f.fileno()).st_size
         reset = False
         if offset is None or offset < 0:

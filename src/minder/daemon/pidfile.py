@@ -7,13 +7,16 @@ supervisord stops the start with a clear message; one naming a dead pid,
 or a pid the kernel has since given to an unrelated program, is stale and
 replaced (and the caller logs that). The file is written via a temporary
 file and rename, so a reader never sees it half-written, and it is removed
-at exit only if it still names us.
+at exit only if it still names us. Nothing planted at the pidfile's path or
+next to it (a symlink, a FIFO) is followed or blocked on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import tempfile
 
 _SUPERVISOR_NAMES = ("minderd", "supervisord")
 
@@ -25,10 +28,18 @@ class PidfileInUse(Exception):
 def read_pid(path: str) -> int | None:
     """The pid in ``path``, or None if the file is missing, empty or not a pid."""
     try:
-        with open(path, "rb") as handle:
-            text = handle.read(64).strip()
+        # Non-blocking: a FIFO planted at the path must not hang the start-up.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 64).strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     try:
         pid = int(text)
     except ValueError:
@@ -93,14 +104,22 @@ def remove_pidfile(path: str, pid: int | None = None) -> bool:
 
 
 def _write_atomically(path: str, data: bytes) -> None:
+    """Write a fresh temporary file next to ``path`` and rename it over ``path``.
+
+    The temporary name is random and created with ``O_EXCL`` (mkstemp), so
+    nothing planted in a shared directory (``/tmp`` is supervisord's default)
+    is followed, truncated or opened: a symlink or a FIFO at a guessed name
+    is simply not that name. The rename replaces ``path`` itself, never what
+    a link there points to.
+    """
     directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    try:
+        try:
+            os.fchmod(fd, 0o644)
+            os.write(fd, data)
+        finally:
+            os.close(fd)
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -3,6 +3,12 @@
 supervisord binds it once, hands it to every process as fd 0, and closes
 it when the last process of the group has exited (re-creating it on the
 next spawn). A reference count per running process does the same.
+
+A unix socket is made by ``engine.unixsocket``: bound in a private
+directory, its mode and owner set there, then renamed over the configured
+path. supervisord unlinks, binds, then chmods and chowns by path, so the
+program's user could swap the new socket for a symlink and be handed any
+root-owned file.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import contextlib
 import os
 import socket
 
+from minder.engine.unixsocket import private_unix_socket
 from minder.model.specs import FcgiSocketSpec
 
 
@@ -19,6 +26,7 @@ class FcgiSocket:
         self.spec = spec
         self._sock: socket.socket | None = None
         self._users: set[str] = set()
+        self._inode = -1
 
     @property
     def is_open(self) -> bool:
@@ -29,29 +37,20 @@ class FcgiSocket:
         backlog = spec.backlog or socket.SOMAXCONN
         if spec.family == "unix":
             assert spec.path is not None
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(spec.path)
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.bind(spec.path)
-                os.chmod(spec.path, spec.mode)
-                if spec.owner_uid is not None:
-                    os.chown(
-                        spec.path,
-                        spec.owner_uid,
-                        spec.owner_gid if spec.owner_gid is not None else -1,
-                    )
-            except OSError:
-                sock.close()
-                raise
-        else:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((spec.host or "", spec.port or 0))
-            except OSError:
-                sock.close()
-                raise
+            uid = spec.owner_uid if spec.owner_uid is not None else -1
+            gid = spec.owner_gid if spec.owner_gid is not None and uid != -1 else -1
+            with private_unix_socket(spec.path, spec.mode, uid, gid, backlog) as private:
+                # Atomically replaces whatever had the name, as supervisord's unlink+bind.
+                private.replace(os.path.basename(spec.path))
+                self._inode = private.inode(os.path.basename(spec.path))
+            return private.sock
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((spec.host or "", spec.port or 0))
+        except OSError:
+            sock.close()
+            raise
         sock.listen(backlog)
         return sock
 
@@ -78,5 +77,6 @@ class FcgiSocket:
             self._sock.close()
             self._sock = None
             if self.spec.family == "unix" and self.spec.path:
-                with contextlib.suppress(OSError):
-                    os.unlink(self.spec.path)
+                with contextlib.suppress(OSError):  # only if it is still our socket
+                    if os.lstat(self.spec.path).st_ino == self._inode:
+                        os.unlink(self.spec.path)

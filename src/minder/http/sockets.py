@@ -1,8 +1,9 @@
 """Listening sockets for [unix_http_server] and [inet_http_server].
 
-A unix socket is bound under a temporary name in the same directory, given
-its mode and owner, put in listening state, and only then linked to its
-final path: nobody can ever connect to it with the wrong permissions. A
+A unix socket is bound in a private directory next to its path, given its
+mode and owner there, put in listening state, and only then linked to its
+final path (``engine.unixsocket``): nobody can ever connect to it with the
+wrong permissions, and no step follows a name someone else could swap. A
 socket left by a dead daemon is replaced; a live one (something answers on
 it) is refused with supervisord's message; a path that is not a socket is
 never deleted. Linking (not renaming) means a racing second daemon cannot
@@ -17,6 +18,7 @@ import os
 import socket
 import stat
 
+from minder.engine.unixsocket import private_unix_socket
 from minder.http.logsink import HttpLog
 
 BACKLOG = 1024
@@ -61,37 +63,22 @@ def bind_unix(path: str, mode: int, uid: int, gid: int, log: HttpLog) -> tuple[s
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise HttpServerError(f"cannot create socket {path}: directory {directory} does not exist")
-    # Short, so a final path near the 107-byte AF_UNIX limit still fits.
-    temp = os.path.join(directory, f".minder-{os.getpid()}.sock")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temp)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    name = os.path.basename(path)
     try:
-        try:
-            sock.bind(temp)
-            os.chmod(temp, mode)
-            if uid != -1 or gid != -1:
-                os.chown(temp, uid, gid)
-            sock.listen(BACKLOG)
+        with private_unix_socket(path, mode, uid, gid, BACKLOG) as private:
             for _attempt in range(3):
                 _clear_stale(path, log)
                 try:
-                    os.link(temp, path)
+                    private.link_to(name)
                     break
                 except FileExistsError:
                     continue
             else:
                 raise HttpServerError(IN_USE_MESSAGE)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-        inode = os.stat(path).st_ino
-    except HttpServerError:
-        sock.close()
-        raise
+            inode = private.inode(name)
     except OSError as exc:
-        sock.close()
-        raise HttpServerError(f"cannot create socket {path}: {exc.strerror}") from exc
+        raise HttpServerError(f"cannot create socket {path}: {exc.strerror or exc}") from exc
+    sock = private.sock
     sock.setblocking(False)
     return sock, inode
 

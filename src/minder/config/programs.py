@@ -100,7 +100,7 @@ def read_processes(
         stopwaitsecs=r.get("stopwaitsecs", values.integer, 10, static),
         stopasgroup=stopasgroup,
         killasgroup=killasgroup,
-        user=who.name.strip() if who else None,
+        user=who.name if who else None,
         uid=who.uid if who else None,
         gid=who.gid if who else None,
         redirect_stderr=redirect_stderr,

@@ -184,9 +184,14 @@ def user(text: str) -> User:
 
     supervisord passes the text to ``int()``, which also accepts ``+0``,
     `` 0``, ``0_0`` and non-ASCII digits, so a typo can become root. Here
-    only ``[0-9]+`` is a uid; anything else must be a real user name.
+    only ``[0-9]+`` is a uid; anything else must be a real user name. The
+    final value is checked exactly as it is: the INI reader already strips
+    what was written, so spaces can only come from an expansion
+    (``user=%(ENV_X)s`` with ``X=" 0"``) and are refused, never stripped
+    into ``0``.
     """
-    stripped = text.strip()
+    _refuse_padding(text, "user")
+    stripped = text
     if _ASCII_DIGITS.fullmatch(stripped):
         try:
             entry = pwd.getpwuid(int(stripped))
@@ -205,8 +210,18 @@ def user(text: str) -> User:
     return User(text, entry.pw_uid, entry.pw_gid)
 
 
+def _refuse_padding(text: str, what: str) -> None:
+    if text != text.strip() or not text:
+        raise ValueProblem(
+            f"Invalid {what} {text!r}: empty, or with spaces around it after expansion",
+            f"a {what} is a name from the system database or plain ASCII digits, nothing "
+            "else; check the variable it was expanded from",
+        )
+
+
 def group_id(text: str) -> int:
-    stripped = text.strip()
+    _refuse_padding(text, "group")
+    stripped = text
     if _ASCII_DIGITS.fullmatch(stripped):
         try:
             return grp.getgrgid(int(stripped)).gr_gid

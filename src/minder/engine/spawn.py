@@ -25,6 +25,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from minder.engine.workdir import working_directory_for
 from minder.model.specs import ProcessSpec
 from minder.protocol.faults import Faults
 
@@ -184,26 +185,28 @@ def spawn(
         ) from None
     child_stdin = stdin_fd if stdin_fd is not None else in_r
     try:
-        popen = subprocess.Popen(
-            argv,
-            executable=filename,
-            stdin=child_stdin,
-            stdout=out_w,
-            stderr=out_w if spec.redirect_stderr else err_w,
-            cwd=spec.directory,
-            env=env,
-            umask=spec.umask if spec.umask is not None else -1,
-            process_group=0,  # like setpgrp(): terminal signals stay with us
-            close_fds=True,
-            restore_signals=True,  # SIGPIPE/SIGXFSZ back to default in the child
-            user=user,
-            group=group,
-            extra_groups=extra_groups,
-        )
+        # directory= is entered with the permissions of user= (engine.workdir).
+        with working_directory_for(spec.directory, user, group, extra_groups) as cwd:
+            popen = subprocess.Popen(
+                argv,
+                executable=filename,
+                stdin=child_stdin,
+                stdout=out_w,
+                stderr=out_w if spec.redirect_stderr else err_w,
+                cwd=cwd,
+                env=env,
+                umask=spec.umask if spec.umask is not None else -1,
+                process_group=0,  # like setpgrp(): terminal signals stay with us
+                close_fds=True,
+                restore_signals=True,  # SIGPIPE/SIGXFSZ back to default in the child
+                user=user,
+                group=group,
+                extra_groups=extra_groups,
+            )
     except OSError as exc:
         for fd in opened:
             os.close(fd)
-        if spec.directory and isinstance(exc, FileNotFoundError) and exc.filename == spec.directory:
+        if spec.directory and exc.filename == spec.directory:
             raise SpawnError(f"couldn't chdir to {spec.directory}: {_errno_name(exc)}") from None
         raise SpawnError(f"couldn't exec {filename}: {_errno_name(exc)}") from None
     except (KeyError, ValueError, subprocess.SubprocessError) as exc:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import socket
 import stat
 from collections.abc import Iterator
@@ -67,7 +66,7 @@ def private_unix_socket(
     """
     directory = os.path.dirname(path) or "."
     parent_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    private_name = f".minder-{secrets.token_hex(4)}"
+    private_name = f".minder-{os.urandom(4).hex()}"
     private_fd = -1
     sock: socket.socket | None = None
     try:

@@ -61,13 +61,27 @@ class Daemon:
         self._log: MainLog | None = None
 
     async def run(self) -> int:
-        root = self._run.root
-        while True:
-            next_root = await self._serve(root)
-            if next_root is None:
-                return 0
-            root = next_root
-            self._run.first_run = False
+        """Serve until shutdown; signal handlers stay installed for the whole life.
+
+        Re-installing them for each run left a window during a reload where
+        SIGHUP or SIGUSR2 (logrotate) had its default action and killed the
+        daemon. A signal that arrives between two runs waits in the queue for
+        the next run's dispatcher.
+        """
+        loop = asyncio.get_running_loop()
+        for signum in HANDLED_SIGNALS:
+            loop.add_signal_handler(signum, self._signals.put_nowait, int(signum))
+        try:
+            root = self._run.root
+            while True:
+                next_root = await self._serve(root)
+                if next_root is None:
+                    return 0
+                root = next_root
+                self._run.first_run = False
+        finally:
+            for signum in HANDLED_SIGNALS:
+                loop.remove_signal_handler(signum)
 
     def _make_log(self, root: RootSpec) -> MainLog:
         d = root.daemon
@@ -101,8 +115,6 @@ class Daemon:
         log.add_listener(lambda record: supervisor.bus.publish(MainLogLine(record)))
         bound = self._bind_http(root, log)
         servers: HttpServers | None = None
-        for signum in HANDLED_SIGNALS:
-            loop.add_signal_handler(signum, self._signals.put_nowait, int(signum))
         dispatcher = loop.create_task(self._dispatch_signals())
         pidfile = root.daemon.pidfile
         try:
@@ -133,8 +145,6 @@ class Daemon:
             dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await dispatcher
-            for signum in HANDLED_SIGNALS:
-                loop.remove_signal_handler(signum)
             for server in bound:  # start-up failed before they were served
                 server.close()
             if servers is not None:
@@ -183,9 +193,6 @@ class Daemon:
         dispatcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await dispatcher
-        loop = asyncio.get_running_loop()
-        for signum in HANDLED_SIGNALS:
-            loop.remove_signal_handler(signum)
         for server in bound:
             server.close()
         log.close()

@@ -21,6 +21,9 @@ from minder.model.specs import Provenance
 
 T = TypeVar("T")
 
+# Keys whose values no diagnostic may quote (diagnostics reach the main log).
+SECRET_KEYS = frozenset({"password"})
+
 
 @dataclass(slots=True)
 class Collector:
@@ -130,7 +133,12 @@ class SectionReader:
         if names is None:
             return entry.value
         try:
-            return expand(entry.value, self.names_for(entry, names), f"{self.section}.{key}")
+            return expand(
+                entry.value,
+                self.names_for(entry, names),
+                f"{self.section}.{key}",
+                secret=key in SECRET_KEYS,
+            )
         except ValueProblem as problem:
             self.error_at(entry, key, problem)
             return default

@@ -24,11 +24,22 @@ def env_names(environ: Mapping[str, str]) -> dict[str, str | int]:
     return {f"ENV_{key}": value for key, value in environ.items()}
 
 
-def expand(text: str, names: Names, where: str) -> str:
-    """``text % names``; ``where`` is ``section.key`` for the message."""
+def expand(text: str, names: Names, where: str, *, secret: bool = False) -> str:
+    """``text % names``; ``where`` is ``section.key`` for the message.
+
+    ``secret`` (a password): the message never quotes the value nor any part
+    of it, since config errors end up in the main log (a reload that fails)
+    and on terminals.
+    """
     try:
         return text % names
     except KeyError:
+        if secret:
+            raise ValueProblem(
+                f"The value of {where!r} (not shown: it is a secret) contains a %(name)s "
+                "expansion of an unknown name",
+                "write %% for a literal %, or set the variable it names",
+            ) from None
         unknown = [n for n in _NAME.findall(text) if n not in names]
         shown = sorted(n for n in names if not n.startswith("ENV_"))
         if any(n.startswith("ENV_") for n in names):
@@ -49,6 +60,12 @@ def expand(text: str, names: Names, where: str) -> str:
             suggestion,
         ) from None
     except (ValueError, TypeError) as exc:
+        if secret:
+            raise ValueProblem(
+                f"The value of {where!r} (not shown: it is a secret) contains a % that "
+                "is neither %% nor %(name)s",
+                "write %% for a literal % and %(name)s for an expansion",
+            ) from None
         raise ValueProblem(
             f"Format string {text!r} for {where!r} is badly formatted: {exc}",
             "write %% for a literal % and %(name)s for an expansion",

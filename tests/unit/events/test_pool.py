@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from minder.engine.events.pool import ListenerPool, PoolEvent
+from minder.engine.events.pool import MAX_RESULT_BODY, MAX_RESULT_LINE, ListenerPool, PoolEvent
 from minder.engine.events.render import RenderedEvent
 from minder.engine.events.results import RejectEvent, default_handler
 from minder.protocol.events import EnvelopeHeader
@@ -255,3 +255,35 @@ def test_zero_length_result_is_handled_at_once() -> None:
     pool.feed("l0", b"RESULT 0\n")
     assert calls == [b""]
     assert pool.listener_state("l0") == LS.ACKNOWLEDGED
+
+
+@pytest.mark.parametrize(
+    "flood",
+    [b"RESULT " + b"1" * 2000, b"RESULT %d\n" % (MAX_RESULT_BODY + 1) + b"x" * 4096],
+    ids=["endless-result-line", "huge-result-body"],
+)
+def test_a_flooding_listener_is_cut_off_restarted_counted_and_logged(flood: bytes) -> None:
+    pool, log = make_pool()
+    fake = FakeListener()
+    pool.attach("l0", fake)
+    tick(pool, 1)
+    pool.feed("l0", b"READY\n")
+    for _ in range(50):
+        pool.feed("l0", flood)
+    slot = pool.slots["l0"]
+    assert len(slot.pending) + len(slot.result) <= MAX_RESULT_LINE + len(flood)
+    assert pool.listener_state("l0") == LS.UNKNOWN
+    assert len(fake.restarts) == 1 and pool.overruns == 1
+    assert [e.serial for e in pool.buffer] == [1]  # the event is kept for the next listener
+    assert any("restarting it (1 overruns" in m for m in log.messages("ERRO"))
+
+
+def test_a_result_at_the_bound_is_still_accepted() -> None:
+    pool, _ = make_pool()
+    fake = FakeListener()
+    pool.attach("l0", fake)
+    tick(pool, 1)
+    pool.feed("l0", b"READY\n")
+    pool.feed("l0", b"RESULT %d\n" % MAX_RESULT_BODY + b"OK" + b" " * (MAX_RESULT_BODY - 2))
+    assert pool.listener_state("l0") == LS.ACKNOWLEDGED
+    assert pool.overruns == 0 and not fake.restarts

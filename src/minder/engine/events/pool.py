@@ -13,6 +13,14 @@ the first RUNNING+READY listener in config order, which becomes BUSY until
 buffer. A listener that breaks the protocol enters UNKNOWN, its event is
 re-buffered, and (unlike supervisord, which leaves it deaf until someone
 restarts it) it is restarted.
+
+What the daemon keeps of a listener's output is bounded: a ``RESULT``
+line longer than ``MAX_RESULT_LINE`` or announcing a body over
+``MAX_RESULT_BODY`` is an overrun. supervisord (and minder before) buffered
+whatever a listener wrote, so a listener running as any user could grow
+the root daemon without limit. An overrun is handled as a protocol
+violation (the listener is restarted and its event re-buffered), logged as
+an error, and counted in ``overruns``.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ from minder.protocol import events as wire
 from minder.protocol.states import ListenerState
 
 MAXINT = 2**63 - 1
+MAX_RESULT_LINE = 1024  # "RESULT <len>\n" is a dozen bytes
+MAX_RESULT_BODY = 1024 * 1024  # results are "OK" or "FAIL"; room for anything sensible
 
 
 def next_serial(current: int) -> int:
@@ -121,6 +131,7 @@ class ListenerPool:
         self.buffer: deque[PoolEvent] = deque()
         self.poolserial = -1
         self.dropped = 0  # events discarded on buffer overflow (supervisord: silent)
+        self.overruns = 0  # listeners restarted for writing more than the bounds allow
 
     # --- events in --------------------------------------------------------
     def wants(self, eventname: str) -> bool:
@@ -242,6 +253,8 @@ class ListenerPool:
         if slot.result_len is None:
             newline = slot.pending.find(b"\n")
             if newline < 0:
+                if len(slot.pending) > MAX_RESULT_LINE:
+                    self._overrun(slot, f"a RESULT line longer than {MAX_RESULT_LINE} bytes")
                 return False
             line = bytes(slot.pending[:newline])
             del slot.pending[: newline + 1]
@@ -250,6 +263,11 @@ class ListenerPool:
             except ValueError:
                 self.log.warning(f"{slot.name}: bad result line: '{wire.decode_output(line)}'")
                 self._violation(slot)
+                return False
+            if slot.result_len > MAX_RESULT_BODY:
+                self._overrun(
+                    slot, f"a result of {slot.result_len} bytes (at most {MAX_RESULT_BODY})"
+                )
                 return False
         needed = slot.result_len - len(slot.result)
         slot.result += slot.pending[:needed]
@@ -279,6 +297,14 @@ class ListenerPool:
             return
         self.log.debug(f"{slot.name}: event was processed")
         self._change(slot, ListenerState.ACKNOWLEDGED)
+
+    def _overrun(self, slot: ListenerSlot, what: str) -> None:
+        self.overruns += 1
+        self.log.error(
+            f"pool {self.name}: listener {slot.name} sent {what}; restarting it "
+            f"({self.overruns} overruns in this pool so far)"
+        )
+        self._violation(slot)
 
     def _violation(self, slot: ListenerSlot) -> None:
         self._change(slot, ListenerState.UNKNOWN)

@@ -1,0 +1,77 @@
+"""A ``user=nobody`` event listener floods the root daemon (item 13).
+
+The listener takes an event and answers with a RESULT line that never ends,
+or announces a body of 100 GB and sends it: the daemon must stop buffering
+at its bound, restart the listener, log and count it, and stay small.
+"""
+
+from __future__ import annotations
+
+import pwd
+from pathlib import Path
+
+import psutil
+
+from tests.security.test_log_files import system_python
+from tests.support.daemons import run_daemon, wait_for
+
+FLOODER = """
+import os, sys
+os.write(1, b"READY\\n")
+sys.stdin.readline()  # the event's header; its body is not needed
+os.write(1, HEAD)
+chunk = b"x" * 65536
+while True:
+    os.write(1, chunk)
+"""
+
+GROWTH_LIMIT = 64 * 1024 * 1024
+
+
+def test_flooding_listeners_are_restarted_and_the_daemon_stays_small(
+    open_dir: Path, nobody: pwd.struct_passwd
+) -> None:
+    python = system_python()
+    for name, head in (("endless_line", b"RESULT "), ("huge_body", b"RESULT 100000000000\n")):
+        script = open_dir / f"{name}.py"
+        script.write_text(f"HEAD = {head!r}\n" + FLOODER)
+        script.chmod(0o644)
+    body = f"""
+        [eventlistener:endless_line]
+        command={python} {open_dir}/endless_line.py
+        events=PROCESS_STATE
+        user=nobody
+        startsecs=0
+
+        [eventlistener:huge_body]
+        command={python} {open_dir}/huge_body.py
+        events=PROCESS_STATE
+        user=nobody
+        startsecs=0
+
+        [program:blip]
+        command=/bin/true
+        startsecs=0
+        autorestart=false
+        """
+    with run_daemon(open_dir, body) as daemon:
+        daemon_process = psutil.Process(daemon.proc.pid)
+        baseline = daemon_process.memory_info().rss
+
+        def outcome() -> str | None:
+            grown = daemon_process.memory_info().rss - baseline
+            if grown > GROWTH_LIMIT:
+                return f"grew by {grown // (1024 * 1024)} MiB"
+            log = daemon.main_log()
+            if "listener endless_line sent" in log and "listener huge_body sent" in log:
+                return "restarted"
+            return None
+
+        result = wait_for(outcome, timeout=30, what="the floods to be cut off")
+        assert result == "restarted", f"the daemon {result}"
+        log = daemon.main_log()
+        assert "restarting it (1 overruns in this pool so far)" in log
+        grown = daemon_process.memory_info().rss - baseline
+        assert grown < GROWTH_LIMIT, f"the daemon grew by {grown // (1024 * 1024)} MiB"
+        with daemon.rpc() as proxy:
+            assert proxy.supervisor.getState()["statename"] == "RUNNING"

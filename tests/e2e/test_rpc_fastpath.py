@@ -12,6 +12,7 @@ XML-RPC never loads aiohttp at all.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -376,7 +377,47 @@ def test_only_xmlrpc_never_loads_aiohttp(tmp_path: Path) -> None:
         assert aiohttp_loaded(pid)
 
 
-def test_the_web_ui_loads_aiohttp_when_first_asked(tmp_path: Path) -> None:
+def test_reading_the_web_ui_and_metrics_never_loads_aiohttp(tmp_path: Path) -> None:
+    """What a reader and a Prometheus scrape ask for is the fast path's (lightweb.py)."""
+    with run_daemon(tmp_path, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n") as daemon:
+        with RawClient.unix(daemon.socket_path) as raw:
+            raw.send(get("/"))
+            page = raw.read_response()
+            assert page.status == 200 and b'data-namespec="a"' in page.body
+            assert_hardened(page)
+            assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+            prefix = re.search(rb'href="(static/[0-9a-f]+)/app.css"', page.body)
+            assert prefix
+            for path in (
+                "/tail.html?processname=a",
+                "/index.html?action=refresh",
+                "/ok.html",
+                "/metrics",
+                "/api/v1/daemon",
+                "/api/v1/processes",
+                f"/{prefix.group(1).decode()}/js/app.js",
+            ):
+                raw.send(get(path))
+                answer = raw.read_response()
+                assert answer.status == 200, (path, answer)
+                assert_hardened(answer)
+            static = prefix.group(1).decode()
+            raw.send(get(f"/{static}/app.css", f'If-None-Match: "{static[len("static/") :]}"'))
+            assert raw.read_response().status == 304
+        with RawClient.unix(daemon.socket_path) as raw:  # the live stream the page opens
+            raw.send(get("/api/v1/events"))
+            while b"event: hello" not in raw.buf:
+                assert raw._fill(), raw.buf
+            assert raw.buf.startswith(b"HTTP/1.1 200 OK\r\n")
+            assert b"Transfer-Encoding: chunked\r\n" in raw.buf
+            assert b'"namespec":"a"' in raw.buf
+            daemon.ctl("stop", "a")
+            while b'"to_state":"STOPPED"' not in raw.buf:
+                assert raw._fill(), raw.buf
+        assert not aiohttp_loaded(daemon.proc.pid)
+
+
+def test_the_rest_of_the_web_ui_loads_aiohttp_when_first_asked(tmp_path: Path) -> None:
     with run_daemon(tmp_path, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n") as daemon:
         with daemon.rpc() as proxy:
             assert proxy.supervisor.getState()["statename"] == "RUNNING"
@@ -385,7 +426,7 @@ def test_the_web_ui_loads_aiohttp_when_first_asked(tmp_path: Path) -> None:
         clients = [RawClient.unix(daemon.socket_path) for _ in range(4)]
         try:
             for client in clients:
-                client.send(get("/", "Connection: close"))
+                client.send(get("/api/v1/groups", "Connection: close"))
             for client in clients:
                 assert client.read_response().status == 200
         finally:
@@ -476,3 +517,21 @@ def test_many_one_shot_connections_leave_no_fd_behind(daemon: RunningDaemon) -> 
         text=True,
         timeout=30,
     ).stdout.strip() == str(pid)
+
+
+def test_an_open_event_stream_ends_cleanly_when_the_daemon_stops(tmp_path: Path) -> None:
+    with run_daemon(tmp_path, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n") as daemon:
+        raw = RawClient.unix(daemon.socket_path)
+        try:
+            raw.send(get("/api/v1/events"))
+            while b"event: hello" not in raw.buf:
+                assert raw._fill(), raw.buf
+            gone = RawClient.unix(daemon.socket_path)  # a client that hangs up mid-stream
+            gone.send(get("/api/v1/events"))
+            gone.close()
+            daemon.stop()
+            while raw._fill():
+                pass
+            assert raw.buf.endswith(b"\r\n0\r\n\r\n"), raw.buf[-200:]  # the last chunk
+        finally:
+            raw.close()

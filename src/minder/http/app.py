@@ -39,6 +39,7 @@ def build_app(
     *,
     table: RpcTable | None = None,
     throttle: FailureThrottle | None = None,
+    csrf_token: str | None = None,
 ) -> web.Application:
     middlewares: list[Middleware] = [request_hygiene]
     if spec.username:
@@ -57,11 +58,13 @@ def build_app(
     app.router.add_route("*", "/logtail/{namespec}", logtail_handler(api))
     app.router.add_route("*", "/logtail/{namespec}/{channel}", logtail_handler(api))
     app.router.add_route("*", "/mainlogtail", mainlogtail_handler(api, log))
-    app.router.add_get("/metrics", metrics_handler(api))  # Prometheus; minder only
+    app.router.add_get(
+        "/metrics", metrics_handler(api)
+    )  # Prometheus; minder only (lightweb.py too)
 
     if importlib.util.find_spec(WEBUI_MODULE) is not None:
         webui = importlib.import_module(WEBUI_MODULE)
         register = getattr(webui, "register", None)
         if register is not None:
-            register(app, api)
+            register(app, api, csrf_token=csrf_token)
     return app

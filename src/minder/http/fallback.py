@@ -2,9 +2,10 @@
 
 Why lazily: importing aiohttp costs minderd about 15 MiB of memory and
 most of its start-up time, and a daemon driven by supervisorctl alone
-never needs it (fastpath.py serves XML-RPC). The first request that the
-fast path hands over (the web UI, /logtail, a 401, a malformed request…)
-imports aiohttp and sets up this section's ``web.AppRunner``; every
+never needs it (fastpath.py serves XML-RPC, and lightweb.py what reading
+the web UI and scraping /metrics ask for). The first request that the
+fast path hands over (a web UI action, the log API, /logtail, a 401, a
+malformed request…) imports aiohttp and sets up this section's ``web.AppRunner``; every
 connection waiting meanwhile is handed over once it is ready. There are
 no aiohttp sites: the fast path owns the listening sockets and passes
 aiohttp whole connections through ``runner.server``, its protocol factory.
@@ -43,8 +44,10 @@ class LazyAiohttp:
         *,
         shutdown_grace: float,
         keepalive: float,
+        csrf_token: str | None = None,
     ) -> None:
         self._api = api
+        self._csrf_token = csrf_token
         self._spec = spec
         self._log = log
         self._table = table
@@ -87,7 +90,12 @@ class LazyAiohttp:
             from minder.http.app import build_app
 
             app = build_app(
-                self._api, self._spec, self._log, table=self._table, throttle=self._throttle()
+                self._api,
+                self._spec,
+                self._log,
+                table=self._table,
+                throttle=self._throttle(),
+                csrf_token=self._csrf_token,
             )
             runner = web.AppRunner(
                 app,

@@ -5,7 +5,9 @@ aiohttp cost more per call than the call itself; importing aiohttp cost
 minderd more memory than everything else it loads. This asyncio protocol
 owns every accepted connection. The plainest XML-RPC call (see
 wire.scan_head), authorised when the server has a username, is answered
-here exactly as rpc_endpoint.py answers it. Anything else — another path,
+here exactly as rpc_endpoint.py answers it, and so are the plain GETs of
+reading the web UI and of a /metrics scrape (getwire.py, lightweb.py), so
+that neither loads aiohttp. Anything else — another path,
 a wrong or missing password, a malformed or unusual request — is handed
 over: the connection's transport is given to a protocol of this section's
 aiohttp server (fallback.py) together with every byte not yet answered, so
@@ -28,6 +30,8 @@ from typing import Any
 
 from minder.http.credentials import Credentials
 from minder.http.fallback import LazyAiohttp, ProtocolFactory
+from minder.http.getwire import GetHead, chunk, frame, maybe_get, scan_get, stream_head
+from minder.http.lightweb import LightWeb, Route, Stream
 from minder.http.logsink import HttpLog
 from minder.http.wire import RpcHead, Verdict, response, scan_head
 from minder.protocol.faults import SupervisorFault
@@ -49,8 +53,10 @@ class FastSite:
         credentials: Credentials | None,
         fallback: LazyAiohttp,
         keepalive: float,
+        light: LightWeb | None = None,
     ) -> None:
         self.table = table
+        self.light = light
         self.log = log
         self.credentials = credentials
         self.fallback = fallback
@@ -78,6 +84,8 @@ class FastSite:
     async def close(self, grace: float) -> None:
         """Close idle connections now; give calls in flight ``grace`` seconds to answer."""
         self.closing = True
+        if self.light is not None:
+            self.light.close_streams()  # each stream then ends and closes its connection
         for conn in tuple(self.connections):
             if conn.call is None:
                 conn.close()
@@ -97,12 +105,14 @@ class FastConnection(asyncio.Protocol):
         "_idle",
         "_last",
         "_loop",
+        "_resumed",
         "_searched",
         "_site",
         "_transport",
         "_writing_paused",
         "busy",
         "call",
+        "streaming",
     )
 
     def __init__(self, site: FastSite) -> None:
@@ -118,6 +128,8 @@ class FastConnection(asyncio.Protocol):
         self._last = self._loop.time()  # last sign of life, for the keep-alive timeout
         self.busy = False  # a call in flight, or a hand-over under way
         self.call: asyncio.Task[None] | None = None
+        self.streaming = False  # the call is an event stream: it ends with the connection
+        self._resumed: asyncio.Event | None = None  # set while writing may go on
 
     # --- asyncio.Protocol --------------------------------------------------
 
@@ -143,9 +155,13 @@ class FastConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._writing_paused = True
+        if self._resumed is not None:
+            self._resumed.clear()
 
     def resume_writing(self) -> None:
         self._writing_paused = False
+        if self._resumed is not None:
+            self._resumed.set()
         if not self.busy:
             self._advance()
 
@@ -153,6 +169,8 @@ class FastConnection(asyncio.Protocol):
         self._transport = None
         self._site.connections.discard(self)
         self._buf.clear()
+        if self.streaming and self.call is not None:
+            self.call.cancel()  # nobody is listening any more
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
@@ -177,7 +195,15 @@ class FastConnection(asyncio.Protocol):
             return
         head = self._head
         if head is None:
-            verdict = scan_head(buf, self._searched)
+            light = self._site.light
+            verdict: RpcHead | GetHead | Verdict
+            if light is not None and maybe_get(buf):
+                verdict = scan_get(buf, self._searched)
+                if isinstance(verdict, GetHead):
+                    self._serve_get(transport, light, verdict)
+                    return
+            else:
+                verdict = scan_head(buf, self._searched)
             if verdict is Verdict.FOREIGN:
                 self._hand_over()
                 return
@@ -214,6 +240,76 @@ class FastConnection(asyncio.Protocol):
         else:
             transport.resume_reading()
 
+    def _serve_get(self, transport: asyncio.Transport, light: LightWeb, head: GetHead) -> None:
+        credentials = self._site.credentials
+        if credentials is not None and credentials.check(head.authorization) is not True:
+            self._hand_over()  # aiohttp answers 401, after the throttle's delay
+            return
+        tcp_peer = isinstance(transport.get_extra_info("peername"), tuple)
+        route = light.route(head, tcp_peer)
+        if route is None:
+            self._hand_over()
+            return
+        del self._buf[: head.end]
+        self._searched = 0
+        self.busy = True
+        if isinstance(route, Stream):
+            self.streaming = True
+            self.call = self._site.start_call(self._stream_get(head, route))
+        else:
+            self.call = self._site.start_call(self._answer_get(head, route))
+
+    async def _stream_get(self, head: GetHead, stream: Stream) -> None:
+        """An event stream: the head, then chunks as they come; the connection ends with it."""
+        http11 = head.http11
+        self._resumed = asyncio.Event()
+        if not self._writing_paused:
+            self._resumed.set()
+
+        async def write(data: bytes) -> None:
+            transport = self._transport
+            if transport is None or transport.is_closing():
+                raise ConnectionResetError("the client went away")
+            transport.write(chunk(data, http11=http11))
+            if self._resumed is not None and not self._resumed.is_set():
+                await self._resumed.wait()
+
+        transport = self._transport
+        if transport is None:
+            return
+        transport.write(stream_head(stream.head, http11=http11))
+        try:
+            await stream.run(write)
+        finally:
+            self.call = None
+            transport = self._transport
+            if transport is not None and not transport.is_closing():
+                if http11:
+                    transport.write(chunk(b"", http11=True))  # the last chunk
+                transport.close()
+
+    async def _answer_get(self, head: GetHead, route: Route) -> None:
+        try:
+            answer = await route()
+        except Exception as exc:
+            self._site.log.error(
+                f"GET {head.path} failed: {exc!r}\n"
+                + "".join(traceback.format_exception(exc)).rstrip()
+            )
+            payload = response(
+                500,
+                "text/plain; charset=utf-8",
+                INTERNAL_ERROR,
+                http11=head.http11,
+                keep_alive=False,
+            )
+            self._finish(payload, keep_alive=False)
+            return
+        keep_alive = head.keep_alive and not self._site.closing
+        self._finish(
+            frame(answer, http11=head.http11, keep_alive=keep_alive), keep_alive=keep_alive
+        )
+
     async def _serve(self, head: RpcHead, method: str, params: tuple[Any, ...]) -> None:
         site = self._site
         status, content_type = 200, "text/xml"
@@ -228,14 +324,19 @@ class FastConnection(asyncio.Protocol):
             )
             status, content_type = 500, "text/plain; charset=utf-8"
             payload = INTERNAL_ERROR
+        keep_alive = head.keep_alive and not site.closing
+        self._finish(
+            response(status, content_type, payload, http11=head.http11, keep_alive=keep_alive),
+            keep_alive=keep_alive,
+        )
+
+    def _finish(self, data: bytes, *, keep_alive: bool) -> None:
+        """Send a whole answer; go on with the next request or close."""
         self.call = None
         transport = self._transport
         if transport is None or transport.is_closing():
             return  # the client went away: the call is done, the answer has nobody to go to
-        keep_alive = head.keep_alive and not site.closing
-        transport.write(
-            response(status, content_type, payload, http11=head.http11, keep_alive=keep_alive)
-        )
+        transport.write(data)
         if not keep_alive:
             transport.close()
             return

@@ -22,14 +22,16 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import psutil
-from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from minder import SUPERVISOR_COMPAT_VERSION, __version__
 from minder.engine.api import EngineAPI, ProcessSnapshot
 from minder.protocol.states import ProcessState, SupervisorState
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 SAMPLE_BATCH = 250  # pids sampled between two yields to the event loop
@@ -288,16 +290,23 @@ def families(
 # --- the endpoint -------------------------------------------------------------
 
 
-def metrics_handler(api: EngineAPI) -> Handler:
-    reader = UsageReader()
+async def scrape(api: EngineAPI, reader: UsageReader) -> str:
+    """One scrape's text; served by the fast path (lightweb.py) or aiohttp alike."""
+    processes = api.snapshots()
+    usages = await reader.read_all([p.pid for p in processes if p.pid])
+    daemon = DaemonFacts(
+        api.supervisor_state(), api.identification(), api.pid(), sample_usage(api.pid())
+    )
+    return render(families(daemon, processes, usages, api.event_buffer_drops()))
+
+
+def metrics_handler(api: EngineAPI, reader: UsageReader | None = None) -> Handler:
+    from aiohttp import web
+
+    reader = reader or UsageReader()
 
     async def handle_metrics(request: web.Request) -> web.StreamResponse:
-        processes = api.snapshots()
-        usages = await reader.read_all([p.pid for p in processes if p.pid])
-        daemon = DaemonFacts(
-            api.supervisor_state(), api.identification(), api.pid(), sample_usage(api.pid())
-        )
-        text = render(families(daemon, processes, usages, api.event_buffer_drops()))
+        text = await scrape(api, reader)
         return web.Response(
             body=text.encode(),
             headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"},

@@ -27,8 +27,10 @@ from minder.http.binding import BoundServer, bind_servers
 from minder.http.credentials import Credentials
 from minder.http.fallback import LazyAiohttp
 from minder.http.fastpath import FastSite
+from minder.http.lightweb import LightWeb
 from minder.http.logsink import HttpLog
 from minder.http.sockets import BACKLOG, HttpServerError, unlink_if_ours
+from minder.http.webui.csrf import new_token
 from minder.model.specs import HttpServerSpec, RpcInterfaceSpec
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
@@ -90,6 +92,9 @@ class HttpServers:
 
     async def _start_one(self, bound: BoundServer, table: RpcTable) -> None:
         spec = bound.spec
+        # One CSRF token per server: in the pages the fast path serves and
+        # checked by the aiohttp app that handles the POSTs.
+        token = new_token()
         fallback = LazyAiohttp(
             self._api,
             spec,
@@ -98,9 +103,11 @@ class HttpServers:
             self._shared_throttle,
             shutdown_grace=SHUTDOWN_GRACE,
             keepalive=KEEPALIVE_SECONDS,
+            csrf_token=token,
         )
         credentials = Credentials(spec.username, spec.password) if spec.username else None
-        site = FastSite(table, self._log, credentials, fallback, KEEPALIVE_SECONDS)
+        light = LightWeb(self._api, token)
+        site = FastSite(table, self._log, credentials, fallback, KEEPALIVE_SECONDS, light)
         loop = asyncio.get_running_loop()
         server = await loop.create_server(site, sock=bound.sock, backlog=BACKLOG)
         self._running.append(_Running(spec, server, site, bound.unix_path, bound.unix_inode))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 
@@ -86,24 +87,12 @@ def scan_head(buf: bytes | bytearray, searched: int = 0) -> RpcHead | Verdict:
     ``searched`` is how far an earlier call already looked for the end of
     the head (a request trickling in byte by byte is not rescanned).
     """
-    size = len(buf)
-    if buf[: len(_PREFIX)] != _PREFIX[:size]:
+    if buf[: len(_PREFIX)] != _PREFIX[: len(buf)]:
         return Verdict.FOREIGN
-    end = buf.find(b"\r\n\r\n", max(0, searched - 3))
-    if end < 0:
-        if size > MAX_FAST_HEAD:
-            return Verdict.FOREIGN
-        line_end = buf.find(b"\r\n", 0, MAX_FAST_LINE)
-        if line_end < 0:
-            return Verdict.FOREIGN if size >= MAX_FAST_LINE else Verdict.INCOMPLETE
-        line = bytes(buf[:line_end]).decode("latin-1")
-        return Verdict.INCOMPLETE if _request_line(line) is not None else Verdict.FOREIGN
-    if end > MAX_FAST_HEAD:
-        return Verdict.FOREIGN
-    try:
-        lines = bytes(buf[:end]).decode("utf-8").split("\r\n")
-    except UnicodeDecodeError:
-        return Verdict.FOREIGN
+    found = head_lines(buf, searched, MAX_FAST_LINE, lambda line: _request_line(line) is not None)
+    if isinstance(found, Verdict):
+        return found
+    lines, end = found
     http11 = _request_line(lines[0])
     if http11 is None or len(lines) - 1 > PARSER_MAX_HEADERS:
         return Verdict.FOREIGN
@@ -111,6 +100,32 @@ def scan_head(buf: bytes | bytearray, searched: int = 0) -> RpcHead | Verdict:
     if headers is None:
         return Verdict.FOREIGN
     return _judge(headers, http11, end + 4)
+
+
+def head_lines(
+    buf: bytes | bytearray, searched: int, max_line: int, line_ok: Callable[[str], bool]
+) -> tuple[list[str], int] | Verdict:
+    """The lines of a whole head at the start of ``buf`` and the offset of the
+    blank line that ends it, or why not yet (or never).
+
+    While the head is incomplete, a request line already there must pass
+    ``line_ok``; a head must be valid UTF-8 and within MAX_FAST_HEAD.
+    """
+    end = buf.find(b"\r\n\r\n", max(0, searched - 3))
+    if end < 0:
+        if len(buf) > MAX_FAST_HEAD:
+            return Verdict.FOREIGN
+        line_end = buf.find(b"\r\n", 0, max_line)
+        if line_end < 0:
+            return Verdict.FOREIGN if len(buf) >= max_line else Verdict.INCOMPLETE
+        line = bytes(buf[:line_end]).decode("latin-1")
+        return Verdict.INCOMPLETE if line_ok(line) else Verdict.FOREIGN
+    if end > MAX_FAST_HEAD:
+        return Verdict.FOREIGN
+    try:
+        return bytes(buf[:end]).decode("utf-8").split("\r\n"), end
+    except UnicodeDecodeError:
+        return Verdict.FOREIGN
 
 
 def _request_line(line: str) -> bool | None:

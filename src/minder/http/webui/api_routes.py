@@ -19,8 +19,14 @@ from minder.http.webui.errors import ApiError
 from minder.http.webui.guarded import json_errors
 from minder.http.webui.logs import DEFAULT_LENGTH, read_slice_async
 from minder.http.webui.openapi import openapi_document
-from minder.http.webui.serialize import diff_json, groups_json, process_json
-from minder.http.webui.stream import EventStreams, daemon_json, processes_json
+from minder.http.webui.serialize import (
+    daemon_json,
+    diff_json,
+    groups_json,
+    process_json,
+    processes_json,
+)
+from minder.http.webui.stream import EventStreams
 from minder.protocol.faults import Faults, SupervisorFault
 
 PREFIX = "/api/v1"

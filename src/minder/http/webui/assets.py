@@ -7,20 +7,30 @@ forever. The files are read once, when the daemon starts, so a package
 upgraded on disk under a running daemon cannot mix two releases in one
 page. A request with another hash (a tab open across a restart into a new
 release) still gets the current file, uncached.
+
+Nothing here loads aiohttp or OpenSSL at import (the fast path serves the
+files too, see lightweb.py): the content hash is CRC-32 and Adler-32 from
+zlib, which is plenty to tell two releases apart and is not a secret.
 """
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".html": "text/html",
+}
 TEMPLATE = "index.html"
 
 
@@ -33,19 +43,23 @@ class Asset:
     body: bytes
     content_type: str
 
+    @property
+    def textual(self) -> bool:
+        return self.content_type.startswith("text/") or self.content_type.endswith("+xml")
+
 
 class StaticAssets:
     def __init__(self, root: Path | None = None) -> None:
         root = root or static_root()
-        digest = hashlib.sha256()
+        crc, adler = 0, 1
         self.files: dict[str, Asset] = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             name = path.relative_to(root).as_posix()
             body = path.read_bytes()
-            digest.update(name.encode() + b"\0" + body)
-            kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
-            self.files[name] = Asset(body, kind or "application/octet-stream")
-        self.version = digest.hexdigest()[:12]
+            chunk = name.encode() + b"\0" + body
+            crc, adler = zlib.crc32(chunk, crc), zlib.adler32(chunk, adler)
+            self.files[name] = Asset(body, TYPES.get(path.suffix) or _guess_type(path.name))
+        self.version = f"{crc:08x}{adler:08x}"[:12]
 
     def template(self) -> str:
         return self.files[TEMPLATE].body.decode("utf-8")
@@ -54,23 +68,35 @@ class StaticAssets:
         """The relative URL prefix pages use: ``static/<hash>``."""
         return f"static/{self.version}"
 
+    def find(self, name: str) -> Asset | None:
+        """A servable file (never the page template itself)."""
+        return self.files.get(name) if name != TEMPLATE else None
+
+    def cache_headers(self, version: str) -> dict[str, str]:
+        current = version == self.version
+        return {"Cache-Control": IMMUTABLE if current else "no-cache", "ETag": f'"{self.version}"'}
+
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/static/{version}/{path:.+}", self.serve)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["path"]
-        asset = self.files.get(name) if name != TEMPLATE else None
+        from aiohttp import web
+
+        asset = self.find(request.match_info["path"])
         if asset is None:
             raise web.HTTPNotFound()
-        current = request.match_info["version"] == self.version
-        etag = f'"{self.version}"'
-        headers = {"Cache-Control": IMMUTABLE if current else "no-cache", "ETag": etag}
-        if request.headers.get("If-None-Match") == etag:
+        headers = self.cache_headers(request.match_info["version"])
+        if request.headers.get("If-None-Match") == headers["ETag"]:
             return web.Response(status=304, headers=headers)
-        textual = asset.content_type.startswith("text/") or asset.content_type.endswith("+xml")
         return web.Response(
             body=asset.body,
             content_type=asset.content_type,
-            charset="utf-8" if textual else None,
+            charset="utf-8" if asset.textual else None,
             headers=headers,
         )
+
+
+def _guess_type(name: str) -> str:
+    import mimetypes  # reads the system's type tables: only for an unusual file
+
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

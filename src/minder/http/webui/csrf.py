@@ -27,28 +27,46 @@ them to a rebound name.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
-import secrets
+import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
 from minder.http.webui.errors import ApiError
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 TOKEN_HEADER = "X-CSRF-Token"
 FORM_FIELD = "csrf_token"
 
 
+def new_token() -> str:
+    """A random token of the HMAC's shape, without loading OpenSSL (hmac, hashlib).
+
+    The fast path (lightweb.py) makes one per server and serves pages with
+    it before aiohttp is loaded; aiohttp's guard then checks that same one.
+    """
+    return os.urandom(32).hex()
+
+
 class CsrfGuard:
-    def __init__(self, secret: bytes | None = None) -> None:
-        key = secret if secret is not None else secrets.token_bytes(32)
-        self.token = hmac.new(key, b"minder-webui-csrf-v1", hashlib.sha256).hexdigest()
+    def __init__(self, secret: bytes | None = None, *, token: str | None = None) -> None:
+        if token is not None:
+            self.token = token
+        elif secret is not None:
+            import hashlib
+            import hmac
+
+            self.token = hmac.new(secret, b"minder-webui-csrf-v1", hashlib.sha256).hexdigest()
+        else:
+            self.token = new_token()
 
     def check(self, request: web.Request, form_token: str | None = None) -> None:
         """Raise ApiError(403) unless ``request`` comes from one of our pages."""
         check_same_origin(request)
+        import hmac
+
         sent = request.headers.get(TOKEN_HEADER) or form_token or ""
         if not hmac.compare_digest(sent.encode(), self.token.encode()):
             raise ApiError(
@@ -95,15 +113,27 @@ def check_host(request: web.Request) -> None:
     if not isinstance(peer, tuple) or "Authorization" in request.headers:
         return
     host = (request.url.host or "").strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    if not host_needs_credentials(host):
         return
+    raise ApiError(
+        403,
+        "HOST_REFUSED",
+        f"refusing a request for host {host!r} without credentials (DNS rebinding "
+        "protection): use the server's IP address or localhost, or configure a "
+        "username and password",
+    )
+
+
+def host_needs_credentials(host: str) -> bool:
+    """Is ``host`` a DNS name (not localhost, not an IP address)? See check_host.
+
+    A pure function of the name, so the fast path applies the same rule.
+    """
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        raise ApiError(
-            403,
-            "HOST_REFUSED",
-            f"refusing a request for host {host!r} without credentials (DNS rebinding "
-            "protection): use the server's IP address or localhost, or configure a "
-            "username and password",
-        ) from None
+        return True
+    return False

@@ -8,9 +8,12 @@ cannot collide with a fault code (all below 100).
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from minder.protocol.faults import Faults, SupervisorFault
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 FAULT_STATUS: dict[Faults, int] = {
     Faults.UNKNOWN_METHOD: 404,
@@ -34,6 +37,8 @@ FAULT_STATUS: dict[Faults, int] = {
 
 
 def error_response(status: int, code: int, name: str, message: str) -> web.Response:
+    from aiohttp import web  # here: ApiError is raised on aiohttp-free paths too
+
     return web.json_response(
         {"code": code, "name": name, "message": message},
         status=status,

@@ -33,18 +33,9 @@ from minder.http.webui.assets import StaticAssets
 from minder.http.webui.csrf import FORM_FIELD, CsrfGuard, check_host
 from minder.http.webui.errors import ApiError
 from minder.http.webui.guarded import Handler
+from minder.http.webui.render import PAGE_HEADERS
 from minder.protocol.faults import SupervisorFault
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "same-origin",
-}
 # Outcomes of confirmed legacy actions not yet shown (each is shown once).
 MAX_NOTICES = 64
 

@@ -32,6 +32,16 @@ from minder.protocol.faults import SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.states import RUNNING_STATES, ProcessState
 
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+}
 PLACEHOLDER = re.compile(r"__MINDER_([A-Z_]+?)__")
 FIELDS = frozenset(
     {

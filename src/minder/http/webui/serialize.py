@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from minder.engine.api import ConfigDiff, ProcessSnapshot
+from minder.engine.api import ConfigDiff, EngineAPI, ProcessSnapshot
 from minder.model.events import ProcessLogChunk, ProcessStateChanged
 from minder.protocol.names import make_namespec
 from minder.protocol.states import ProcessState
@@ -107,3 +107,23 @@ def log_chunk_json(event: ProcessLogChunk) -> JSON:
         "pid": event.pid,
         "data": event.data.decode("utf-8", "replace"),
     }
+
+
+def daemon_json(api: EngineAPI) -> dict[str, Any]:
+    from minder import SUPERVISOR_COMPAT_VERSION, __version__
+
+    state = api.supervisor_state()
+    return {
+        "identification": api.identification(),
+        "state": int(state),
+        "statename": state.name,
+        "pid": api.pid(),
+        "version": __version__,
+        "supervisor_version": SUPERVISOR_COMPAT_VERSION,
+        "config_file": api.root_spec().config_file,
+        "has_main_log": bool(api.main_log_path()),
+    }
+
+
+def processes_json(api: EngineAPI) -> list[dict[str, Any]]:
+    return [process_json(s) for s in api.snapshots()]

@@ -79,7 +79,7 @@ def read_daemon(ctx: LoadContext) -> DaemonSpec:
         directory=directory,
         strip_ansi=r.get("strip_ansi", values.boolean, d.strip_ansi, names),
         environment=r.get("environment", values.environment, (), env_value_names),
-        identifier=r.text("identifier", names, d.identifier) or d.identifier,
+        identifier=r.get("identifier", _identifier, d.identifier, names) or d.identifier,
         strict=r.get("strict", values.boolean, False, names),
         containment=contained.containment,
         container=contained.container,
@@ -94,3 +94,15 @@ def _path(r: SectionReader, key: str, text: str, check: Callable[[str], str]) ->
     except ValueProblem as problem:
         r.error_at(r.entry(key), key, problem)
         return text
+
+
+def _identifier(text: str) -> str:
+    """The identifier names AUTO log files (``<prog>-stdout---<identifier>-…``)."""
+    for char in ("/", "\0"):
+        if char in text:
+            raise ValueProblem(
+                f"identifier {text!r} contains {char!r}, which cannot be part of the AUTO "
+                "log file names built from it (the daemon could not start)",
+                "use letters, digits, '-', '_' or '.'",
+            )
+    return text

@@ -15,6 +15,9 @@ from minder.config.diagnostics import ValueProblem
 from minder.config.suggest import did_you_mean
 
 _NAME = re.compile(r"%\(([^)]*)\)")
+# A conversion's width or precision: "%(here)1500000000s" would build a 1.5 GB string.
+_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d*)(?:\.(\d*))?")
+MAX_FORMAT_WIDTH = 4096
 
 Names = Mapping[str, str | int]
 
@@ -31,6 +34,7 @@ def expand(text: str, names: Names, where: str, *, secret: bool = False) -> str:
     of it, since config errors end up in the main log (a reload that fails)
     and on terminals.
     """
+    _check_widths(text, where, secret)
     try:
         return text % names
     except KeyError:
@@ -70,3 +74,18 @@ def expand(text: str, names: Names, where: str, *, secret: bool = False) -> str:
             f"Format string {text!r} for {where!r} is badly formatted: {exc}",
             "write %% for a literal % and %(name)s for an expansion",
         ) from None
+
+
+def _check_widths(text: str, where: str, secret: bool) -> None:
+    """Refuse a width or precision that would make expansion build a huge string."""
+    if "%" not in text:
+        return
+    for match in _WIDTH.finditer(text.replace("%%", "")):
+        widest = max(int(match.group(1) or 0), int(match.group(2) or 0))
+        if widest > MAX_FORMAT_WIDTH:
+            shown = "a conversion" if secret else repr(match.group(0))
+            raise ValueProblem(
+                f"{shown} in the value of {where!r} asks for a width of {widest} "
+                f"characters (at most {MAX_FORMAT_WIDTH})",
+                "write %(name)s without a width; write %% for a literal %",
+            )

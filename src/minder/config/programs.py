@@ -49,7 +49,7 @@ def read_processes(
     if not r.has("command"):
         r.error("command", "program section does not specify a command",
                 "add command=/path/to/program --its --arguments")
-    numprocs = r.get("numprocs", lambda t: values.bounded_integer(t, 1), 1, static)
+    numprocs = r.get("numprocs", _numprocs, 1, static)
     numprocs_start = r.get("numprocs_start", lambda t: values.bounded_integer(t, 0), 0, static)
     template, template_ok = _process_name_template(r, numprocs)
     if not template_ok:
@@ -208,3 +208,17 @@ def _read_log(
         r.error_at(r.entry(key), key, problem)
         path = os.path.abspath(text)
     return replace(base, path=path, auto=False)
+
+
+MAX_NUMPROCS = 10_000
+
+
+def _numprocs(text: str) -> int:
+    """1..MAX_NUMPROCS: a million processes is a typo that takes minutes and GBs to expand."""
+    value = values.bounded_integer(text, 1)
+    if value > MAX_NUMPROCS:
+        raise ValueProblem(
+            f"numprocs={value} is more than {MAX_NUMPROCS} processes in one section",
+            f"check for a typo; at most {MAX_NUMPROCS} processes per section",
+        )
+    return value

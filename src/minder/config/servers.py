@@ -78,6 +78,15 @@ def _loopback(host: str) -> bool:
 def _auth(r: SectionReader, env: dict[str, str | int]) -> tuple[str | None, str | None]:
     username = r.text("username", env)
     password = r.text("password", env)
+    if username == "":
+        # supervisord reads an empty username as "no authentication", silently.
+        r.error(
+            "username",
+            "an empty username= would turn authentication off",
+            "set a user name, or remove username= and password= to run this server "
+            "without authentication on purpose",
+        )
+        return None, None
     if (username is None) != (password is None):
         r.error(
             "username" if username is not None else "password",

@@ -159,6 +159,11 @@ def test_the_status_page_offers_post_forms_only(daemon: tuple[RunningDaemon, str
     for form in forms:
         assert 'method="post"' in form
         assert f'name="csrf_token" value="{token.group(1)}"' in form
+    bulk = re.search(r'<div class="toolbar no-script-bulk">(.*?)</div>', page, re.S)
+    assert bulk, "no Restart all / Stop all forms for browsers without JavaScript"
+    for action in ("restartall", "stopall"):
+        assert f'name="action" value="{action}"' in bulk.group(1)
+    assert bulk.group(1).count(f'name="csrf_token" value="{token.group(1)}"') == 2
     # actions are never links: the only links in the table open a log
     for href in re.findall(r'href="([^"]*)"', tbody(page)):
         assert href.startswith("tail.html?processname="), href
@@ -229,6 +234,7 @@ def test_reading_and_acting_without_javascript(
         expect(row(page, "missing", live=False).locator(".col-desc")).to_contain_text("<b>bin</b>")
         expect(page.locator("#filter")).to_be_hidden()  # script-only controls stay out of the way
         expect(page.locator("#btn-changes")).to_be_hidden()
+        expect(page.get_by_role("button", name="Stop all")).to_be_visible()
         screenshot(page, "webui-no-javascript")
         # the POST form acts (CSRF token and same-origin headers from a real browser)
         row(page, "target", live=False).get_by_role("button", name="Stop target").click()
@@ -263,6 +269,7 @@ def test_the_script_takes_over_and_stays_live(
         wait_row_state(page, "target", "RUNNING")  # the live table replaced the server's
         page.wait_for_selector("#conn.live")
         expect(page.locator("#filter")).to_be_visible()
+        assert page.locator(".no-script-bulk").count() == 0  # <noscript> stays out
         everyone = len(supervisor_call(d, "getAllProcessInfo"))
         assert page.locator("#rows tr.proc").count() == everyone  # no server row left over
         expect(row(page, HOSTILE_NAME).locator(".name")).to_have_text(HOSTILE_NAME)

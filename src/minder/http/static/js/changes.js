@@ -1,5 +1,7 @@
 // Pending config changes: "Re-read" asks the daemon to re-read its config
-// and shows what would change (reread); "Apply" applies it (update).
+// and shows what would change (reread); "Apply" applies it (update). For a
+// changed group the daemon says which processes update would restart, add
+// or remove (the engine's plan): the others keep running.
 
 import { postJSON } from "./api.js";
 import { confirmAction, errorToast, toast } from "./ui.js";
@@ -8,9 +10,20 @@ const $ = (id) => document.getElementById(id);
 
 const EXPLAIN = {
   added: "new: will be added and its autostart processes started",
-  changed: "changed: every process of the group will be restarted",
+  changed: "changed: only the processes whose settings changed will be restarted",
   removed: "removed: its processes will be stopped",
 };
+
+// "restarts a, b · adds c · removes d" from the daemon's plan for one group.
+export function planText(plan) {
+  if (!plan) return EXPLAIN.changed;
+  const parts = [
+    ["restarts", plan.restarted],
+    ["adds", plan.added],
+    ["stops and removes", plan.removed],
+  ].filter(([, names]) => names && names.length).map(([verb, names]) => `${verb} ${names.join(", ")}`);
+  return parts.length ? `changed: ${parts.join(" · ")}; the others keep running` : "changed: no process restarts";
+}
 
 export class ChangesPanel {
   constructor({ onClose }) {
@@ -73,7 +86,7 @@ export class ChangesPanel {
         name.textContent = group;
         const why = document.createElement("span");
         why.className = "muted";
-        why.textContent = EXPLAIN[kind];
+        why.textContent = kind === "changed" ? planText(d.plans?.[group]) : EXPLAIN[kind];
         li.append(badge, name, why);
         list.append(li);
       }
@@ -82,7 +95,7 @@ export class ChangesPanel {
     note.className = "muted";
     note.textContent =
       "Apply runs the equivalent of “minderctl update”: in a changed group only the " +
-      "programs whose settings changed restart; the others keep running.";
+      "processes listed restart; the others keep their pid.";
     this.body.replaceChildren(list, note);
     this.apply.disabled = false;
     this.apply.focus();
@@ -90,13 +103,12 @@ export class ChangesPanel {
 
   async applyChanges() {
     const d = this.diff;
-    const restarts = d.changed.length + d.removed.length;
-    if (restarts) {
-      const ok = await confirmAction(
-        "Apply config changes?",
-        `${restarts} group(s) will be stopped or have their changed programs restarted: ${[...d.changed, ...d.removed].join(", ")}.`,
-        "Apply",
-      );
+    const touched = [
+      ...d.changed.map((group) => `${group}: ${planText(d.plans?.[group]).replace(/^changed: /, "")}`),
+      ...d.removed.map((group) => `${group}: every process stops and the group is removed`),
+    ];
+    if (touched.length) {
+      const ok = await confirmAction("Apply config changes?", `${touched.join("\n")}`, "Apply");
       if (!ok) return;
     }
     this.apply.disabled = true;

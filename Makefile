@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 .PHONY: run test test-unit test-pythons test-integration test-e2e test-security test-wheel lint typecheck \
-	deps system-deps bench docs clean
+	deps system-deps bench bench-peers docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ bench: deps
 docs: deps
 	$(PY) -m minder.config.schema --markdown > docs/configuration.md
 	$(PY) -m minder.daemon.manpages docs/man
+
+# minderd beside supervisord, Circus, PM2, s6 and runit; installs the peers
+# into ~/.cache/minder-bench on first use (never needed by the tests).
+bench-peers: deps
+	$(PY) -m bench --peers
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .venv-py3.*

@@ -7,9 +7,12 @@ import datetime as dt
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from bench import confgen, daemons, floors, report, runner
+from bench.peers.plan import GROUPS as PEER_GROUPS
 from bench.scenarios import GROUPS, plan
+from bench.scenarios.base import Scenario
 from bench.sizes import FULL, QUICK, tiny
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
@@ -22,13 +25,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--quick", action="store_true", help="fewer reps, smaller N (a few minutes)")
     ap.add_argument(
-        "--only", action="append", choices=GROUPS, metavar="SCENARIO",
-        help=f"run only this scenario (repeatable): {', '.join(GROUPS)}",
+        "--peers", action="store_true",
+        help="run the peers plan: minderd, supervisord, Circus, PM2, s6 and runit"
+        " (installed into a bench-only cache on first use)",
+    )
+    ap.add_argument(
+        "--only", action="append", choices=GROUPS + PEER_GROUPS, metavar="SCENARIO",
+        help=f"run only this scenario (repeatable): {', '.join(GROUPS)};"
+        f" with --peers: {', '.join(PEER_GROUPS)}",
     )
     ap.add_argument("--reps", type=int, help="repetitions per daemon (default 3, quick 2)")
     ap.add_argument(
-        "--daemons", default="minderd,supervisord",
-        help="comma-separated daemons to run (default minderd,supervisord)",
+        "--daemons",
+        help="comma-separated daemons to run (default minderd,supervisord;"
+        " with --peers every tool)",
     )
     ap.add_argument("--n", type=int, help="set every program count to N (smoke tests)")
     ap.add_argument("--no-floors", action="store_true", help="skip the machine floors")
@@ -43,7 +53,11 @@ def say(message: str) -> None:
 
 def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
     args = parse(argv)
-    kinds = [k.strip() for k in args.daemons.split(",") if k.strip()]
+    if args.peers:
+        from bench.peers import run
+
+        return run.main(args, argv, use_alarm=use_alarm)
+    kinds = [k.strip() for k in (args.daemons or "minderd,supervisord").split(",") if k.strip()]
     bad = [k for k in kinds if k not in daemons.DAEMONS]
     if bad:
         print(f"unknown daemon(s): {', '.join(bad)}", file=sys.stderr)
@@ -68,22 +82,42 @@ def main(argv: list[str] | None = None, *, use_alarm: bool = True) -> int:
         "sizes": {k: getattr(sizes, k) for k in sizes.__slots__},
         "floors": floor_values,
     }
+    results = run_and_report(
+        scenarios, kinds, reps, meta=meta, json_path=args.json, use_alarm=use_alarm
+    )
+    failed = sum(len(o.errors) for per in results.values() for o in per.values())
+    return 1 if failed and not any(
+        o.values for per in results.values() for o in per.values()
+    ) else 0
+
+
+def run_and_report(
+    scenarios: list[Scenario],
+    kinds: list[str],
+    reps: int,
+    *,
+    meta: dict[str, Any],
+    json_path: Path,
+    use_alarm: bool,
+    footer: str = "",
+) -> runner.Results:
+    """Run the scenarios, print the floors, the table and ``footer``; save the JSON."""
 
     def save(partial: runner.Results) -> None:
         # Saved after every scenario, so an interrupted run keeps what it measured.
-        report.write_json(args.json, scenarios, partial, kinds, meta)
+        report.write_json(json_path, scenarios, partial, kinds, meta)
 
     results = runner.run_all(
         scenarios, kinds, reps, use_alarm=use_alarm, log=say, after_each=save
     )
     print()
-    if floor_values:
-        print(floors.describe(floor_values))
+    if meta["floors"]:
+        print(floors.describe(meta["floors"]))
         print()
     print(report.table(scenarios, results, kinds))
+    if footer:
+        print()
+        print(footer)
     save(results)
-    print(f"\nresults written to {args.json}")
-    failed = sum(len(o.errors) for per in results.values() for o in per.values())
-    return 1 if failed and not any(
-        o.values for per in results.values() for o in per.values()
-    ) else 0
+    print(f"\nresults written to {json_path}")
+    return results

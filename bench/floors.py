@@ -19,7 +19,10 @@
   (asyncio readers on each child's pidfd and two pipes, each callback only
   reaping or closing). Most of either is the kernel tearing the children
   down; no supervisor that watches its children's output can stop them
-  faster than the second.
+  faster than the second;
+- the interpreter floor: wall time of ``python -S -c pass`` with the bench's
+  interpreter (the one minderctl runs on), the least any Python command
+  line, minderctl included, can take.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -51,6 +55,16 @@ def spawn_rate(seconds: float = 2.0) -> float:
         os.waitpid(pid, 0)
         count += 1
     return count / (time.monotonic() - t0)
+
+
+def interpreter_ms(runs: int = 20) -> float:
+    """Median wall time of the bare interpreter's start-up and exit (``-S -c pass``)."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-S", "-c", "pass"], check=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return median(times)
 
 
 def restart_gap_ms(workdir: Path, runs: int = 20) -> tuple[float, float]:
@@ -247,6 +261,7 @@ def measure(sizes: Sizes, log: Callable[[str], None]) -> dict[str, float]:
             out[f"{key}_cpu_s_per_gib"] = median([c for _, c in runs])
         out["stop_bare_ms"] = median([stop_bare_ms(sizes.stopall_n) for _ in range(3)])
         out["stop_watched_ms"] = median([stop_watched_ms(sizes.stopall_n) for _ in range(3)])
+        out["interpreter_ms"] = interpreter_ms()
     except Exception as exc:  # a floor is context, never a reason to stop
         log(f"  floors: FAILED {exc!r}")
         return {}
@@ -268,5 +283,6 @@ def describe(values: dict[str, float]) -> str:
         f"{values.get('splice_drop_floor_mib_s', 0):.0f} MiB/s at "
         f"{values.get('splice_drop_floor_cpu_s_per_gib', 0):.2f} ({logstream.MEMORY} memory); "
         f"stop {values.get('stop_bare_ms', 0):.1f} ms bare, "
-        f"{values.get('stop_watched_ms', 0):.1f} ms watched by an event loop"
+        f"{values.get('stop_watched_ms', 0):.1f} ms watched by an event loop; "
+        f"bare interpreter start-up (python -S -c pass) {values.get('interpreter_ms', 0):.1f} ms"
     )

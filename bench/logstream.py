@@ -144,7 +144,15 @@ def lost_bytes(current: Path, total: int, *, rotated: bool) -> int:
     no rotation that tail must be the whole stream. Returns 0 when they do,
     else how many bytes are missing or differ (duplicates count as damage).
     """
-    files = kept_files(current)
+    return lost_files(kept_files(current), total, rotated=rotated)
+
+
+def lost_files(files: list[Path], total: int, *, rotated: bool = True) -> int:
+    """``lost_bytes`` for an explicit list of kept files, oldest first.
+
+    With ``rotated`` (the default), a correct tail of the stream counts as
+    nothing lost: the peers keep what their default rotation keeps.
+    """
     size = sum(p.stat().st_size for p in files)
     if size > total:
         return size - total

@@ -147,12 +147,13 @@ def test_add_remove_and_update_keep_unchanged_pids(tmp_path: Path) -> None:
             pid_a, pid_b = sup.snapshot("g", "a").pid, sup.snapshot("g", "b").pid
             diff = sup.reload_config()
             assert (diff.added, diff.changed, diff.removed) == (("fresh",), ("g",), ())
-            assert await sup.update_group("g") == "updated"
+            report = await sup.update_group("g")
+            assert (report.action, report.restarted, report.added) == ("updated", ("b",), ("c",))
             await until_state(sup, "g", "b", S.RUNNING)
             await until_state(sup, "g", "c", S.RUNNING)
             assert sup.snapshot("g", "a").pid == pid_a  # untouched
             assert sup.snapshot("g", "b").pid != pid_b  # its command changed
-            assert await sup.update_group("g") == "unchanged"
+            assert (await sup.update_group("g")).action == "unchanged"
             await sup.add_group("fresh")
             assert sup.snapshot("fresh", "fresh").state is S.STOPPED  # autostart=false
             with pytest.raises(SupervisorFault) as info:
@@ -167,7 +168,7 @@ def test_add_remove_and_update_keep_unchanged_pids(tmp_path: Path) -> None:
             await sup.remove_group("fresh")
             roots.append(replace(new_root, groups=(fresh,)))
             sup.reload_config()
-            assert await sup.update_group("g") == "removed"
+            assert (await sup.update_group("g")).action == "removed"
             assert "g" not in sup.groups
             entries = sup.config_entries()
             assert [(e.group.name, e.inuse) for e in entries] == [("fresh", False)]

@@ -244,8 +244,8 @@ def test_sigterm_ignored_is_killed_after_stopwaitsecs(tmp_path: Path) -> None:
 
 
 def test_stop_processes_signals_all_then_reports_in_completion_order(tmp_path: Path) -> None:
-    """The batch stop behind stopProcessGroup/stopAllProcesses: refusals come back
-    first in target order, then each stop as it completes, and one slow process
+    """The one-pass stop behind stopProcessGroup/stopAllProcesses: only running
+    processes, each reported as its stop completes, and one slow process
     neither delays the others' signals nor loses its "waiting for" lines."""
     stubborn = script(tmp_path, "stubborn", IGNORES_SIGTERM)
     specs = [
@@ -259,17 +259,14 @@ def test_stop_processes_signals_all_then_reports_in_completion_order(tmp_path: P
             await until(lambda: "ready" in (tmp_path / "stubborn.out").read_text())
             await until_state(r.sup, "quick", "quick", S.RUNNING)
             quick_pid = r.sup.snapshot("quick", "quick").pid
-            targets = [
-                ("stubborn", "stubborn"),
-                ("quick", "quick"),
-                ("idle", "idle"),
-                ("nosuch", "nosuch"),
-            ]
+            with pytest.raises(SupervisorFault) as info:
+                await r.sup.stop_processes("nosuch", wait=True)
+            assert info.value.code is Faults.BAD_NAME
             began = time.monotonic()
-            outcomes = await r.sup.stop_processes(targets, wait=True)
+            outcomes = await r.sup.stop_processes(None, wait=True)
             assert time.monotonic() - began >= 2.9
-            codes = [(index, fault.code if fault else None) for index, fault in outcomes]
-            assert codes == [(2, Faults.NOT_RUNNING), (3, Faults.BAD_NAME), (1, None), (0, None)]
+            # only running ones (idle is not), each reported as it completes
+            assert [(o.name, o.fault) for o in outcomes] == [("quick", None), ("stubborn", None)]
             assert not process_alive(quick_pid)
             for name in ("stubborn", "quick"):
                 assert r.sup.snapshot(name, name).state is S.STOPPED
@@ -288,10 +285,8 @@ def test_stop_processes_without_wait_returns_once_signalled(tmp_path: Path) -> N
         async with Running(root_of(*(program(s) for s in specs), tmp=tmp_path)) as r:
             for i in range(3):
                 await until_state(r.sup, f"p{i}", f"p{i}", S.RUNNING)
-            outcomes = await r.sup.stop_processes(
-                [(f"p{i}", f"p{i}") for i in range(3)], wait=False
-            )
-            assert outcomes == [(0, None), (1, None), (2, None)]
+            outcomes = await r.sup.stop_processes(None, wait=False)
+            assert [(o.name, o.fault) for o in outcomes] == [(f"p{i}", None) for i in (2, 1, 0)]
             for i in range(3):
                 await until_state(r.sup, f"p{i}", f"p{i}", S.STOPPED)
 

@@ -1,4 +1,4 @@
-"""The import direction of ../shared/DESIGN.md, checked on the source text.
+"""The import direction of docs/architecture.md, checked on the source text.
 
 protocol <- model <- config; model <- engine <- engine.api <- rpc <- http;
 daemon may import everything; ctl imports protocol and the standard library

@@ -1,4 +1,4 @@
-"""Config text → frozen specs (see ../shared/DESIGN.md for what this package owns).
+"""Config text → frozen specs (see docs/architecture.md for what this package owns).
 
 ``load(path)`` reads a supervisord 4.3 config (plus minder's extensions),
 ``find_config_file`` applies supervisord's search order, and

@@ -12,12 +12,12 @@ import grp
 import pwd
 import re
 import shlex
-import signal
 from dataclasses import dataclass
 
 from minder.config.diagnostics import ValueProblem
 from minder.config.suggest import did_you_mean
 from minder.model.specs import AutoRestart
+from minder.protocol.signals import SIGNAL_NAMES, BadSignal, parse_signal
 
 _TRUE = frozenset({"yes", "true", "on", "1"})
 _FALSE = frozenset({"no", "false", "off", "0"})
@@ -83,29 +83,17 @@ def octal(text: str) -> int:
         ) from None
 
 
-# every name the signal module knows, aliases included (IOT, CLD, POLL), without SIG
-SIGNAL_NAMES = {name[3:]: int(sig) for name, sig in signal.Signals.__members__.items()}
-_VALID_SIGNAL_NUMBERS = frozenset({0, *SIGNAL_NAMES.values()}) | frozenset(
-    range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
-)
-
-
 def signal_number(text: str) -> int:
-    """``TERM``, ``SIGTERM``, ``term``, ``15`` (supervisord's spellings)."""
-    stripped = text.strip()
-    if _ASCII_DIGITS.fullmatch(stripped):
-        number = int(stripped)
-        if number in _VALID_SIGNAL_NUMBERS:
-            return number
-        raise ValueProblem(f"value {text!r} is not a valid signal number")
-    name = stripped.upper()
-    name = name.removeprefix("SIG")
-    if name in SIGNAL_NAMES:
-        return SIGNAL_NAMES[name]
-    raise ValueProblem(
-        f"value {text!r} is not a valid signal name",
-        did_you_mean(name, SIGNAL_NAMES) or "use a name such as TERM, INT, HUP, QUIT or KILL",
-    )
+    """``TERM``, ``SIGTERM``, ``term``, ``15`` (supervisord's spellings; protocol/signals.py)."""
+    try:
+        return parse_signal(text)
+    except BadSignal as exc:
+        if exc.name is None:
+            raise ValueProblem(exc.message) from None
+        hint = did_you_mean(exc.name, SIGNAL_NAMES)
+        raise ValueProblem(
+            exc.message, hint or "use a name such as TERM, INT, HUP, QUIT or KILL"
+        ) from None
 
 
 def exit_codes(text: str) -> tuple[int, ...]:

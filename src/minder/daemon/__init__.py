@@ -1,4 +1,4 @@
-"""See ../shared/DESIGN.md for what this package owns.
+"""See docs/architecture.md for what this package owns.
 
 Importing this package first loads asyncio without TLS support (see
 ``_load_asyncio_without_tls``): minderd never speaks TLS itself — neither

@@ -29,6 +29,7 @@ from minder.http.binding import BoundServer, bind_servers
 from minder.http.sockets import HttpServerError
 from minder.model.events import MainLogLine
 from minder.model.specs import RootSpec
+from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import SupervisorState
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class Daemon:
             reap_orphans=os.getpid() == 1,  # a container's init inherits every orphan
         )
         self._supervisor = supervisor
-        log.add_listener(lambda record: supervisor.bus.publish(MainLogLine(record)))
+        log.add_listener(lambda record: supervisor.publish(MainLogLine(record)))
         bound = self._bind_http(root, log)
         servers: HttpServers | None = None
         dispatcher = loop.create_task(self._dispatch_signals())
@@ -152,8 +153,7 @@ class Daemon:
             await supervisor.close()
             with contextlib.suppress(OSError):
                 remove_pidfile(pidfile)
-        restarting = supervisor.mood is SupervisorState.RESTARTING
-        next_root = supervisor.next_root if restarting else None
+        next_root = supervisor.reload_root()
         log.close()
         return next_root
 
@@ -207,29 +207,27 @@ class Daemon:
         assert sup is not None and log is not None
         name = signal.Signals(signum).name
         if signum in EXIT_SIGNALS:
-            if sup.mood is SupervisorState.RUNNING:
+            if sup.supervisor_state() is SupervisorState.RUNNING:
                 log.warn(f"received {name} indicating exit request")
-                sup.request_shutdown(SupervisorState.SHUTDOWN)
-            elif sup.mood is SupervisorState.RESTARTING:
+                sup.request_shutdown()
+            elif sup.exit_instead_of_reload():
                 # Stopping for a reload already: exit at the end instead of reloading.
                 log.warn(f"received {name} indicating exit request")
-                sup.mood = SupervisorState.SHUTDOWN
             else:
                 log.warn(f"received {name} again while stopping: killing what is left")
                 sup.kill_remaining()
         elif signum == signal.SIGHUP:
-            if sup.mood is not SupervisorState.RUNNING:
+            if sup.supervisor_state() is not SupervisorState.RUNNING:
                 log.warn("ignored SIGHUP indicating restart request (shutdown in progress)")
                 return
             log.warn("received SIGHUP indicating restart request")
             try:
-                sup.next_root = self._run.load_config()
-            except Exception as exc:
+                sup.request_restart()
+            except SupervisorFault as fault:
                 log.error(
-                    f"restart aborted, the config has errors; still running the old one:\n{exc}"
+                    "restart aborted, the config has errors; still running the old one:\n"
+                    f"{fault.extra}"
                 )
-                return
-            sup.request_shutdown(SupervisorState.RESTARTING)
         elif signum == signal.SIGUSR2:
             log.info("received SIGUSR2 indicating log reopen request")
             log.reopen()

@@ -1,9 +1,17 @@
 """EngineAPI: the narrow facade every front end (XML-RPC, JSON, web UI) calls.
 
 Front ends never touch processes; they call these methods, which post a
-command to the owning process task and await its answer. Errors are raised
+command to the owning process and await its answer. Errors are raised
 as ``SupervisorFault`` with supervisord's fault code, so the XML-RPC layer
 only has to translate and the JSON layer can reuse the same codes.
+
+Every control verb exists once, in the engine (engine/control.py), for one
+process (``*_process``: refusals raise) and for a group or everything
+(``*_processes``: only eligible processes, one ``Outcome`` each). Which
+processes are eligible, in what order they are acted on, and what is
+checked first are decided there, never by a front end. A new verb is one
+method here, one in engine/control.py and a few lines of marshalling per
+front end (see docs/architecture.md).
 
 This module defines the contract (a Protocol plus plain data); the engine's
 ``Supervisor`` implements it. Adding a method is fine; changing one means
@@ -12,7 +20,7 @@ changing every caller in the same commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,7 +51,10 @@ class ProcessSnapshot:
 
     @property
     def stoppable(self) -> bool:
-        """Running, or waiting for a paced restart / FATAL retry that stop cancels."""
+        """Running, or waiting for a paced restart / FATAL retry that stop cancels.
+
+        For display; the engine's stops decide with ``ProcessRunner.stoppable``.
+        """
         if self.state in RUNNING_STATES:
             return True
         return bool(self.next_start) and self.state in (ProcessState.EXITED, ProcessState.FATAL)
@@ -56,6 +67,31 @@ class ConfigDiff:
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a verb did to one process of a group or of everything."""
+
+    group: str
+    name: str
+    fault: SupervisorFault | None  # None: done
+
+
+@dataclass(frozen=True, slots=True)
+class GroupUpdate:
+    """What an update did to one group, by process name (each sorted).
+
+    ``action`` is "added", "removed", "updated" or "unchanged"; ``fault`` is
+    set when the step was refused (a removed group whose stop failed).
+    """
+
+    group: str
+    action: str
+    restarted: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    fault: SupervisorFault | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +144,21 @@ class EngineAPI(Protocol):
 
     async def remove_group(self, name: str) -> None: ...
 
-    async def update_group(self, name: str) -> str:
+    async def update_group(self, name: str) -> GroupUpdate:
         """minder's in-place update of one group from the last-read config.
 
-        Returns "added", "removed", "updated" or "unchanged"; in a changed
-        group only processes whose spec changed are restarted. BAD_NAME if the
-        group is neither active nor in the config.
+        In a changed group only processes whose spec changed are restarted;
+        the report says which. BAD_NAME if the group is neither active nor in
+        the config.
+        """
+        ...
+
+    async def update_all(self) -> list[GroupUpdate]:
+        """supervisorctl's ``update`` in one call: re-read, then remove, update, add.
+
+        Removed groups are stopped and removed (refused with FAILED if a stop
+        failed), changed groups updated in place in priority order, new
+        groups added. One report per group that was not unchanged.
         """
         ...
 
@@ -128,22 +173,41 @@ class EngineAPI(Protocol):
         """Processes of one group in start order; BAD_NAME if no such group."""
         ...
 
+    # One process: supervisord's checks, in its order; a refusal raises.
     async def start_process(self, group: str, name: str, wait: bool = True) -> None: ...
 
     async def stop_process(self, group: str, name: str, wait: bool = True) -> None: ...
 
-    async def stop_processes(
-        self, targets: Sequence[tuple[str, str]], wait: bool = True
-    ) -> list[tuple[int, SupervisorFault | None]]:
-        """Stop many (a group, or all) in one pass: every stop is requested before any wait.
-
-        Returns one ``(index into targets, fault or None)`` per target, in the
-        order the outcomes were known: refusals first, then stops as they
-        complete (supervisord's result order).
-        """
+    async def restart_process(self, group: str, name: str, wait: bool = True) -> None:
+        """Stop if running (waiting for it), then start."""
         ...
 
-    async def signal_process(self, group: str, name: str, signum: int) -> None: ...
+    async def signal_process(self, group: str, name: str, sig: object) -> None:
+        """``sig`` as a person wrote it (``HUP``, ``"40"``, 15); BAD_SIGNAL if it is none."""
+        ...
+
+    # A group (``group`` given) or everything (``group=None``), in one pass:
+    # every request is made before any wait. Start order is supervisord's
+    # (group priority, group name, priority, name); stops go in reverse.
+    # Outcomes come in the order they were known: refusals first, then
+    # completions (supervisord's result order). BAD_NAME for no such group.
+    async def start_processes(self, group: str | None, wait: bool = True) -> list[Outcome]:
+        """Start every process that is not running."""
+        ...
+
+    async def stop_processes(self, group: str | None, wait: bool = True) -> list[Outcome]:
+        """Stop every running process."""
+        ...
+
+    async def restart_processes(self, group: str | None, wait: bool = True) -> list[Outcome]:
+        """Stop every running one (one pass), then start them all; outcomes in start order."""
+        ...
+
+    async def signal_processes(self, group: str | None, sig: object) -> list[Outcome]:
+        """Signal every signallable process (each gets BAD_SIGNAL if ``sig`` is none)."""
+        ...
+
+    async def clear_processes_logs(self, group: str | None) -> list[Outcome]: ...
 
     async def send_stdin(self, group: str, name: str, data: bytes) -> None: ...
 

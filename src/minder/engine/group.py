@@ -10,6 +10,7 @@ drained, so a configured program that is not running holds none.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from minder.engine.bus import EventBus
@@ -137,6 +138,24 @@ class GroupRuntime:
         if path is None and ident is None:
             return None
         return self._sink_factory(path, log.maxbytes, log.backups, ident, owner, log.auto)
+
+    @property
+    def daemon_env(self) -> tuple[tuple[str, str], ...]:
+        """The [supervisord] environment this group's processes were built with."""
+        return self.ctx.daemon_env
+
+    def replace_processes(
+        self, spec: GroupSpec, daemon_env: tuple[tuple[str, str], ...], stale: tuple[str, ...]
+    ) -> list[ProcessRunner]:
+        """An in-place update: drop the (stopped) ``stale`` runners, adopt the new spec.
+
+        Returns the runners created for processes the group did not have.
+        """
+        for name in stale:
+            self.remove_process(name)
+        self.spec = spec
+        self.ctx = dataclasses.replace(self.ctx, daemon_env=daemon_env)
+        return [self.add_process(p) for p in spec.processes if p.name not in self.processes]
 
     def remove_process(self, name: str) -> None:
         runner = self.processes.pop(name)

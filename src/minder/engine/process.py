@@ -28,7 +28,7 @@ from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.output import OutputChannel, PipeReader
 from minder.engine.reaper import Reaper
-from minder.engine.spawn import SpawnError, child_environment, resolve_command, spawn
+from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
 from minder.model import machine as mc
 from minder.model.events import ProcessStateChanged
 from minder.model.specs import ProcessSpec
@@ -58,6 +58,7 @@ class EngineContext:
     daemon_env: tuple[tuple[str, str], ...]
     server_url: str | None
     random: Callable[[], float] = random.random  # the jitter of paced restarts
+    spawner: Spawner = spawn  # the seam for placing children (cgroups, namespaces) and tests
 
 
 # A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
@@ -166,6 +167,7 @@ class ProcessRunner:
         self._timer: asyncio.TimerHandle | None = None
         self._armed: tuple[mc.Timer | None, float | None] = (None, None)
         self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
+        self._prepared: tuple[dict[str, str], tuple[str, list[str]]] | None = None
         self.removed = False
 
     # --- identity and snapshots -------------------------------------------
@@ -279,7 +281,9 @@ class ProcessRunner:
                 stdin_fd = self._stdin_fd() if self._stdin_fd is not None else None
             except OSError as exc:  # the fcgi socket cannot be bound again
                 raise SpawnError(f"couldn't create socket for {self.name!r}: {exc}") from None
-            popen, pipes = spawn(self.spec, self.environment(), stdin_fd=stdin_fd)
+            prepared, self._prepared = self._prepared, None
+            env, command = prepared if prepared is not None else (self.environment(), None)
+            popen, pipes = self.ctx.spawner(self.spec, env, stdin_fd=stdin_fd, command=command)
         except SpawnError as exc:
             self._inbox.append(mc.SpawnFailed(exc.message))
             if self._on_exit is not None:
@@ -347,15 +351,20 @@ class ProcessRunner:
                 future.set_result(None)
         self._waiters = keep
 
-    async def wait_until(self, predicate: Predicate) -> None:
+    def future_until(self, predicate: Predicate) -> asyncio.Future[None]:
+        """A future that ``predicate`` resolves (or fails) as the machine moves."""
+        future: asyncio.Future[None] = self.ctx.loop.create_future()
         verdict = predicate(self.machine)
         if isinstance(verdict, SupervisorFault):
-            raise verdict
-        if verdict:
-            return
-        future: asyncio.Future[None] = self.ctx.loop.create_future()
-        self._waiters.append((predicate, future))
-        await future
+            future.set_exception(verdict)
+        elif verdict:
+            future.set_result(None)
+        else:
+            self._waiters.append((predicate, future))
+        return future
+
+    async def wait_until(self, predicate: Predicate) -> None:
+        await self.future_until(predicate)
 
     async def wait_stopped(self) -> None:
         await self.wait_until(_is_stopped)
@@ -376,9 +385,14 @@ class ProcessRunner:
     # --- commands ----------------------------------------------------------
 
     def check_command(self) -> None:
-        """startProcess's early check: NO_FILE / NOT_EXECUTABLE before anything else."""
+        """startProcess's early check: NO_FILE / NOT_EXECUTABLE before anything else.
+
+        The environment and the resolved command are kept for the spawn that
+        follows, so a start builds and resolves them once.
+        """
+        env = self.environment()
         try:
-            resolve_command(self.spec.command, self.environment())
+            self._prepared = (env, resolve_command(self.spec.command, env))
         except SpawnError as exc:
             raise SupervisorFault(exc.fault, exc.message) from None
 
@@ -387,17 +401,28 @@ class ProcessRunner:
         if self.state in (ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL):
             self.feed(mc.Start())
 
-    async def start(self, wait: bool = True) -> None:
-        self.check_command()
-        if self.state in RUNNING_STATES:
-            raise SupervisorFault(Faults.ALREADY_STARTED, self.namespec)
-        if self.state is ProcessState.UNKNOWN:
-            raise SupervisorFault(Faults.FAILED, f"{self.namespec} is in an unknown state")
-        self.feed(mc.Start())
+    def request_start(self) -> None:
+        """startProcess without the wait: the child is spawned before this returns.
+
+        supervisord's checks in supervisord's order (command, ALREADY_STARTED,
+        UNKNOWN, then SPAWN_ERROR). Synchronous so that starting a group or
+        everything spawns them all in one pass.
+        """
+        self._prepared = None
+        try:
+            self.check_command()
+            if self.state in RUNNING_STATES:
+                raise SupervisorFault(Faults.ALREADY_STARTED, self.namespec)
+            if self.state is ProcessState.UNKNOWN:
+                raise SupervisorFault(Faults.FAILED, f"{self.namespec} is in an unknown state")
+            self.feed(mc.Start())
+        finally:
+            self._prepared = None
         if self.machine.spawnerr and self.state is not ProcessState.STARTING:
             raise SupervisorFault(Faults.SPAWN_ERROR, self.namespec)
-        if not wait:
-            return
+
+    def started_future(self) -> asyncio.Future[None]:
+        """Resolves once RUNNING; SPAWN_ERROR / ABNORMAL_TERMINATION if it never gets there."""
         namespec = self.namespec
 
         def started(m: mc.Machine) -> bool | SupervisorFault | None:
@@ -409,7 +434,12 @@ class ProcessRunner:
                 return SupervisorFault(Faults.ABNORMAL_TERMINATION, namespec)
             return None
 
-        await self.wait_until(started)
+        return self.future_until(started)
+
+    async def start(self, wait: bool = True) -> None:
+        self.request_start()
+        if wait:
+            await self.started_future()
 
     def stop_now(self) -> None:
         """Request a stop without checks (shutdown, update)."""
@@ -436,6 +466,11 @@ class ProcessRunner:
         if wait:
             await self.wait_stopped()
 
+    @property
+    def stoppable(self) -> bool:
+        """What a group/all stop acts on: running, or a pending restart a stop cancels."""
+        return self.state in RUNNING_STATES or self.restart_pending()
+
     def restart_pending(self) -> bool:
         """Whether a paced restart or a FATAL retry is waiting on its timer."""
         return self.machine.timer in (mc.Timer.RESTART, mc.Timer.COOLDOWN)
@@ -461,7 +496,8 @@ class ProcessRunner:
             raise SupervisorFault(Faults.FAILED, f"{self.namespec}: {exc}") from None
 
     def write_stdin(self, data: bytes) -> None:
-        if self.state not in RUNNING_STATES or self.machine.killing:
+        # supervisord: no pid (BACKOFF too) or being killed is NOT_RUNNING
+        if not self.pid or self.state not in RUNNING_STATES or self.machine.killing:
             raise SupervisorFault(Faults.NOT_RUNNING, self.namespec)
         if self.stdin is None:
             raise SupervisorFault(Faults.NO_FILE, self.namespec)

@@ -24,6 +24,7 @@ import stat
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from minder.engine.workdir import working_directory_for
 from minder.model.specs import ProcessSpec
@@ -155,14 +156,37 @@ def _errno_name(exc: OSError) -> str:
     return errno.errorcode.get(exc.errno or 0, str(exc.errno))
 
 
+class Spawner(Protocol):
+    """How a runner starts its child: ``spawn`` below, or a test's stand-in.
+
+    The seam for where and how a child is placed (a cgroup, a namespace):
+    a replacement wraps ``spawn`` and keeps its contract (Popen + our pipe
+    ends, SpawnError with supervisord's text on failure).
+    """
+
+    def __call__(
+        self,
+        spec: ProcessSpec,
+        env: dict[str, str],
+        *,
+        stdin_fd: int | None = None,
+        command: tuple[str, list[str]] | None = None,
+    ) -> tuple[subprocess.Popen[bytes], Pipes]: ...
+
+
 def spawn(
     spec: ProcessSpec,
     env: dict[str, str],
     *,
     stdin_fd: int | None = None,
+    command: tuple[str, list[str]] | None = None,
 ) -> tuple[subprocess.Popen[bytes], Pipes]:
-    """Start the child with stdio pipes; ``stdin_fd`` replaces the stdin pipe (fcgi)."""
-    filename, argv = resolve_command(spec.command, env)
+    """Start the child with stdio pipes; ``stdin_fd`` replaces the stdin pipe (fcgi).
+
+    ``command`` is ``resolve_command``'s answer when the caller already has
+    it (startProcess checks the command first), so a start resolves it once.
+    """
+    filename, argv = command if command is not None else resolve_command(spec.command, env)
     user, group, extra_groups = _user_ids(spec)
     opened: list[int] = []
     try:

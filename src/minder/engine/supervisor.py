@@ -1,14 +1,18 @@
 """The Supervisor: the engine's implementation of EngineAPI.
 
 It owns the active groups, the daemon's mood (RUNNING, SHUTDOWN,
-RESTARTING) and the event bus, and turns API calls into commands on the
-process runners. Shutdown stops groups one at a time from the highest
+RESTARTING) and the event bus. The verbs live in rooms of their own and
+the Supervisor only hands calls on: engine/control.py (start, stop,
+restart, signal, clear), engine/reload.py (reread, add, remove, update),
+engine/events/service.py (listener pools, which see the Supervisor only
+through the ``ListenerHost`` methods). The daemon drives it through named
+methods (``request_shutdown``, ``request_restart``, ``exit_instead_of_reload``,
+``reload_root``). Shutdown stops groups one at a time from the highest
 priority number down, as supervisord does, and is a task the daemon awaits.
 
 Where minder improves on supervisord (recorded in docs/differences.md):
 ``restart()`` validates the new config first and refuses (CANT_REREAD)
-rather than stopping everything and dying; ``update_group()`` restarts only
-the processes whose spec changed.
+rather than stopping everything and dying.
 """
 
 from __future__ import annotations
@@ -16,20 +20,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
-from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
+from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, Outcome, ProcessSnapshot
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
+from minder.engine.control import ProcessControl
 from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
 from minder.engine.group import GroupRuntime, SinkFactory
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.reaper import Reaper
+from minder.engine.reload import ConfigLoader, ConfigReloader
+from minder.engine.spawn import Spawner, spawn
 from minder.engine.ticks import TickTimers
 from minder.model.events import (
     DomainEvent,
@@ -38,18 +44,11 @@ from minder.model.events import (
     RemoteCommunication,
     SupervisorStateChanged,
 )
-from minder.model.specs import GroupSpec, LogSpec, RootSpec
+from minder.model.specs import GroupSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
-from minder.protocol.names import make_namespec
-from minder.protocol.states import (
-    RUNNING_STATES,
-    STOPPED_STATES,
-    ProcessState,
-    SupervisorState,
-)
+from minder.protocol.states import STOPPED_STATES, ProcessState, SupervisorState
 
 WAITING_LOG_INTERVAL = 3.0  # "waiting for a, b to die" during shutdown
-STOP_WAIT_LOG_INTERVAL = 2.0  # "waiting for a to stop" during an RPC stop
 
 
 class Logger(Protocol):
@@ -62,9 +61,6 @@ class Logger(Protocol):
     def debug(self, msg: str) -> None: ...
     def trace(self, msg: str) -> None: ...
     def blather(self, msg: str) -> None: ...
-
-
-ConfigLoader = Callable[[], RootSpec]
 
 
 def default_sink_factory(log: Logger) -> SinkFactory:
@@ -98,14 +94,6 @@ def server_url_for(root: RootSpec) -> str | None:
     return None
 
 
-def _configured_log(log: LogSpec, redirected: bool = False) -> str:
-    if redirected:
-        return "none"
-    if log.auto:
-        return "auto"
-    return log.path if log.path is not None else "none"
-
-
 class Supervisor:
     def __init__(
         self,
@@ -119,11 +107,12 @@ class Supervisor:
         main_log_path: Callable[[], str | None] | None = None,
         clear_main_log: Callable[[], None] | None = None,
         reap_orphans: bool = False,
+        spawner: Spawner = spawn,
     ) -> None:
         self._root = root
-        self._pending = root
         self.log = log
         self._loader = config_loader
+        self._spawner = spawner
         self.clock: Clock = clock or SystemClock()
         self._sink_factory = sink_factory or default_sink_factory(log)
         self._use_pidfd = use_pidfd
@@ -135,8 +124,19 @@ class Supervisor:
         self._deferred = DeferredStarts(self._all_runners, log.info)  # depends_on
         self.bus.add_listener(self._deferred.on_event)
         self.groups: dict[str, GroupRuntime] = {}
-        self.mood = SupervisorState.RUNNING
-        self.next_root: RootSpec | None = None  # set by restart(): the config to reload with
+        self._mood = SupervisorState.RUNNING
+        self._next_root: RootSpec | None = None  # set by a restart: the config to reload with
+        self.control = ProcessControl(self.groups, check_running=self._check_mood, log=self._log)
+        self.config = ConfigReloader(
+            root,
+            self.groups,
+            loader=config_loader,
+            check_running=self._check_mood,
+            create_group=self._add_and_autostart,
+            drop_group=self._drop_group,
+            stop_and_wait=self._stop_runners,
+            stop_group=lambda name: self.control.stop_processes(name, True),
+        )
         self._ctx: EngineContext | None = None
         self._reaper: Reaper | None = None
         self._ticks: TickTimers | None = None
@@ -162,12 +162,13 @@ class Supervisor:
             reaper=self._reaper,
             bus=self.bus,
             log=self._log,
-            may_restart=lambda: self.mood is SupervisorState.RUNNING,
+            may_restart=self.accepting_restarts,
             base_env=dict(os.environ),
             daemon_env=self._root.daemon.environment,
             server_url=server_url_for(self._root),
+            spawner=self._spawner,
         )
-        # issue 6: listener pools and capture mode see every group and state change
+        # listener pools and capture mode see every group and state change
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event)
         for gspec in self._root.groups:
@@ -202,7 +203,7 @@ class Supervisor:
             # Each group keeps the [supervisord] environment it was built
             # with: a reread that changes it marks the group changed, and
             # only update (re)creates its processes with the new one.
-            dataclasses.replace(self._ctx, daemon_env=self._pending.daemon.environment),
+            dataclasses.replace(self._ctx, daemon_env=self.config.pending.daemon.environment),
             sink_factory=self._sink_factory,
             childlogdir=daemon.childlogdir,
             identifier=daemon.identifier,
@@ -213,8 +214,18 @@ class Supervisor:
         self.bus.publish(GroupAdded(gspec.name))
         return group
 
+    def _add_and_autostart(self, gspec: GroupSpec) -> GroupRuntime:
+        group = self._create_group(gspec)
+        self._autostart(group)
+        return group
+
+    def _drop_group(self, name: str) -> None:
+        group = self.groups.pop(name)
+        group.close()
+        self.bus.publish(GroupRemoved(name))
+
     def _autostart(self, group: GroupRuntime) -> None:
-        if self.mood is not SupervisorState.RUNNING:
+        if self._mood is not SupervisorState.RUNNING:
             return
         for runner in group.in_start_order():
             if runner.spec.autostart and runner.state is ProcessState.STOPPED:
@@ -224,16 +235,59 @@ class Supervisor:
         return sorted(self.groups.values(), key=lambda g: (g.spec.priority, g.name))
 
     def _begin_stop(self, mood: SupervisorState) -> None:
-        self.mood = mood
+        self._mood = mood
         self.bus.publish(SupervisorStateChanged(mood))
         self._stop_task = asyncio.get_running_loop().create_task(self._stop_all())
 
-    def request_shutdown(self, mood: SupervisorState = SupervisorState.SHUTDOWN) -> bool:
-        """Daemon signals: begin stopping unless already doing so."""
-        if self.mood is not SupervisorState.RUNNING:
+    # --- the daemon's controls (signals, the run loop) ------------------------
+
+    def accepting_restarts(self) -> bool:
+        """Whether processes may be (re)started: False once stopping has begun."""
+        return self._mood is SupervisorState.RUNNING
+
+    def request_shutdown(self) -> bool:
+        """Begin stopping to exit, unless already stopping."""
+        if self._mood is not SupervisorState.RUNNING:
             return False
-        self._begin_stop(mood)
+        self._begin_stop(SupervisorState.SHUTDOWN)
         return True
+
+    def request_restart(self) -> None:
+        """Begin stopping to reload, once the new config has been read without error.
+
+        The one place a reload starts (``restart()`` over XML-RPC and SIGHUP):
+        SHUTDOWN_STATE if already stopping, CANT_REREAD, and the old config
+        keeps running, if the new one is broken.
+        """
+        self._check_mood()
+        if self._loader is not None:
+            self._next_root = self.config.load()
+        self._begin_stop(SupervisorState.RESTARTING)
+
+    def exit_instead_of_reload(self) -> bool:
+        """An exit signal during a reload's stop: exit when stopped. False if not reloading."""
+        if self._mood is not SupervisorState.RESTARTING:
+            return False
+        self._mood = SupervisorState.SHUTDOWN
+        return True
+
+    def reload_root(self) -> RootSpec | None:
+        """After wait_finished: the config to run next, or None to exit."""
+        return self._next_root if self._mood is SupervisorState.RESTARTING else None
+
+    def publish(self, event: DomainEvent) -> None:
+        """Announce an event (the main log's lines, a listener's captured output)."""
+        self.bus.publish(event)
+
+    # --- the listener service's view (events/service.py: ListenerHost) ------
+
+    def find_runner(self, group: str, name: str) -> ProcessRunner | None:
+        g = self.groups.get(group)
+        return g.processes.get(name) if g is not None else None
+
+    def group_spec(self, group: str) -> GroupSpec | None:
+        g = self.groups.get(group)
+        return g.spec if g is not None else None
 
     def _all_runners(self) -> list[ProcessRunner]:
         return [r for g in self.groups.values() for r in g.processes.values()]
@@ -309,7 +363,7 @@ class Supervisor:
     # --- EngineAPI: the daemon -------------------------------------------
 
     def supervisor_state(self) -> SupervisorState:
-        return self.mood
+        return self._mood
 
     def pid(self) -> int:
         return os.getpid()
@@ -333,7 +387,7 @@ class Supervisor:
                 raise SupervisorFault(Faults.FAILED, str(exc)) from None
 
     def _check_mood(self) -> None:
-        if self.mood is not SupervisorState.RUNNING:
+        if self._mood is not SupervisorState.RUNNING:
             raise SupervisorFault(Faults.SHUTDOWN_STATE)
 
     async def shutdown(self) -> None:
@@ -342,132 +396,35 @@ class Supervisor:
 
     async def restart(self) -> None:
         """Reload: minder checks the new config first and keeps running if it is broken."""
-        self._check_mood()
-        if self._loader is not None:
-            try:
-                self.next_root = self._loader()
-            except Exception as exc:
-                self._log("error", f"restart refused, the config has errors: {exc}")
-                raise SupervisorFault(Faults.CANT_REREAD, str(exc)) from None
-        self._begin_stop(SupervisorState.RESTARTING)
+        try:
+            self.request_restart()
+        except SupervisorFault as fault:
+            if fault.code is Faults.CANT_REREAD:
+                self._log("error", f"restart refused, the config has errors: {fault.extra}")
+            raise
 
-    # --- EngineAPI: config --------------------------------------------------
+    # --- EngineAPI: config (engine/reload.py) ----------------------------
 
     def reload_config(self) -> ConfigDiff:
-        self._check_mood()
-        if self._loader is None:
-            raise SupervisorFault(Faults.CANT_REREAD, "no config file to re-read")
-        try:
-            new = self._loader()
-        except Exception as exc:
-            raise SupervisorFault(Faults.CANT_REREAD, str(exc)) from None
-        self._pending = new
-        return self.pending_diff()
+        return self.config.reload_config()
 
     def pending_diff(self) -> ConfigDiff:
-        new_groups = {g.name: g for g in self._pending.groups}
-        active = {name: g.spec for name, g in self.groups.items()}
-        added = sorted(set(new_groups) - set(active))
-        removed = sorted(set(active) - set(new_groups))
-        changed = sorted(
-            n
-            for n in set(new_groups) & set(active)
-            if new_groups[n] != active[n]
-            or self._pending.daemon.environment != self.groups[n].ctx.daemon_env
-        )
-        return ConfigDiff(tuple(added), tuple(changed), tuple(removed))
+        return self.config.pending_diff()
 
     def config_entries(self) -> list[ConfigEntry]:
-        entries: list[ConfigEntry] = []
-        for gspec in self._pending.groups:
-            active = self.groups.get(gspec.name)
-            for pspec in gspec.processes:
-                out = _configured_log(pspec.stdout)
-                err = _configured_log(pspec.stderr, pspec.redirect_stderr)
-                paths = active.log_paths.get(pspec.name) if active is not None else None
-                if paths is not None:
-                    if pspec.stdout.auto:
-                        out = paths.stdout or "none"
-                    if pspec.stderr.auto and not pspec.redirect_stderr:
-                        err = paths.stderr or "none"
-                entries.append(ConfigEntry(gspec, pspec, active is not None, out, err))
-        return entries
+        return self.config.config_entries()
 
     async def add_group(self, name: str) -> None:
-        self._check_mood()
-        gspec = self._pending.group(name)
-        if gspec is None:
-            raise SupervisorFault(Faults.BAD_NAME, name)
-        if name in self.groups:
-            raise SupervisorFault(Faults.ALREADY_ADDED, name)
-        try:
-            group = self._create_group(gspec)
-        except OSError as exc:
-            raise SupervisorFault(Faults.FAILED, f"{name}: {exc}") from None
-        self._autostart(group)
+        await self.config.add_group(name)
 
     async def remove_group(self, name: str) -> None:
-        self._check_mood()
-        group = self.groups.get(name)
-        if group is None:
-            raise SupervisorFault(Faults.BAD_NAME, name)
-        if not group.all_stopped():
-            raise SupervisorFault(Faults.STILL_RUNNING, name)
-        del self.groups[name]
-        group.close()
-        self.bus.publish(GroupRemoved(name))
+        await self.config.remove_group(name)
 
-    async def update_group(self, name: str) -> str:
-        """minder's update: apply the last-read config to one group in place.
+    async def update_group(self, name: str) -> GroupUpdate:
+        return await self.config.update_group(name)
 
-        Returns "added", "removed", "updated" or "unchanged". Inside a
-        changed group only processes whose spec changed are stopped and
-        recreated; the others keep running with their pid.
-        """
-        self._check_mood()
-        new = self._pending.group(name)
-        group = self.groups.get(name)
-        if new is None and group is None:
-            raise SupervisorFault(Faults.BAD_NAME, name)
-        if group is None:
-            assert new is not None
-            await self.add_group(name)
-            return "added"
-        if new is None:
-            await self._stop_runners(list(group.processes.values()))
-            await self.remove_group(name)
-            return "removed"
-        env_changed = self._pending.daemon.environment != group.ctx.daemon_env
-        if new == group.spec and not env_changed:
-            return "unchanged"
-        if (new.kind, new.priority, new.fcgi, new.listener) != (
-            group.spec.kind,
-            group.spec.priority,
-            group.spec.fcgi,
-            group.spec.listener,
-        ):
-            await self._stop_runners(list(group.processes.values()))
-            await self.remove_group(name)
-            await self.add_group(name)
-            return "updated"
-        old_specs = {p.name: p for p in group.spec.processes}
-        new_specs = {p.name: p for p in new.processes}
-        stale = [
-            n
-            for n in old_specs
-            if n not in new_specs or new_specs[n] != old_specs[n] or env_changed
-        ]
-        await self._stop_runners([group.processes[n] for n in stale])
-        for n in stale:
-            group.remove_process(n)
-        group.spec = new
-        group.ctx = dataclasses.replace(group.ctx, daemon_env=self._pending.daemon.environment)
-        for n, pspec in new_specs.items():
-            if n not in group.processes:
-                runner = group.add_process(pspec)
-                if pspec.autostart:
-                    runner.start_now()
-        return "updated"
+    async def update_all(self) -> list[GroupUpdate]:
+        return await self.config.update_all()
 
     async def _stop_runners(self, runners: list[ProcessRunner]) -> None:
         for runner in sorted(runners, key=lambda r: r.sort_key, reverse=True):
@@ -475,13 +432,6 @@ class Supervisor:
         await asyncio.gather(*(r.wait_stopped() for r in runners))
 
     # --- EngineAPI: processes --------------------------------------------
-
-    def _runner(self, group: str, name: str) -> ProcessRunner:
-        g = self.groups.get(group)
-        runner = g.processes.get(name) if g is not None else None
-        if runner is None:
-            raise SupervisorFault(Faults.BAD_NAME, make_namespec(group, name))
-        return runner
 
     def _snapshot(self, runner: ProcessRunner) -> ProcessSnapshot:
         group = self.groups[runner.group]
@@ -510,120 +460,49 @@ class Supervisor:
         return [self._snapshot(r) for r in runners]
 
     def snapshot(self, group: str, name: str) -> ProcessSnapshot:
-        return self._snapshot(self._runner(group, name))
+        return self._snapshot(self.control.runner(group, name))
 
     def group_snapshots(self, group: str) -> list[ProcessSnapshot]:
-        g = self.groups.get(group)
-        if g is None:
-            raise SupervisorFault(Faults.BAD_NAME, group)
-        return [self._snapshot(r) for r in g.in_start_order()]
+        return [self._snapshot(r) for r in self.control.in_start_order(group)]
 
-    def runner(self, group: str, name: str) -> ProcessRunner:
-        """The live runner (for in-process consumers such as listener pools)."""
-        return self._runner(group, name)
+    # --- EngineAPI: control verbs (engine/control.py) ---------------------
 
     async def start_process(self, group: str, name: str, wait: bool = True) -> None:
-        self._check_mood()
-        await self._runner(group, name).start(wait)
+        await self.control.start_process(group, name, wait)
 
     async def stop_process(self, group: str, name: str, wait: bool = True) -> None:
-        self._check_mood()
-        runner = self._runner(group, name)
-        runner.request_stop()
-        if wait:
-            await self._await_stops([runner], lambda _: None)
+        await self.control.stop_process(group, name, wait)
 
-    async def stop_processes(
-        self, targets: Sequence[tuple[str, str]], wait: bool = True
-    ) -> list[tuple[int, SupervisorFault | None]]:
-        self._check_mood()
-        outcomes: list[tuple[int, SupervisorFault | None]] = []
-        stopping: list[ProcessRunner] = []
-        indexes: list[int] = []
-        for index, (group, name) in enumerate(targets):
-            try:
-                runner = self._runner(group, name)
-                runner.request_stop()
-            except SupervisorFault as fault:
-                outcomes.append((index, fault))
-                continue
-            if wait:
-                stopping.append(runner)
-                indexes.append(index)
-            else:
-                outcomes.append((index, None))
-        if stopping:
-            await self._await_stops(stopping, lambda i: outcomes.append((indexes[i], None)))
-        return outcomes
+    async def restart_process(self, group: str, name: str, wait: bool = True) -> None:
+        await self.control.restart_process(group, name, wait)
 
-    async def _await_stops(
-        self,
-        runners: list[ProcessRunner],
-        on_stopped: Callable[[int], None],
-    ) -> None:
-        """Wait until every runner is stopped, calling ``on_stopped(index)`` as each one is.
+    async def signal_process(self, group: str, name: str, sig: object) -> None:
+        await self.control.signal_process(group, name, sig)
 
-        One future per runner with a done-callback, one counter and one
-        "waiting for" timer for them all: no task, no ``asyncio.wait`` and no
-        timer per process, which is what stopping 500 at once would cost.
-        A requested stop cannot fail (stopwaitsecs ends in SIGKILL), and a
-        runner closed meanwhile (its group removed) counts as stopped.
-        """
-        loop = asyncio.get_running_loop()
-        all_stopped = loop.create_future()
-        pending: dict[int, ProcessRunner] = {}
+    async def start_processes(self, group: str | None, wait: bool = True) -> list[Outcome]:
+        return await self.control.start_processes(group, wait)
 
-        def stopped(index: int, _: asyncio.Future[None]) -> None:
-            del pending[index]
-            on_stopped(index)
-            if not pending and not all_stopped.done():
-                all_stopped.set_result(None)
+    async def stop_processes(self, group: str | None, wait: bool = True) -> list[Outcome]:
+        return await self.control.stop_processes(group, wait)
 
-        for index, runner in enumerate(runners):
-            future = runner.stopped_future()
-            if future is None:
-                on_stopped(index)
-                continue
-            pending[index] = runner
-            future.add_done_callback(functools.partial(stopped, index))
-        if not pending:
-            return
-        timer: asyncio.TimerHandle
+    async def restart_processes(self, group: str | None, wait: bool = True) -> list[Outcome]:
+        return await self.control.restart_processes(group, wait)
 
-        def nag() -> None:
-            nonlocal timer
-            for runner in pending.values():
-                self._log("info", f"waiting for {runner.name} to stop")
-            timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
+    async def signal_processes(self, group: str | None, sig: object) -> list[Outcome]:
+        return await self.control.signal_processes(group, sig)
 
-        timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
-        try:
-            await all_stopped
-        finally:
-            timer.cancel()
+    def clear_process_logs(self, group: str, name: str) -> None:
+        self.control.clear_logs(group, name)
 
-    async def signal_process(self, group: str, name: str, signum: int) -> None:
-        self._check_mood()
-        self._runner(group, name).signal(signum)
+    async def clear_processes_logs(self, group: str | None) -> list[Outcome]:
+        return await self.control.clear_processes_logs(group)
 
     async def send_stdin(self, group: str, name: str, data: bytes) -> None:
         self._check_mood()
-        self._runner(group, name).write_stdin(data)
-
-    def clear_process_logs(self, group: str, name: str) -> None:
-        self._check_mood()
-        runner = self._runner(group, name)
-        if runner.state not in RUNNING_STATES and runner.state is not ProcessState.STOPPING:
-            return  # supervisord clears through live dispatchers only
-        for channel in (runner.stdout, runner.stderr):
-            if channel is not None and channel.sink is not None:
-                try:
-                    channel.sink.clear()
-                except OSError as exc:
-                    raise SupervisorFault(Faults.FAILED, str(exc)) from None
+        self.control.runner(group, name).write_stdin(data)
 
     def log_path(self, group: str, name: str, channel: str) -> str | None:
-        runner = self._runner(group, name)
+        runner = self.control.runner(group, name)
         paths = self.groups[runner.group].log_paths.get(runner.name)
         if paths is None:
             return None

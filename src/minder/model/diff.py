@@ -7,10 +7,13 @@ is merged into each child's. Provenance is excluded from spec equality, so
 moving a section around a file is not a change.
 
 ``changed_processes`` narrows a changed group to the processes that differ,
-so the engine can restart only those where it chooses to.
+and ``plan_group_update`` turns that into what minder's in-place update
+does (engine/reload.py carries it out and reports it).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from minder.model.specs import GroupSpec, RootSpec
 
@@ -37,3 +40,58 @@ def changed_processes(old: GroupSpec, new: GroupSpec) -> set[str]:
         name for name in before.keys() | after.keys()
         if before.get(name) != after.get(name)
     }
+
+
+def recreates_group(old: GroupSpec, new: GroupSpec) -> bool:
+    """Group-level settings changed: the whole group is stopped and built again."""
+    return (old.kind, old.priority, old.fcgi, old.listener) != (
+        new.kind,
+        new.priority,
+        new.fcgi,
+        new.listener,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlan:
+    """What minder's in-place update does to one active group that changed.
+
+    ``stale`` are stopped and dropped, ``fresh`` are created (and started if
+    autostart); a process in neither keeps running with its pid.
+    ``restarted`` / ``added`` / ``removed`` say the same thing by process
+    name, the way ``update`` reports it.
+    """
+
+    recreate: bool
+    stale: tuple[str, ...]
+    fresh: tuple[str, ...]
+
+    @property
+    def restarted(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.stale) & set(self.fresh)))
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.fresh) - set(self.stale)))
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.stale) - set(self.fresh)))
+
+
+def plan_group_update(old: GroupSpec, new: GroupSpec, env_changed: bool) -> GroupPlan:
+    """Which processes an update of ``old`` to ``new`` replaces.
+
+    A changed ``[supervisord] environment`` replaces every process (it is in
+    each child's environment); a group-level change replaces the group.
+    """
+    before = [p.name for p in old.processes]
+    after = [p.name for p in new.processes]
+    if recreates_group(old, new) or env_changed:
+        return GroupPlan(recreates_group(old, new), tuple(before), tuple(after))
+    changed = changed_processes(old, new)
+    return GroupPlan(
+        False,
+        tuple(n for n in before if n in changed),
+        tuple(n for n in after if n in changed),
+    )

@@ -1,1 +1,1 @@
-"""See ../shared/DESIGN.md for what this package owns."""
+"""See docs/architecture.md for what this package owns."""

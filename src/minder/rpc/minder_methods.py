@@ -4,43 +4,23 @@ They live in their own namespace because upstream clients compare the
 ``supervisor.*`` list against supervisord's; ``system.listMethods`` shows
 them, and the SHUTDOWN_STATE guard covers them as it covers ``supervisor.*``.
 
-``update_group_report`` is shared with the JSON API: it runs the engine's
-in-place update and says which processes it replaced. It tells them apart
-by spec identity: the engine keeps an untouched process's runner (and so
-its spec object), while a re-read config is a fresh set of spec objects, so
-a process whose spec object changed was stopped and recreated. This keeps
-the engine's rules (environment changes, group-level changes that recreate
-the whole group) in one place instead of repeating them here.
+``updateProcessGroup`` marshals the engine's own report of what its
+in-place update did (engine/reload.py); nothing is inferred here.
 """
 
 from __future__ import annotations
 
-from minder.engine.api import EngineAPI
-from minder.model.specs import ProcessSpec
-from minder.protocol.faults import Faults, SupervisorFault
+from minder.engine.api import EngineAPI, GroupUpdate
 from minder.protocol.results import GroupUpdateInfo
 
 
-def _specs(api: EngineAPI, group: str) -> dict[str, ProcessSpec]:
-    try:
-        return {snap.name: snap.spec for snap in api.group_snapshots(group)}
-    except SupervisorFault as fault:
-        if fault.code is not Faults.BAD_NAME:
-            raise
-        return {}
-
-
-async def update_group_report(api: EngineAPI, group: str) -> GroupUpdateInfo:
-    """Apply the last-read config to ``group`` in place and report what happened."""
-    before = _specs(api, group)
-    action = await api.update_group(group)
-    after = _specs(api, group)
+def update_info(report: GroupUpdate) -> GroupUpdateInfo:
     return {
-        "group": group,
-        "action": action,
-        "restarted": sorted(n for n in before.keys() & after.keys() if after[n] is not before[n]),
-        "added": sorted(after.keys() - before.keys()),
-        "removed": sorted(before.keys() - after.keys()),
+        "group": report.group,
+        "action": report.action,
+        "restarted": list(report.restarted),
+        "added": list(report.added),
+        "removed": list(report.removed),
     }
 
 
@@ -60,4 +40,4 @@ class MinderMethods:
         @return struct result {'group', 'action' ('added', 'removed', 'updated'
             or 'unchanged'), and the process names 'restarted', 'added', 'removed'}
         """
-        return await update_group_report(self._api, str(name))
+        return update_info(await self._api.update_group(str(name)))

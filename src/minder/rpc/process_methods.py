@@ -1,27 +1,22 @@
 """``supervisor.*`` methods that act on processes and their logs.
 
-Each call resolves a namespec to an engine snapshot, applies supervisord's
-state checks, then awaits the engine (which posts a command to the
-process's task: ``wait=True`` is an awaited future, never a poll).
-Group and "all" calls run the per-process calls concurrently and report
-results in completion order, as supervisord does.
+These only marshal: split the namespec once, call the engine's verb
+(engine/control.py decides eligibility, order, checks and their order) and
+turn its outcomes into supervisord's result structs. Per-process faults are
+re-labelled with the name the caller used, as supervisord reports them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from minder.engine.api import EngineAPI, ProcessSnapshot
+from minder.engine.api import EngineAPI, Outcome, ProcessSnapshot
 from minder.engine.logs.reader import read_range, tail
 from minder.protocol.faults import Faults, SupervisorFault
-from minder.protocol.names import make_namespec
 from minder.protocol.names import split_namespec as _split_text
 from minder.protocol.results import CallResult, ProcessInfo
-from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES
 from minder.rpc.infocache import ProcessInfoCache
 from minder.rpc.structs import as_text, call_result
 
@@ -55,26 +50,14 @@ def split_namespec(name: Any) -> tuple[str, str | None]:
     return _split_text(name)
 
 
-def parse_signal(value: Any) -> int:
-    """A signal given as a name (``HUP``, ``SIGHUP``) or a number string."""
-    text = str(value).strip()
-    try:
-        number = int(text)
-    except ValueError:
-        name = text.upper()
-        if not name.startswith("SIG"):
-            name = "SIG" + name
-        try:
-            number = int(signal.Signals[name])
-        except KeyError:
-            raise SupervisorFault(Faults.BAD_SIGNAL, str(value)) from None
-    if number not in signal.valid_signals():
-        raise SupervisorFault(Faults.BAD_SIGNAL, str(value))
-    return number
+def _group_name(group: Any) -> str:
+    if not isinstance(group, str):
+        raise SupervisorFault(Faults.INCORRECT_PARAMETERS, repr(group))
+    return group
 
 
-def start_order(snaps: list[ProcessSnapshot]) -> list[ProcessSnapshot]:
-    return sorted(snaps, key=lambda s: (s.group_priority, s.group, s.spec.priority, s.name))
+def _results(outcomes: list[Outcome]) -> list[CallResult]:
+    return [call_result(o.group, o.name, o.fault) for o in outcomes]
 
 
 class ProcessMethods:
@@ -82,7 +65,6 @@ class ProcessMethods:
         self._api = api
         self._infos = ProcessInfoCache()
 
-    # --- resolution -------------------------------------------------------
     def _process(self, namespec: str) -> ProcessSnapshot:
         group, name = split_namespec(namespec)
         if name is None:
@@ -90,38 +72,7 @@ class ProcessMethods:
         with named(namespec):
             return self._api.snapshot(group, name)
 
-    def _group(self, group: Any, shown: Any) -> list[ProcessSnapshot]:
-        if not isinstance(group, str):
-            raise SupervisorFault(Faults.INCORRECT_PARAMETERS, repr(group))
-        with named(shown):
-            return self._api.group_snapshots(group)
-
-    async def _each(
-        self,
-        snaps: list[ProcessSnapshot],
-        action: Callable[[ProcessSnapshot, str], Awaitable[None]],
-    ) -> list[CallResult]:
-        results: list[CallResult] = []
-
-        async def one(snap: ProcessSnapshot) -> None:
-            namespec = make_namespec(snap.group, snap.name)
-            try:
-                with named(namespec):
-                    await action(snap, namespec)
-            except SupervisorFault as fault:
-                results.append(call_result(snap, fault))
-            else:
-                results.append(call_result(snap, None))
-
-        await asyncio.gather(*(one(s) for s in snaps))
-        return results
-
     # --- start ------------------------------------------------------------
-    async def _start_one(self, snap: ProcessSnapshot, namespec: str, wait: bool) -> None:
-        if snap.state in RUNNING_STATES:
-            raise SupervisorFault(Faults.ALREADY_STARTED, namespec)
-        await self._api.start_process(snap.group, snap.name, wait=bool(wait))
-
     async def startProcess(self, name: str, wait: bool = True) -> Any:
         """Start a process (``group:*`` starts the group and returns its results).
 
@@ -131,15 +82,11 @@ class ProcessMethods:
         """
         group, proc = split_namespec(name)
         if proc is None:
-            return await self._start_group(group, name, wait)
-        snap = self._process(name)
+            with named(name):  # supervisord names the group form as written
+                return await self.startProcessGroup(group, wait)
         with named(name):
-            await self._start_one(snap, name, wait)
+            await self._api.start_process(group, proc, bool(wait))
         return True
-
-    async def _start_group(self, group: str, shown: str, wait: bool) -> list[CallResult]:
-        targets = [s for s in self._group(group, shown) if s.state not in RUNNING_STATES]
-        return await self._each(targets, lambda s, n: self._start_one(s, n, wait))
 
     async def startProcessGroup(self, name: str, wait: bool = True) -> list[CallResult]:
         """Start every process of a group that is not already running.
@@ -148,7 +95,7 @@ class ProcessMethods:
         @param boolean wait wait until each process is RUNNING
         @return array result an array of process status info structs
         """
-        return await self._start_group(name, name, wait)
+        return _results(await self._api.start_processes(_group_name(name), bool(wait)))
 
     async def startAllProcesses(self, wait: bool = True) -> list[CallResult]:
         """Start every process that is not running, in priority order.
@@ -156,15 +103,9 @@ class ProcessMethods:
         @param boolean wait wait until each process is RUNNING
         @return array result an array of process status info structs
         """
-        targets = [s for s in start_order(self._api.snapshots()) if s.state not in RUNNING_STATES]
-        return await self._each(targets, lambda s, n: self._start_one(s, n, wait))
+        return _results(await self._api.start_processes(None, bool(wait)))
 
     # --- stop -------------------------------------------------------------
-    async def _stop_one(self, snap: ProcessSnapshot, namespec: str, wait: bool) -> None:
-        if not snap.stoppable:
-            raise SupervisorFault(Faults.NOT_RUNNING, namespec)
-        await self._api.stop_process(snap.group, snap.name, wait=bool(wait))
-
     async def stopProcess(self, name: str, wait: bool = True) -> Any:
         """Stop a process (``group:*`` stops the group and returns its results).
 
@@ -174,21 +115,11 @@ class ProcessMethods:
         """
         group, proc = split_namespec(name)
         if proc is None:
-            return await self._stop_group(group, name, wait)
-        snap = self._process(name)
+            with named(name):  # supervisord names the group form as written
+                return await self.stopProcessGroup(group, wait)
         with named(name):
-            await self._stop_one(snap, name, wait)
+            await self._api.stop_process(group, proc, bool(wait))
         return True
-
-    async def _stop_many(self, targets: list[ProcessSnapshot], wait: bool) -> list[CallResult]:
-        """A group's or every process's stop: one engine call signals them all in one pass."""
-        outcomes = await self._api.stop_processes([(s.group, s.name) for s in targets], bool(wait))
-        return [call_result(targets[index], fault) for index, fault in outcomes]
-
-    async def _stop_group(self, group: str, shown: str, wait: bool) -> list[CallResult]:
-        snaps = self._group(group, shown)
-        targets = [s for s in reversed(snaps) if s.stoppable]
-        return await self._stop_many(targets, wait)
 
     async def stopProcessGroup(self, name: str, wait: bool = True) -> list[CallResult]:
         """Stop every running process of a group.
@@ -197,7 +128,7 @@ class ProcessMethods:
         @param boolean wait wait until each process is stopped
         @return array result an array of process status info structs
         """
-        return await self._stop_group(name, name, wait)
+        return _results(await self._api.stop_processes(_group_name(name), bool(wait)))
 
     async def stopAllProcesses(self, wait: bool = True) -> list[CallResult]:
         """Stop every running process, in reverse priority order.
@@ -205,17 +136,9 @@ class ProcessMethods:
         @param boolean wait wait until each process is stopped
         @return array result an array of process status info structs
         """
-        ordered = list(reversed(start_order(self._api.snapshots())))
-        targets = [s for s in ordered if s.stoppable]
-        return await self._stop_many(targets, wait)
+        return _results(await self._api.stop_processes(None, bool(wait)))
 
     # --- signal -----------------------------------------------------------
-    async def _signal_one(self, snap: ProcessSnapshot, namespec: str, sig: Any) -> None:
-        number = parse_signal(sig)
-        if snap.state not in SIGNALLABLE_STATES:
-            raise SupervisorFault(Faults.NOT_RUNNING, namespec)
-        await self._api.signal_process(snap.group, snap.name, number)
-
     async def signalProcess(self, name: str, sig: str) -> Any:
         """Send a signal to a process (``group:*``: to the group).
 
@@ -225,15 +148,11 @@ class ProcessMethods:
         """
         group, proc = split_namespec(name)
         if proc is None:
-            return await self._signal_group(group, name, sig)
-        snap = self._process(name)
+            with named(name):  # supervisord names the group form as written
+                return await self.signalProcessGroup(group, sig)
         with named(name):
-            await self._signal_one(snap, name, sig)
+            await self._api.signal_process(group, proc, sig)
         return True
-
-    async def _signal_group(self, group: str, shown: str, sig: Any) -> list[CallResult]:
-        targets = [s for s in self._group(group, shown) if s.state in SIGNALLABLE_STATES]
-        return await self._each(targets, lambda s, n: self._signal_one(s, n, sig))
 
     async def signalProcessGroup(self, name: str, sig: str) -> list[CallResult]:
         """Send a signal to every signallable process of a group.
@@ -242,7 +161,7 @@ class ProcessMethods:
         @param string signal signal name or number
         @return array result an array of process status info structs
         """
-        return await self._signal_group(name, name, sig)
+        return _results(await self._api.signal_processes(_group_name(name), sig))
 
     async def signalAllProcesses(self, sig: str) -> list[CallResult]:
         """Send a signal to every signallable process.
@@ -250,8 +169,7 @@ class ProcessMethods:
         @param string signal signal name or number
         @return array result an array of process status info structs
         """
-        snaps = [s for s in self._api.snapshots() if s.state in SIGNALLABLE_STATES]
-        return await self._each(snaps, lambda s, n: self._signal_one(s, n, sig))
+        return _results(await self._api.signal_processes(None, sig))
 
     # --- info -------------------------------------------------------------
     async def getProcessInfo(self, name: str) -> ProcessInfo:
@@ -327,9 +245,11 @@ class ProcessMethods:
         @param string name process name or ``group:name``
         @return boolean result always true unless an error occurred
         """
-        snap = self._process(name)
+        group, proc = split_namespec(name)
+        if proc is None:
+            raise SupervisorFault(Faults.BAD_NAME, name)
         with named(name):
-            self._api.clear_process_logs(snap.group, snap.name)
+            self._api.clear_process_logs(group, proc)
         return True
 
     async def clearAllProcessLogs(self) -> list[CallResult]:
@@ -337,11 +257,7 @@ class ProcessMethods:
 
         @return array result an array of process status info structs
         """
-
-        async def clear(snap: ProcessSnapshot, namespec: str) -> None:
-            self._api.clear_process_logs(snap.group, snap.name)
-
-        return await self._each(self._api.snapshots(), clear)
+        return _results(await self._api.clear_processes_logs(None))
 
     # --- stdin ------------------------------------------------------------
     async def sendProcessStdin(self, name: str, chars: Any) -> bool:
@@ -355,11 +271,11 @@ class ProcessMethods:
             chars = chars.encode("utf-8")
         if not isinstance(chars, bytes):
             raise SupervisorFault(Faults.INCORRECT_PARAMETERS, str(chars))
-        snap = self._process(name)
-        if not snap.pid:
-            raise SupervisorFault(Faults.NOT_RUNNING, name)
+        group, proc = split_namespec(name)
+        if proc is None:
+            raise SupervisorFault(Faults.BAD_NAME, name)
         with named(name):
-            await self._api.send_stdin(snap.group, snap.name, chars)
+            await self._api.send_stdin(group, proc, chars)
         return True
 
 

@@ -131,18 +131,8 @@ def config_info(entry: ConfigEntry) -> ConfigInfo:
     }
 
 
-def call_result(snap: ProcessSnapshot, fault: SupervisorFault | None) -> CallResult:
+def call_result(group: str, name: str, fault: SupervisorFault | None) -> CallResult:
     """One entry of a group/all result array (status 80 = SUCCESS)."""
     if fault is None:
-        return {
-            "name": snap.name,
-            "group": snap.group,
-            "status": int(Faults.SUCCESS),
-            "description": "OK",
-        }
-    return {
-        "name": snap.name,
-        "group": snap.group,
-        "status": int(fault.code),
-        "description": fault.text,
-    }
+        return {"name": name, "group": group, "status": int(Faults.SUCCESS), "description": "OK"}
+    return {"name": name, "group": group, "status": int(fault.code), "description": fault.text}

@@ -8,14 +8,20 @@ receives so tests can check what the rpc layer asked for.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
-from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
+from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, ProcessSnapshot
 from minder.model.events import DomainEvent
 from minder.model.specs import GroupKind, GroupSpec, ProcessSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
-from minder.protocol.states import ProcessState, SupervisorState
+from minder.protocol.states import (
+    RUNNING_STATES,
+    SIGNALLABLE_STATES,
+    ProcessState,
+    SupervisorState,
+)
+from tests.unit.fake_verbs import FakeVerbs, signum_of
 
 NOW = 1_800_000_000.0
 
@@ -51,7 +57,7 @@ class FakeSubscription:
         pass
 
 
-class FakeEngine:
+class FakeEngine(FakeVerbs):
     def __init__(self, groups: dict[str, list[str]] | None = None) -> None:
         self.state = SupervisorState.RUNNING
         self.calls: list[tuple[Any, ...]] = []
@@ -118,16 +124,18 @@ class FakeEngine:
         for p in procs:
             del self.processes[(p.group, p.name)]
 
-    async def update_group(self, name: str) -> str:
-        """In place, like the engine: only ``*_01`` members "changed" (new spec object)."""
+    async def update_group(self, name: str) -> GroupUpdate:
+        """In place, like the engine: only ``*_01`` members "changed"."""
         self.calls.append(("update_group", name))
         procs = [p for p in self.processes.values() if p.group == name]
         if not procs:
             raise SupervisorFault(Faults.BAD_NAME, name)
+        restarted = []
         for p in procs:
             if p.name.endswith("_01"):
                 p.spec = dataclasses.replace(p.spec, command=p.spec.command + " --changed")
-        return "updated"
+                restarted.append(p.name)
+        return GroupUpdate(name, "updated", restarted=tuple(sorted(restarted)))
 
     # --- processes
     def _snap(self, p: FakeProcess) -> ProcessSnapshot:
@@ -166,8 +174,10 @@ class FakeEngine:
         return [self._snap(p) for p in procs]
 
     async def start_process(self, group: str, name: str, wait: bool = True) -> None:
-        self.calls.append(("start", group, name, wait))
         p = self._get(group, name)
+        if p.state in RUNNING_STATES:
+            raise SupervisorFault(Faults.ALREADY_STARTED, f"{group}:{name}")
+        self.calls.append(("start", group, name, wait))
         if p.fail_start_with is not None:
             p.state = ProcessState.FATAL
             p.spawnerr = "Exited too quickly (process log may have details)"
@@ -178,30 +188,26 @@ class FakeEngine:
         p.start = NOW
 
     async def stop_process(self, group: str, name: str, wait: bool = True) -> None:
-        self.calls.append(("stop", group, name, wait))
         p = self._get(group, name)
+        if p.state not in RUNNING_STATES:
+            raise SupervisorFault(Faults.NOT_RUNNING, f"{group}:{name}")
+        self.calls.append(("stop", group, name, wait))
         p.state, p.pid, p.stop = ProcessState.STOPPED, 0, NOW + 60
 
-    async def stop_processes(
-        self, targets: Sequence[tuple[str, str]], wait: bool = True
-    ) -> list[tuple[int, SupervisorFault | None]]:
-        outcomes: list[tuple[int, SupervisorFault | None]] = []
-        for index, (group, name) in enumerate(targets):
-            try:
-                await self.stop_process(group, name, wait)
-            except SupervisorFault as fault:
-                outcomes.append((index, fault))
-            else:
-                outcomes.append((index, None))
-        return outcomes
-
-    async def signal_process(self, group: str, name: str, signum: int) -> None:
+    async def signal_process(self, group: str, name: str, sig: object) -> None:
+        p = self._get(group, name)
+        signum = signum_of(sig)
+        if p.state not in SIGNALLABLE_STATES:
+            raise SupervisorFault(Faults.NOT_RUNNING, f"{group}:{name}")
         self.calls.append(("signal", group, name, signum))
 
     async def send_stdin(self, group: str, name: str, data: bytes) -> None:
+        if not self._get(group, name).pid:
+            raise SupervisorFault(Faults.NOT_RUNNING, f"{group}:{name}")
         self.calls.append(("stdin", group, name, data))
 
     def clear_process_logs(self, group: str, name: str) -> None:
+        self._get(group, name)
         self.calls.append(("clear", group, name))
 
     def log_path(self, group: str, name: str, channel: str) -> str | None:

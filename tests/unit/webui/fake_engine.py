@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from minder.engine.api import ConfigDiff, ConfigEntry, ProcessSnapshot
+from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, ProcessSnapshot
 from minder.model.events import DomainEvent, GroupAdded, GroupRemoved, ProcessStateChanged
 from minder.model.specs import ProcessSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
@@ -23,6 +23,7 @@ from minder.protocol.states import (
     ProcessState,
     SupervisorState,
 )
+from tests.unit.fake_verbs import FakeVerbs, signum_of
 
 NOW = 1_700_000_000.0
 
@@ -76,7 +77,7 @@ class FakeProcess:
     cleared: int = 0
 
 
-class FakeEngine:
+class FakeEngine(FakeVerbs):
     def __init__(self, main_log: str | None = None) -> None:
         self.procs: dict[tuple[str, str], FakeProcess] = {}
         self.subs: list[FakeSubscription] = []
@@ -170,11 +171,36 @@ class FakeEngine:
             del self.procs[(p.group, p.name)]
         self.publish(GroupRemoved(name))
 
-    async def update_group(self, name: str) -> str:
+    async def update_group(self, name: str) -> GroupUpdate:
         if not any(g == name for g, _ in self.procs):
             raise SupervisorFault(Faults.BAD_NAME, name)
         self.calls.append(f"update_group {name}")
-        return "updated"
+        return GroupUpdate(name, "updated")
+
+    async def update_all(self) -> list[GroupUpdate]:
+        diff = self.reload_config()
+        reports = []
+        for name in diff.removed:
+            if any(o.fault for o in await self.stop_processes(name)):
+                fault = SupervisorFault(Faults.FAILED, f"{name} has problems; not removing")
+                reports.append(GroupUpdate(name, "removed", fault=fault))
+                continue
+            try:
+                await self.remove_group(name)
+            except SupervisorFault as fault:
+                reports.append(GroupUpdate(name, "removed", fault=fault))
+            else:
+                reports.append(GroupUpdate(name, "removed", removed=(name,)))
+        for name in diff.changed:
+            reports.append(await self.update_group(name))
+        for name in diff.added:
+            try:
+                await self.add_group(name)
+            except SupervisorFault as fault:
+                reports.append(GroupUpdate(name, "added", fault=fault))
+            else:
+                reports.append(GroupUpdate(name, "added", added=(name,)))
+        return reports
 
     def _snap(self, proc: FakeProcess) -> ProcessSnapshot:
         spec = ProcessSpec(name=proc.name, program_name=proc.group, command="/bin/true")
@@ -224,8 +250,9 @@ class FakeEngine:
         self.calls.append(f"stop {group}:{name}")
         self._set(proc, ProcessState.STOPPED)
 
-    async def signal_process(self, group: str, name: str, signum: int) -> None:
+    async def signal_process(self, group: str, name: str, sig: object) -> None:
         proc = self._get(group, name)
+        signum = signum_of(sig)
         if proc.state not in SIGNALLABLE_STATES:
             raise SupervisorFault(Faults.NOT_RUNNING, f"{group}:{name}")
         proc.signals.append(signum)

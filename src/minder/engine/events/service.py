@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from minder.engine.events.capture import CaptureSplitter
 from minder.engine.events.router import EventRouter
@@ -31,14 +31,32 @@ from minder.model.events import (
     ProcessCommunication,
     ProcessStateChanged,
 )
-from minder.model.specs import GroupKind
+from minder.model.specs import GroupKind, GroupSpec
 from minder.protocol.faults import SupervisorFault
-from minder.protocol.states import ProcessState, SupervisorState
+from minder.protocol.states import ProcessState
 
 if TYPE_CHECKING:
+    from minder.engine.clock import Clock
     from minder.engine.output import OutputChannel
     from minder.engine.process import ProcessRunner
-    from minder.engine.supervisor import Logger, Supervisor
+    from minder.engine.supervisor import Logger
+
+
+class ListenerHost(Protocol):
+    """What the listener service needs from the Supervisor, and nothing more."""
+
+    log: Logger
+    clock: Clock
+
+    def identification(self) -> str: ...
+
+    def find_runner(self, group: str, name: str) -> ProcessRunner | None: ...
+
+    def group_spec(self, group: str) -> GroupSpec | None: ...
+
+    def publish(self, event: DomainEvent) -> None: ...
+
+    def accepting_restarts(self) -> bool: ...
 
 _ENDED = frozenset(
     {
@@ -95,11 +113,11 @@ class RunnerHandle:
 class EventListeners:
     """Event listener pools and capture mode for one Supervisor."""
 
-    def __init__(self, supervisor: Supervisor) -> None:
-        self._sup = supervisor
-        self.log = _MainLogAdapter(supervisor.log)
+    def __init__(self, host: ListenerHost) -> None:
+        self._sup = host
+        self.log = _MainLogAdapter(host.log)
         self.router = EventRouter(
-            server=supervisor.identification(),
+            server=host.identification(),
             log=self.log,
             handle_factory=self._handle,
             log_events_enabled=self._log_events_enabled,
@@ -123,12 +141,12 @@ class EventListeners:
 
     def _observe(self, event: DomainEvent) -> None:
         if isinstance(event, GroupAdded):
-            group = self._sup.groups.get(event.group)
-            if group is not None and group.spec.kind is GroupKind.EVENTLISTENER:
+            spec = self._sup.group_spec(event.group)
+            if spec is not None and spec.kind is GroupKind.EVENTLISTENER:
                 try:
-                    self.router.add_pool(group.spec)
+                    self.router.add_pool(spec)
                 except (ImportError, AttributeError, ValueError) as exc:
-                    handler = group.spec.listener.result_handler if group.spec.listener else ""
+                    handler = spec.listener.result_handler if spec.listener else ""
                     self.log.error(
                         f"pool {event.group} gets no events: cannot load result_handler "
                         f"{handler!r}: {exc}"
@@ -145,8 +163,7 @@ class EventListeners:
 
     # --- per-process seams ---------------------------------------------------
     def _runner(self, group: str, name: str) -> ProcessRunner | None:
-        g = self._sup.groups.get(group)
-        return g.processes.get(name) if g is not None else None
+        return self._sup.find_runner(group, name)
 
     def _plug(self, group: str, name: str) -> None:
         runner = self._runner(group, name)
@@ -185,7 +202,7 @@ class EventListeners:
             logged = bytearray()
             for segment in splitter.feed(data):
                 if segment.captured:
-                    self._sup.bus.publish(
+                    self._sup.publish(
                         ProcessCommunication(
                             channel.group, channel.name, channel.channel, channel.pid, segment.data
                         )
@@ -233,7 +250,7 @@ class EventListeners:
         A listener that breaks the protocol again soon after is restarted
         with a growing delay, so one that always does cannot spin.
         """
-        if self._sup.mood is not SupervisorState.RUNNING:
+        if not self._sup.accepting_restarts():
             return
         now = self._sup.clock.monotonic()
         count, last = self._violations.get(runner.namespec, (0, now))
@@ -251,7 +268,7 @@ class EventListeners:
             await runner.stop()
         if delay:
             await asyncio.sleep(delay)
-        if self._sup.mood is SupervisorState.RUNNING and not runner.removed:
+        if self._sup.accepting_restarts() and not runner.removed:
             with contextlib.suppress(SupervisorFault):
                 await runner.start(wait=False)
 

@@ -1,197 +1,118 @@
-"""Process, group and whole-daemon actions built on EngineAPI calls.
+"""The web UI's verbs: a name -> EngineAPI call table, and the JSON shapes.
 
-EngineAPI acts on one process at a time; the UI also acts on a group or on
-everything. Bulk actions follow supervisord's rules (start only what is not
-running, stop only what is, signal only what is signallable, starts in
-priority order and stops in reverse) and never raise: each process gets a
-result, so one failure does not hide what happened to the others.
+Nothing is decided here: which processes a bulk action touches, in which
+order, and what is checked first all belong to the engine
+(engine/control.py), which XML-RPC calls too, so both front ends agree.
+This module maps the JSON API's and the legacy pages' action names onto
+engine verbs and shapes the outcomes (bulk results never raise: each
+process gets a result, so one failure does not hide the others).
 """
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from minder.engine.api import EngineAPI, ProcessSnapshot
+from minder.engine.api import EngineAPI, GroupUpdate, Outcome, ProcessSnapshot
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec, split_namespec
-from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES
-from minder.rpc.minder_methods import update_group_report
-
-ACTIONS = ("start", "stop", "restart", "signal", "clear")
 
 Result = dict[str, Any]
 
-
-def parse_signal(value: object) -> int:
-    """``HUP``, ``SIGHUP``, ``1`` or 1 -> 1; BAD_SIGNAL otherwise."""
-    text = str(value).strip().upper()
-    if text.isdigit():
-        num = int(text)
-        if num in {s.value for s in signal.Signals}:
-            return num
-    else:
-        name = text if text.startswith("SIG") else f"SIG{text}"
-        try:
-            return int(signal.Signals[name])
-        except KeyError:
-            pass
-    raise SupervisorFault(Faults.BAD_SIGNAL, str(value))
+# action -> (one process, a group or all); ``arg`` is wait, or the signal
+OneVerb = Callable[[EngineAPI, str, str, Any], Awaitable[None]]
+ManyVerb = Callable[[EngineAPI, "str | None", Any], Awaitable[list[Outcome]]]
 
 
-def resolve_process(api: EngineAPI, namespec: str) -> ProcessSnapshot:
+async def _clear_one(api: EngineAPI, group: str, name: str, _: Any) -> None:
+    api.clear_process_logs(group, name)
+
+
+VERBS: dict[str, tuple[OneVerb, ManyVerb]] = {
+    "start": (
+        lambda api, g, n, wait: api.start_process(g, n, wait),
+        lambda api, g, wait: api.start_processes(g, wait),
+    ),
+    "stop": (
+        lambda api, g, n, wait: api.stop_process(g, n, wait),
+        lambda api, g, wait: api.stop_processes(g, wait),
+    ),
+    "restart": (
+        lambda api, g, n, wait: api.restart_process(g, n, wait),
+        lambda api, g, wait: api.restart_processes(g, wait),
+    ),
+    "signal": (
+        lambda api, g, n, sig: api.signal_process(g, n, sig),
+        lambda api, g, sig: api.signal_processes(g, sig),
+    ),
+    "clear": (_clear_one, lambda api, g, _: api.clear_processes_logs(g)),
+}
+ACTIONS = tuple(VERBS)
+
+
+def split_process(namespec: str) -> tuple[str, str]:
+    """``group:name`` or ``name`` -> (group, name); a group form is BAD_NAME here."""
     group, name = split_namespec(namespec)
     if name is None:
         raise SupervisorFault(Faults.BAD_NAME, namespec)
-    return api.snapshot(group, name)
+    return group, name
 
 
-async def act_on_process(
-    api: EngineAPI, snap: ProcessSnapshot, action: str, *, wait: bool = True, signum: int = 0
-) -> None:
-    """One action on one process; raises SupervisorFault like the engine does."""
-    group, name = snap.group, snap.name
-    if action == "start":
-        await api.start_process(group, name, wait)
-    elif action == "stop":
-        await api.stop_process(group, name, wait)
-    elif action == "restart":
-        if api.snapshot(group, name).state in RUNNING_STATES:
-            await api.stop_process(group, name, True)
-        await api.start_process(group, name, wait)
-    elif action == "signal":
-        await api.signal_process(group, name, signum)
-    elif action == "clear":
-        api.clear_process_logs(group, name)
-    else:
+def resolve_process(api: EngineAPI, namespec: str) -> ProcessSnapshot:
+    return api.snapshot(*split_process(namespec))
+
+
+def _verbs(action: str) -> tuple[OneVerb, ManyVerb]:
+    verbs = VERBS.get(action)
+    if verbs is None:
         raise SupervisorFault(Faults.BAD_ARGUMENTS, f"unknown action {action!r}")
+    return verbs
 
 
-def _eligible(snap: ProcessSnapshot, action: str) -> bool:
-    if action == "start":
-        return snap.state not in RUNNING_STATES
-    if action == "stop":
-        return snap.state in RUNNING_STATES
-    if action == "signal":
-        return snap.state in SIGNALLABLE_STATES
-    return True
-
-
-def _order(snaps: list[ProcessSnapshot], action: str) -> list[ProcessSnapshot]:
-    ordered = sorted(snaps, key=lambda s: (s.group_priority, s.spec.priority, s.group, s.name))
-    if action == "stop":
-        ordered.reverse()
-    return ordered
+async def act_on_process(api: EngineAPI, namespec: str, action: str, arg: Any = True) -> None:
+    """One action on one process; raises SupervisorFault as the engine does."""
+    group, name = split_process(namespec)
+    await _verbs(action)[0](api, group, name, arg)
 
 
 async def act_on_many(
-    api: EngineAPI, snaps: list[ProcessSnapshot], action: str, *, wait: bool = True, signum: int = 0
+    api: EngineAPI, group: str | None, action: str, arg: Any = True
 ) -> list[Result]:
-    """Apply ``action`` to every eligible process concurrently; one result each."""
-    if action not in ACTIONS:
-        raise SupervisorFault(Faults.BAD_ARGUMENTS, f"unknown action {action!r}")
-    if action == "restart":
-        return await _restart_many(api, snaps, wait=wait)
-    targets = [s for s in _order(snaps, action) if _eligible(s, action)]
-
-    async def one(snap: ProcessSnapshot) -> Result:
-        try:
-            await act_on_process(api, snap, action, wait=wait, signum=signum)
-        except SupervisorFault as fault:
-            return _result(snap, int(fault.code), fault.code.name, fault.text)
-        return _result(snap, int(Faults.SUCCESS), "SUCCESS", "OK")
-
-    return list(await asyncio.gather(*(one(s) for s in targets)))
+    """One action on a group (or everything with ``None``); one result per process touched."""
+    return [outcome_json(o) for o in await _verbs(action)[1](api, group, arg)]
 
 
-async def _restart_many(
-    api: EngineAPI, snaps: list[ProcessSnapshot], *, wait: bool
-) -> list[Result]:
-    """Stop everything first (reverse priority), then start in priority order.
-
-    Restarting process by process would interleave stops and starts and
-    break the priority order the config asks for.
-    """
-    stopped = {r["namespec"]: r for r in await act_on_many(api, snaps, "stop")}
-    fresh = [api.snapshot(s.group, s.name) for s in snaps]
-    started = {r["namespec"]: r for r in await act_on_many(api, fresh, "start", wait=wait)}
-    results = []
-    for snap in _order(snaps, "start"):
-        namespec = make_namespec(snap.group, snap.name)
-        failed_stop = stopped.get(namespec)
-        if failed_stop is not None and failed_stop["status"] != int(Faults.SUCCESS):
-            results.append(failed_stop)
-        elif namespec in started:
-            results.append(started[namespec])
-    return results
-
-
-def _result(snap: ProcessSnapshot, status: int, statusname: str, description: str) -> Result:
+def outcome_json(outcome: Outcome) -> Result:
+    fault = outcome.fault
     return {
-        "namespec": make_namespec(snap.group, snap.name),
-        "name": snap.name,
-        "group": snap.group,
-        "status": status,
-        "statusname": statusname,
-        "description": description,
+        "namespec": make_namespec(outcome.group, outcome.name),
+        "name": outcome.name,
+        "group": outcome.group,
+        "status": int(fault.code) if fault else int(Faults.SUCCESS),
+        "statusname": fault.code.name if fault else "SUCCESS",
+        "description": fault.text if fault else "OK",
     }
 
 
-async def apply_update(api: EngineAPI) -> list[Result]:
-    """supervisorctl's ``update``: re-read, then remove, update and add groups.
+_UPDATE_STEPS = {
+    "removed": ("removed", "removed process group"),
+    "added": ("added", "added process group"),
+    "updated": ("changed", "updated process group"),
+    "unchanged": ("changed", "updated process group"),
+}
 
-    A changed group is updated in place (minder's update): only the processes
-    whose settings changed are stopped and recreated, the others keep their
-    pid. A removed group is stopped and removed unless a stop failed. Returns
-    one ``{group, action, ok, message}`` per group; a changed group's entry
-    also lists the process names ``restarted``, ``added`` and ``removed``.
-    """
-    diff = api.reload_config()
-    priority = {e.group.name: e.group.priority for e in api.config_entries()}
-    outcomes: list[Result] = []
-    details: dict[str, Result] = {}  # what an in-place update did, by group
 
-    async def stop_group(group: str) -> bool:
-        results = await act_on_many(api, api.group_snapshots(group), "stop")
-        return all(r["status"] == int(Faults.SUCCESS) for r in results)
-
-    async def step(group: str, action: str, work: Callable[[], Awaitable[str]]) -> None:
-        outcome: Result = {"group": group, "action": action}
-        try:
-            message = await work()
-        except SupervisorFault as fault:
-            outcomes.append({**outcome, "ok": False, "message": fault.text})
-        else:
-            outcomes.append({**outcome, "ok": True, "message": message, **details.pop(group, {})})
-
-    for group in diff.removed:
-
-        async def remove(group: str = group) -> str:
-            if not await stop_group(group):
-                raise SupervisorFault(Faults.FAILED, f"{group} has problems; not removing")
-            await api.remove_group(group)
-            return "removed process group"
-
-        await step(group, "removed", remove)
-    for group in sorted(diff.changed, key=lambda g: (priority.get(g, 999), g)):
-
-        async def change(group: str = group) -> str:
-            report = await update_group_report(api, group)
-            details[group] = {
-                "restarted": report["restarted"],
-                "added": report["added"],
-                "removed": report["removed"],
-            }
-            return "updated process group"
-
-        await step(group, "changed", change)
-    for group in diff.added:
-
-        async def add(group: str = group) -> str:
-            await api.add_group(group)
-            return "added process group"
-
-        await step(group, "added", add)
-    return outcomes
+def update_json(report: GroupUpdate) -> Result:
+    """One group of ``update``: ``{group, action, ok, message}``, a change also by process."""
+    action, message = _UPDATE_STEPS[report.action]
+    outcome: Result = {"group": report.group, "action": action}
+    if report.fault is not None:
+        return {**outcome, "ok": False, "message": report.fault.text}
+    outcome.update(ok=True, message=message)
+    if action == "changed":
+        outcome.update(
+            restarted=list(report.restarted),
+            added=list(report.added),
+            removed=list(report.removed),
+        )
+    return outcome

@@ -111,15 +111,10 @@ class JsonApi:
     # --- changes -----------------------------------------------------------
     async def process_action(self, request: web.Request) -> web.Response:
         body = await self._guarded_body(request)
-        snap = actions.resolve_process(self.api, request.match_info["name"])
-        action = request.match_info["action"]
-        if action not in actions.ACTIONS:
-            raise ApiError(404, "NOT_FOUND", f"no such action: {action}")
-        signum = actions.parse_signal(body.get("signal")) if action == "signal" else 0
-        await actions.act_on_process(
-            self.api, snap, action, wait=bool(body.get("wait", True)), signum=signum
-        )
-        current = self.api.snapshot(snap.group, snap.name)
+        namespec = request.match_info["name"]
+        action = _action(request)
+        await actions.act_on_process(self.api, namespec, action, _verb_arg(action, body))
+        current = actions.resolve_process(self.api, namespec)
         return _json({"ok": True, "process": process_json(current)})
 
     async def process_stdin(self, request: web.Request) -> web.Response:
@@ -127,18 +122,17 @@ class JsonApi:
         data = body.get("data")
         if not isinstance(data, str):
             raise SupervisorFault(Faults.INCORRECT_PARAMETERS, "data must be a string")
-        snap = actions.resolve_process(self.api, request.match_info["name"])
-        await self.api.send_stdin(snap.group, snap.name, data.encode("utf-8"))
+        group, name = actions.split_process(request.match_info["name"])
+        await self.api.send_stdin(group, name, data.encode("utf-8"))
         return _json({"ok": True})
 
     async def group_action(self, request: web.Request) -> web.Response:
         body = await self._guarded_body(request)
-        snaps = self.api.group_snapshots(request.match_info["group"])
-        return await self._bulk(request.match_info["action"], snaps, body)
+        return await self._bulk(request, request.match_info["group"], body)
 
     async def all_action(self, request: web.Request) -> web.Response:
         body = await self._guarded_body(request)
-        return await self._bulk(request.match_info["action"], self.api.snapshots(), body)
+        return await self._bulk(request, None, body)
 
     async def reread(self, request: web.Request) -> web.Response:
         await self._guarded_body(request)
@@ -146,7 +140,8 @@ class JsonApi:
 
     async def update(self, request: web.Request) -> web.Response:
         await self._guarded_body(request)
-        return _json({"results": await actions.apply_update(self.api)})
+        reports = await self.api.update_all()
+        return _json({"results": [actions.update_json(r) for r in reports]})
 
     async def main_log_clear(self, request: web.Request) -> web.Response:
         await self._guarded_body(request)
@@ -155,13 +150,11 @@ class JsonApi:
         return _json({"ok": True})
 
     # --- helpers -----------------------------------------------------------
-    async def _bulk(self, action: str, snaps: list[Any], body: dict[str, Any]) -> web.Response:
-        if action not in actions.ACTIONS:
-            raise ApiError(404, "NOT_FOUND", f"no such action: {action}")
-        signum = actions.parse_signal(body.get("signal")) if action == "signal" else 0
-        results = await actions.act_on_many(
-            self.api, snaps, action, wait=bool(body.get("wait", True)), signum=signum
-        )
+    async def _bulk(
+        self, request: web.Request, group: str | None, body: dict[str, Any]
+    ) -> web.Response:
+        action = _action(request)
+        results = await actions.act_on_many(self.api, group, action, _verb_arg(action, body))
         return _json({"results": results})
 
     async def _guarded_body(self, request: web.Request) -> dict[str, Any]:
@@ -195,6 +188,18 @@ class JsonApi:
         if not path:
             raise SupervisorFault(Faults.NO_FILE, "the main log is not a file")
         return path
+
+
+def _action(request: web.Request) -> str:
+    action = request.match_info["action"]
+    if action not in actions.ACTIONS:
+        raise ApiError(404, "NOT_FOUND", f"no such action: {action}")
+    return action
+
+
+def _verb_arg(action: str, body: dict[str, Any]) -> Any:
+    """The signal for ``signal`` (parsed by the engine), else ``wait``."""
+    return body.get("signal") if action == "signal" else bool(body.get("wait", True))
 
 
 def _json(payload: Any) -> web.Response:

@@ -146,13 +146,12 @@ class Pages:
     async def _run_legacy(self, action: str, name: str) -> str:
         if action in ("stopall", "restartall"):
             bulk = "stop" if action == "stopall" else "restart"
-            results = await actions.act_on_many(self.api, self.api.snapshots(), bulk)
+            results = await actions.act_on_many(self.api, None, bulk)
             failed = [r for r in results if r["statusname"] != "SUCCESS"]
             verb = "stopped" if action == "stopall" else "restarted"
             return f"All {verb}" + (f" ({len(failed)} failed)" if failed else "")
-        snap = actions.resolve_process(self.api, name)
         api_action = "clear" if action == "clearlog" else action
-        await actions.act_on_process(self.api, snap, api_action)
+        await actions.act_on_process(self.api, name, api_action)
         done = {"start": "started", "stop": "stopped", "restart": "restarted"}
         return f"Process {name} {done[action]}" if action in done else f"Log for {name} cleared"
 

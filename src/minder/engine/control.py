@@ -1,0 +1,263 @@
+"""Every control verb, for one process, a group or everything: the one owner.
+
+XML-RPC, the JSON API, the web UI and the legacy pages all arrive here
+(through EngineAPI) and only marshal arguments and results. What this
+module decides, once:
+
+- which processes a group/all verb acts on (start: not running; stop:
+  running or waiting for a paced restart; signal: signallable; clear: all),
+  as supervisord's ``make_allfunc``;
+- the order: supervisord's ``_getAllProcesses`` (group priority, group name,
+  then process priority, name); stops go in reverse;
+- the checks and their order for one process (``ProcessRunner.request_*``
+  holds supervisord's, this module adds the name lookup and the signal);
+- one pass: every start, stop or signal of a group is requested before any
+  wait, and one waiter reports outcomes as they complete.
+
+Adding a verb: a ``verb_process`` and, if it has a bulk form, a
+``verb_processes`` here; one method each on EngineAPI and Supervisor; a
+few lines per front end. Where a child is placed (cgroup, namespace) is not
+decided here but by the runner's spawner (EngineContext.spawner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Mapping
+
+from minder.engine.api import Outcome
+from minder.engine.group import GroupRuntime
+from minder.engine.process import ProcessRunner
+from minder.protocol.faults import Faults, SupervisorFault
+from minder.protocol.names import make_namespec
+from minder.protocol.signals import BadSignal, parse_signal
+from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES, ProcessState
+
+STOP_WAIT_LOG_INTERVAL = 2.0  # "waiting for a to stop" during an RPC stop
+
+Done = Callable[[ProcessRunner, SupervisorFault | None], None]
+
+
+def signal_fault(sig: object) -> tuple[int, SupervisorFault | None]:
+    """The signal number, or the BAD_SIGNAL fault every target gets instead."""
+    try:
+        return parse_signal(sig), None
+    except BadSignal:
+        return 0, SupervisorFault(Faults.BAD_SIGNAL, str(sig))
+
+
+class ProcessControl:
+    """Start, stop, restart, signal and clear for the groups of one Supervisor."""
+
+    def __init__(
+        self,
+        groups: Mapping[str, GroupRuntime],
+        *,
+        check_running: Callable[[], None],
+        log: Callable[[str, str], None],
+    ) -> None:
+        self._groups = groups  # the Supervisor's live mapping (read only here)
+        self._check_running = check_running  # SHUTDOWN_STATE unless the daemon runs
+        self._log = log
+
+    # --- choosing targets -------------------------------------------------
+
+    def runner(self, group: str, name: str) -> ProcessRunner:
+        g = self._groups.get(group)
+        runner = g.processes.get(name) if g is not None else None
+        if runner is None:
+            raise SupervisorFault(Faults.BAD_NAME, make_namespec(group, name))
+        return runner
+
+    def in_start_order(self, group: str | None) -> list[ProcessRunner]:
+        """One group's processes, or everybody's, in supervisord's start order."""
+        if group is not None:
+            g = self._groups.get(group)
+            if g is None:
+                raise SupervisorFault(Faults.BAD_NAME, group)
+            return g.in_start_order()
+        groups = sorted(self._groups.values(), key=lambda g: (g.spec.priority, g.name))
+        return [runner for g in groups for runner in g.in_start_order()]
+
+    # --- one process --------------------------------------------------------
+
+    async def start_process(self, group: str, name: str, wait: bool) -> None:
+        self._check_running()
+        await self.runner(group, name).start(wait)
+
+    async def stop_process(self, group: str, name: str, wait: bool) -> None:
+        self._check_running()
+        runner = self.runner(group, name)
+        runner.request_stop()
+        if wait:
+            await self._settle([runner], lambda r, f: None, stopping=True)
+
+    async def restart_process(self, group: str, name: str, wait: bool) -> None:
+        self._check_running()
+        runner = self.runner(group, name)
+        if runner.stoppable:
+            runner.request_stop()
+            await self._settle([runner], lambda r, f: None, stopping=True)
+        await runner.start(wait)
+
+    async def signal_process(self, group: str, name: str, sig: object) -> None:
+        self._check_running()
+        runner = self.runner(group, name)
+        signum, fault = signal_fault(sig)
+        if fault is not None:
+            raise fault
+        runner.signal(signum)
+
+    def clear_logs(self, group: str, name: str) -> None:
+        self._check_running()
+        self._clear(self.runner(group, name))
+
+    # --- a group or everything -------------------------------------------------
+
+    async def start_processes(self, group: str | None, wait: bool) -> list[Outcome]:
+        self._check_running()
+        targets = [r for r in self.in_start_order(group) if r.state not in RUNNING_STATES]
+        return await self._one_pass(targets, ProcessRunner.request_start, wait)
+
+    async def stop_processes(self, group: str | None, wait: bool) -> list[Outcome]:
+        self._check_running()
+        targets = [r for r in reversed(self.in_start_order(group)) if r.stoppable]
+        return await self._one_pass(targets, ProcessRunner.request_stop, wait, stopping=True)
+
+    async def restart_processes(self, group: str | None, wait: bool) -> list[Outcome]:
+        """Stop everything first (reverse order, one pass), then start in order.
+
+        Restarting process by process would interleave stops and starts and
+        break the priority order the config asks for.
+        """
+        self._check_running()
+        selected = self.in_start_order(group)
+        running = [r for r in reversed(selected) if r.stoppable]
+        stops = await self._one_pass(running, ProcessRunner.request_stop, True, stopping=True)
+        failed = {(o.group, o.name): o for o in stops if o.fault is not None}
+        started = {(o.group, o.name): o for o in await self.start_processes(group, wait)}
+        results: list[Outcome] = []
+        for runner in selected:
+            key = (runner.group, runner.name)
+            if key in failed:
+                results.append(failed[key])
+            elif key in started:
+                results.append(started[key])
+        return results
+
+    async def signal_processes(self, group: str | None, sig: object) -> list[Outcome]:
+        self._check_running()
+        targets = [r for r in self.in_start_order(group) if r.state in SIGNALLABLE_STATES]
+        signum, bad = signal_fault(sig)
+
+        def send(runner: ProcessRunner) -> None:
+            if bad is not None:
+                raise bad
+            runner.signal(signum)
+
+        return await self._one_pass(targets, send, wait=False)
+
+    async def clear_processes_logs(self, group: str | None) -> list[Outcome]:
+        self._check_running()
+        return await self._one_pass(self.in_start_order(group), self._clear, wait=False)
+
+    # --- shared parts -------------------------------------------------------------
+
+    async def _one_pass(
+        self,
+        targets: list[ProcessRunner],
+        request: Callable[[ProcessRunner], None],
+        wait: bool,
+        *,
+        stopping: bool = False,
+    ) -> list[Outcome]:
+        """Make every request first, then (with ``wait``) report each as it settles.
+
+        Refusals come first, in target order; then completions in the order
+        they happen (supervisord's result order).
+        """
+        outcomes: list[Outcome] = []
+        waiting: list[ProcessRunner] = []
+        for runner in targets:
+            try:
+                request(runner)
+            except SupervisorFault as fault:
+                outcomes.append(_outcome(runner, fault))
+                continue
+            if wait:
+                waiting.append(runner)
+            else:
+                outcomes.append(_outcome(runner, None))
+        if waiting:
+            done: Done = lambda r, f: outcomes.append(_outcome(r, f))  # noqa: E731
+            await self._settle(waiting, done, stopping=stopping)
+        return outcomes
+
+    def _clear(self, runner: ProcessRunner) -> None:
+        if runner.state not in RUNNING_STATES and runner.state is not ProcessState.STOPPING:
+            return  # supervisord clears through live dispatchers only
+        for channel in (runner.stdout, runner.stderr):
+            if channel is not None and channel.sink is not None:
+                try:
+                    channel.sink.clear()
+                except OSError as exc:
+                    raise SupervisorFault(Faults.FAILED, str(exc)) from None
+
+    async def _settle(
+        self, runners: list[ProcessRunner], done: Done, *, stopping: bool = False
+    ) -> None:
+        """Wait for every runner's start (or stop), calling ``done`` as each one settles.
+
+        One future per runner with a done-callback, one counter and, for
+        stops, one "waiting for" timer for them all: no task, no
+        ``asyncio.wait`` and no timer per process, which is what stopping 500
+        at once would cost. A requested stop cannot fail (stopwaitsecs ends in
+        SIGKILL), and a runner closed meanwhile (its group removed) counts as
+        stopped; a start that is cancelled that way did not succeed.
+        """
+        loop = asyncio.get_running_loop()
+        all_settled = loop.create_future()
+        pending: dict[int, ProcessRunner] = {}
+
+        def settled(runner: ProcessRunner, future: asyncio.Future[None]) -> None:
+            del pending[id(runner)]
+            fault: SupervisorFault | None = None
+            if future.cancelled():
+                if not stopping:
+                    fault = SupervisorFault(Faults.ABNORMAL_TERMINATION, runner.namespec)
+            else:
+                error = future.exception()
+                fault = error if isinstance(error, SupervisorFault) else None
+            done(runner, fault)
+            if not pending and not all_settled.done():
+                all_settled.set_result(None)
+
+        for runner in runners:
+            future = runner.stopped_future() if stopping else runner.started_future()
+            if future is None:
+                done(runner, None)
+                continue
+            pending[id(runner)] = runner
+            future.add_done_callback(functools.partial(settled, runner))
+        if not pending:
+            return
+        timer: asyncio.TimerHandle | None = None
+
+        def nag() -> None:
+            nonlocal timer
+            for runner in pending.values():
+                self._log("info", f"waiting for {runner.name} to stop")
+            timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
+
+        if stopping:
+            timer = loop.call_later(STOP_WAIT_LOG_INTERVAL, nag)
+        try:
+            await all_settled
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+
+def _outcome(runner: ProcessRunner, fault: SupervisorFault | None) -> Outcome:
+    return Outcome(runner.group, runner.name, fault)

@@ -36,3 +36,12 @@ def open_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def sticky_dir(open_dir: Path) -> Path:
+    """A directory like /tmp (mode 1777): anyone creates names, only owners remove them."""
+    path = open_dir / "shared"
+    path.mkdir()
+    path.chmod(0o1777)
+    return path

@@ -12,16 +12,12 @@ import signal
 import time
 from pathlib import Path
 
+from tests.security.local import IDLE_PROGRAM
 from tests.support.daemons import rpc_proxy, run_daemon, wait_for
 
 
 def test_a_storm_of_reload_and_reopen_signals_never_kills_the_daemon(tmp_path: Path) -> None:
-    body = """
-        [program:idle]
-        command=/bin/sleep 1000
-        startsecs=0
-        """
-    with run_daemon(tmp_path, body) as daemon:
+    with run_daemon(tmp_path, IDLE_PROGRAM) as daemon:
         pid = daemon.proc.pid
         deadline = time.monotonic() + 6.0
         sent = 0

@@ -16,7 +16,7 @@ import subprocess
 import xmlrpc.client
 from pathlib import Path
 
-from tests.security.test_log_files import system_python
+from tests.security.local import system_python
 from tests.support.daemons import run_daemon, wait_for
 
 SWAPPER = """

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.security.test_log_files import system_python
+from tests.security.local import system_python
 from tests.support.daemons import run_daemon, wait_for
 
 FLOODER = """

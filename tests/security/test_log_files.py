@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.security.local import system_python
 from tests.support.daemons import (
     UnixStreamHTTPConnection,
     UnixStreamTransport,
@@ -32,12 +33,37 @@ from tests.support.daemons import (
 VICTIM_TEXT = b"root's file, not to be touched\n"
 
 
-def system_python() -> str:
-    """An interpreter user nobody may run (the test venv lives under root's 0700 home)."""
-    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("no system python3 for the racing local user")
+def plant_symlinks(
+    victim: Path, target: str, nobody: pwd.struct_passwd, *, once: bool
+) -> subprocess.Popen[bytes]:
+    """As ``nobody``, spin on symlink(victim, target): it succeeds only while the name is free.
+
+    ``once``: stop after the first success (exit 0); otherwise spin until killed.
+    """
+    loop = "while not os.path.islink(sys.argv[2]):" if once else "while True:"
+    return subprocess.Popen(
+        [
+            system_python(),
+            "-c",
+            f"import os,sys\n{loop}\n"
+            "    try: os.symlink(sys.argv[1], sys.argv[2])\n"
+            "    except OSError: pass\n",
+            str(victim),
+            target,
+        ],
+        user=nobody.pw_uid,
+        group=nobody.pw_gid,
+    )
+
+
+def chatty_log(shared: Path) -> str:
+    names = wait_for(
+        lambda: [
+            p for p in shared.iterdir()
+            if p.name.startswith("chatty-stdout") and p.name.endswith(".log")
+        ]
+    )
+    return str(names[0])
 
 
 def make_victim(directory: Path) -> Path:
@@ -79,12 +105,10 @@ def test_program_cannot_redirect_its_log_through_a_symlink(
 
 
 def test_clear_cannot_be_raced_in_a_shared_directory(
-    open_dir: Path, nobody: pwd.struct_passwd
+    open_dir: Path, sticky_dir: Path, nobody: pwd.struct_passwd
 ) -> None:
+    shared = sticky_dir
     victim = make_victim(open_dir)
-    shared = open_dir / "shared"
-    shared.mkdir()
-    shared.chmod(0o1777)  # like /tmp: anyone creates, only owners remove
     body = """
         [program:chatty]
         command=/bin/sh -c "while :; do echo chatty-output; sleep 0.01; done"
@@ -92,25 +116,8 @@ def test_clear_cannot_be_raced_in_a_shared_directory(
         stdout_logfile=AUTO
         """
     with run_daemon(shared, body) as daemon, daemon.rpc() as proxy:
-        names = wait_for(
-            lambda: [p for p in shared.iterdir() if p.name.startswith("chatty-stdout")]
-        )
-        target = str(names[0])
-        # A local user spins on symlink(): it only succeeds while the name is free.
-        racer = subprocess.Popen(
-            [
-                system_python(),
-                "-c",
-                "import os,sys\n"
-                "while True:\n"
-                "    try: os.symlink(sys.argv[1], sys.argv[2])\n"
-                "    except OSError: pass\n",
-                str(victim),
-                target,
-            ],
-            user=nobody.pw_uid,
-            group=nobody.pw_gid,
-        )
+        target = chatty_log(shared)
+        racer = plant_symlinks(victim, target, nobody, once=False)
         try:
             for _ in range(150):
                 proxy.supervisor.clearProcessLogs("chatty")
@@ -125,13 +132,11 @@ def test_clear_cannot_be_raced_in_a_shared_directory(
 
 
 def test_rotation_refuses_a_name_planted_in_a_shared_directory(
-    open_dir: Path, nobody: pwd.struct_passwd
+    open_dir: Path, sticky_dir: Path, nobody: pwd.struct_passwd
 ) -> None:
+    shared = sticky_dir
     """Between rotating an AUTO log away and re-creating it, the name is free."""
     victim = make_victim(open_dir)
-    shared = open_dir / "shared"
-    shared.mkdir()
-    shared.chmod(0o1777)
     body = """
         [program:chatty]
         command=/bin/sh -c "while :; do echo 0123456789abcdef0123456789abcdef; done"
@@ -141,27 +146,8 @@ def test_rotation_refuses_a_name_planted_in_a_shared_directory(
         stdout_logfile_backups=1
         """
     with run_daemon(shared, body) as daemon:  # childlogdir is the shared directory
-        names = wait_for(
-            lambda: [
-                p for p in shared.iterdir()
-                if p.name.startswith("chatty-stdout") and p.name.endswith(".log")
-            ]
-        )
-        target = str(names[0])
-        racer = subprocess.Popen(
-            [
-                system_python(),
-                "-c",
-                "import os,sys\n"
-                "while not os.path.islink(sys.argv[2]):\n"
-                "    try: os.symlink(sys.argv[1], sys.argv[2])\n"
-                "    except OSError: pass\n",
-                str(victim),
-                target,
-            ],
-            user=nobody.pw_uid,
-            group=nobody.pw_gid,
-        )
+        target = chatty_log(shared)
+        racer = plant_symlinks(victim, target, nobody, once=True)
         try:
             # The name is free for an instant at every rotation (many a second).
             racer.wait(60)

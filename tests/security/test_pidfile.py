@@ -13,6 +13,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from tests.security.local import IDLE_PROGRAM
 from tests.support.daemons import rpc_proxy, run_daemon, wait_for
 
 VICTIM_TEXT = b"root's file, not to be truncated\n"
@@ -23,19 +24,12 @@ def reloads_seen(log: str) -> int:
 
 
 def test_planted_symlink_or_fifo_next_to_the_pidfile_is_ignored(
-    open_dir: Path, nobody: pwd.struct_passwd
+    open_dir: Path, sticky_dir: Path, nobody: pwd.struct_passwd
 ) -> None:
+    shared = sticky_dir
     victim = open_dir / "victim"
     victim.write_bytes(VICTIM_TEXT)
-    shared = open_dir / "shared"
-    shared.mkdir()
-    shared.chmod(0o1777)
-    body = """
-        [program:idle]
-        command=/bin/sleep 1000
-        startsecs=0
-        """
-    with run_daemon(shared, body) as daemon:
+    with run_daemon(shared, IDLE_PROGRAM) as daemon:
         pid = daemon.proc.pid
         pidfile = shared / "daemon.pid"
         assert pidfile.read_text() == f"{pid}\n"
@@ -61,10 +55,5 @@ def test_planted_symlink_or_fifo_next_to_the_pidfile_is_ignored(
 def test_a_fifo_at_the_pidfile_path_does_not_hang_start_up(tmp_path: Path) -> None:
     """A stale pidfile is read first: a FIFO there must read as 'no pid'."""
     os.mkfifo(tmp_path / "daemon.pid")
-    body = """
-        [program:idle]
-        command=/bin/sleep 1000
-        startsecs=0
-        """
-    with run_daemon(tmp_path, body) as daemon:  # waits (with a deadline) for RUNNING
+    with run_daemon(tmp_path, IDLE_PROGRAM) as daemon:  # waits (with a deadline) for RUNNING
         assert (tmp_path / "daemon.pid").read_text() == f"{daemon.proc.pid}\n"

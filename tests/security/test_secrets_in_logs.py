@@ -12,18 +12,14 @@ import os
 import signal
 from pathlib import Path
 
+from tests.security.local import IDLE_PROGRAM
 from tests.support.daemons import run_daemon, wait_for
 
 SECRET = "Zq7%Kw9-new-admin-secret"
 
 
 def test_a_rejected_password_is_not_written_to_the_main_log(tmp_path: Path) -> None:
-    body = """
-        [program:idle]
-        command=/bin/sleep 1000
-        startsecs=0
-        """
-    with run_daemon(tmp_path, body) as daemon:
+    with run_daemon(tmp_path, IDLE_PROGRAM) as daemon:
         text = daemon.conf.read_text()
         daemon.conf.write_text(
             text.replace(

@@ -129,7 +129,9 @@ class RunningDaemon:
                 self.proc.wait(10)
 
 
-def write_config(workdir: Path, body: str, *, with_server: bool = True) -> tuple[Path, Path, Path]:
+def write_config(
+    workdir: Path, body: str, *, with_server: bool = True, daemon_keys: str = ""
+) -> tuple[Path, Path, Path]:
     """Write ``supervisord.conf`` in ``workdir`` with daemon and server sections.
 
     ``body`` holds the program sections; ``%(here)s`` is the workdir.
@@ -145,6 +147,8 @@ def write_config(workdir: Path, body: str, *, with_server: bool = True) -> tuple
         loglevel=debug
         identifier=testsuper
         """
+    extra = [line.strip() for line in daemon_keys.splitlines() if line.strip()]
+    head = head.rstrip(" ") + "".join(f"        {line}\n" for line in extra)
     if with_server:
         head += f"""
         [unix_http_server]
@@ -170,9 +174,13 @@ def run_daemon(
     extra_args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     wait_ready: bool = True,
+    daemon_keys: str = "",
 ) -> Iterator[RunningDaemon]:
-    """Start ``kind`` in the foreground on a config built from ``body``."""
-    conf, sock, log = write_config(workdir, body)
+    """Start ``kind`` in the foreground on a config built from ``body``.
+
+    ``daemon_keys`` are extra ``key=value`` lines for the ``[supervisord]`` section.
+    """
+    conf, sock, log = write_config(workdir, body, daemon_keys=daemon_keys)
     exe = VENV_BIN / kind
     if not exe.exists():
         found = shutil.which(kind)

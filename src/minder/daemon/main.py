@@ -78,6 +78,17 @@ def _refuse_live_pidfile(path: str) -> None:
             )
 
 
+def _containment_preview(opts: DaemonOptions) -> str:
+    """``--check`` also says how this machine would contain the programs (issue 14)."""
+    from minder.engine.containment import preview
+
+    try:
+        root, _ = _load(opts, os.getcwd())
+    except (ConfigError, UsageError):
+        return "containment: unknown (the config cannot be loaded)"
+    return preview(root.daemon.containment)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         opts = parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -91,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(SUPERVISOR_COMPAT_VERSION)
         return 0
     if opts.check:
-        return run_check(opts.configuration, strict=opts.strict, out=sys.stdout)
+        code = run_check(opts.configuration, strict=opts.strict, out=sys.stdout)
+        if code != 2:
+            print(_containment_preview(opts))
+        return code
     cwd = os.getcwd()
     if opts.configuration is None and os.geteuid() == 0:
         print(

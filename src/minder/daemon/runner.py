@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
+from minder.engine.containment import become_subreaper
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog
 from minder.engine.supervisor import Supervisor
@@ -60,6 +61,8 @@ class Daemon:
         self._signals: asyncio.Queue[int] = asyncio.Queue()
         self._supervisor: Supervisor | None = None
         self._log: MainLog | None = None
+        # Orphans of our programs come to us, not to init: reaped, attributed, killed.
+        self._subreaper = become_subreaper()
 
     async def run(self) -> int:
         """Serve until shutdown; signal handlers stay installed for the whole life.
@@ -110,7 +113,8 @@ class Daemon:
             config_loader=self._run.load_config,
             main_log_path=lambda: log.file_path,
             clear_main_log=log.clear,
-            reap_orphans=os.getpid() == 1,  # a container's init inherits every orphan
+            reap_orphans=self._subreaper or os.getpid() == 1,  # orphans come to us
+            containment=root.daemon.containment,
         )
         self._supervisor = supervisor
         log.add_listener(lambda record: supervisor.publish(MainLogLine(record)))

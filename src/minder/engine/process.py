@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
+from minder.engine.containment import NO_CONTAINMENT, Containment
 from minder.engine.output import OutputChannel, PipeReader
 from minder.engine.reaper import Reaper
 from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
@@ -59,6 +60,7 @@ class EngineContext:
     server_url: str | None
     random: Callable[[], float] = random.random  # the jitter of paced restarts
     spawner: Spawner = spawn  # the seam for placing children (cgroups, namespaces) and tests
+    containment: Containment = NO_CONTAINMENT  # who owns a program's descendants
 
 
 # A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
@@ -283,7 +285,14 @@ class ProcessRunner:
                 raise SpawnError(f"couldn't create socket for {self.name!r}: {exc}") from None
             prepared, self._prepared = self._prepared, None
             env, command = prepared if prepared is not None else (self.environment(), None)
-            popen, pipes = self.ctx.spawner(self.spec, env, stdin_fd=stdin_fd, command=command)
+            # killdescendants=false: the program deliberately leaves daemons behind
+            placing = (
+                self.ctx.containment.placing(self.namespec)
+                if self.spec.killdescendants
+                else contextlib.nullcontext()
+            )
+            with placing:
+                popen, pipes = self.ctx.spawner(self.spec, env, stdin_fd=stdin_fd, command=command)
         except SpawnError as exc:
             self._inbox.append(mc.SpawnFailed(exc.message))
             if self._on_exit is not None:
@@ -322,6 +331,8 @@ class ProcessRunner:
         if self.stdin is not None:
             self.stdin.close()
             self.stdin = None
+        if self.popen is not None and self.spec.killdescendants:
+            self._kill_leftovers(self.popen.pid)
         self.popen = None
         self.stop_epoch = self.ctx.clock.time()
         rand = self.ctx.random()
@@ -332,6 +343,14 @@ class ProcessRunner:
         self.feed(inp)
         if self._on_exit is not None:
             self._on_exit(self)
+
+    def _kill_leftovers(self, main_pid: int) -> None:
+        """The main process is gone: whatever it left running goes too (issue 14)."""
+        left = self.ctx.containment.kill_leftovers(self.namespec, main_pid)
+        if left:
+            pids = ", ".join(map(str, sorted(left)))
+            note = f"killed {len(left)} process(es) '{self.name}' left behind: {pids}"
+            self.ctx.log("info", note)
 
     # --- waiting -----------------------------------------------------------
 
@@ -529,6 +548,7 @@ class ProcessRunner:
         self.stdout.close()
         if self.stderr is not None:
             self.stderr.close()
+        self.ctx.containment.release(self.namespec)
         for _, future in self._waiters:
             if not future.done():
                 future.cancel()

@@ -7,9 +7,10 @@ cannot hit a recycled pid. Where pidfds are missing (old kernels), a
 SIGCHLD handler reaps every watched pid with WNOHANG instead.
 
 Orphans: when minderd is PID 1 or a child subreaper, orphaned grandchildren
-are re-parented to us and must be reaped too. A SIGCHLD handler then looks
-for zombie children in /proc and reaps only pids it does not manage, so a
-managed child's exit status is never stolen from its owner.
+are re-parented to us and must be reaped too. A SIGCHLD handler then peeks
+at each waitable child with ``waitid(WNOWAIT)``: a managed one is handed to
+its owner's normal reap (so its status is never stolen), any other is an
+orphan and is reaped at once. No /proc walk per SIGCHLD.
 
 Descriptors are the scarce resource with thousands of children: each costs
 three pipes, its logs while it writes, and a pidfd. The pidfd is the one
@@ -30,6 +31,7 @@ import os
 import resource
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 
 ExitCallback = Callable[[int], None]  # Popen-style returncode (-N for signal N)
@@ -70,6 +72,11 @@ def zombie_children(parent: int) -> list[int]:
     return found
 
 
+def _exists(pid: int) -> bool:
+    """True while ``pid`` exists at all (a zombie included)."""
+    return os.path.exists(f"/proc/{pid}")
+
+
 def describe_status(status: int) -> str:
     if os.WIFSIGNALED(status):
         try:
@@ -98,6 +105,7 @@ class Reaper:
         self._pidfd_budget = pidfd_budget()
         self._sigchld_installed = False
         self._orphan_log: Callable[[str], None] | None = None
+        self._owner_of: Callable[[int], str | None] = lambda pid: None
 
     @property
     def mode(self) -> str:
@@ -155,6 +163,9 @@ class Reaper:
         watched.callback(code)
         return True
 
+    def is_watched(self, pid: int) -> bool:
+        return pid in self._watched
+
     def reap_now(self, pid: int) -> bool:
         """Reap before judging: used when a timer fires for a child that may be dead."""
         return self._try_reap(pid)
@@ -174,22 +185,50 @@ class Reaper:
         except ProcessLookupError:
             pass
 
-    def reap_orphans_too(self, log: Callable[[str], None]) -> None:
-        """PID 1 / subreaper mode: also collect re-parented orphans."""
+    def reap_orphans_too(
+        self, log: Callable[[str], None], owner_of: Callable[[int], str | None] | None = None
+    ) -> None:
+        """PID 1 / subreaper mode: also collect re-parented orphans.
+
+        ``owner_of`` names the program an orphan came from, where containment can tell.
+        """
         self._orphan_log = log
+        if owner_of is not None:
+            self._owner_of = owner_of
         self._install_sigchld()  # _reap_all includes orphans from now on
+        self._loop.call_soon(self._reap_orphans)  # any that died before we listened
 
     def _reap_orphans(self) -> None:
-        me = os.getpid()
-        for pid in zombie_children(me):
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None or not info.si_pid:
+                return
+            pid = info.si_pid
             if pid in self._watched:
+                if not self._try_reap(pid):
+                    return  # its Popen cannot collect it yet; SIGCHLD will come again
                 continue
+            owner = self._owner_of(pid)
             try:
                 reaped, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 continue
             if reaped and self._orphan_log is not None:
-                self._orphan_log(f"reaped unknown pid {pid} ({describe_status(status)})")
+                of = f" of {owner!r}" if owner else ""
+                self._orphan_log(f"reaped unknown pid {pid}{of} ({describe_status(status)})")
+
+    def collect(self, pids: list[int], timeout: float) -> None:
+        """Reap orphans we just SIGKILLed (shutdown), waiting at most ``timeout``."""
+        deadline = time.monotonic() + timeout
+        pending = set(pids)
+        while pending and time.monotonic() < deadline:
+            self._reap_orphans()
+            pending = {pid for pid in pending if _exists(pid)}
+            if pending:
+                time.sleep(0.005)  # bounded: SIGKILLed processes are exiting
 
     def close(self) -> None:
         if self._sigchld_installed:

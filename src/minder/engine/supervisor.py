@@ -28,6 +28,7 @@ from typing import Protocol
 from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, Outcome, ProcessSnapshot
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
+from minder.engine.containment import NO_CONTAINMENT, Containment, choose
 from minder.engine.control import ProcessControl
 from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
@@ -108,6 +109,7 @@ class Supervisor:
         clear_main_log: Callable[[], None] | None = None,
         reap_orphans: bool = False,
         spawner: Spawner = spawn,
+        containment: str | None = None,  # issue 14: [supervisord] containment=; None = off
     ) -> None:
         self._root = root
         self.log = log
@@ -117,6 +119,8 @@ class Supervisor:
         self._sink_factory = sink_factory or default_sink_factory(log)
         self._use_pidfd = use_pidfd
         self._reap_orphans = reap_orphans  # PID 1 / subreaper: collect re-parented orphans
+        self._containment_mode = containment
+        self.containment: Containment = NO_CONTAINMENT
         self._main_log_path = main_log_path
         self._clear_main_log = clear_main_log
         self.bus = EventBus()
@@ -154,8 +158,11 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         self._finished = asyncio.Event()
         self._reaper = Reaper(loop, use_pidfd=self._use_pidfd)
+        if self._containment_mode is not None:
+            mode, watched = self._containment_mode, self._reaper.is_watched
+            self.containment = choose(mode, watched, self.log.info)
         if self._reap_orphans:
-            self._reaper.reap_orphans_too(self.log.info)
+            self._reaper.reap_orphans_too(self.log.info, self.containment.owner_of)
         self._ctx = EngineContext(
             loop=loop,
             clock=self.clock,
@@ -167,6 +174,7 @@ class Supervisor:
             daemon_env=self._root.daemon.environment,
             server_url=server_url_for(self._root),
             spawner=self._spawner,
+            containment=self.containment,
         )
         # listener pools and capture mode see every group and state change
         self.event_listeners = EventListeners(self)
@@ -334,6 +342,8 @@ class Supervisor:
         """A second exit signal: SIGKILL whatever is still alive, at once."""
         for group in self.groups.values():
             for runner in group.processes.values():
+                if runner.spec.killdescendants:
+                    self.containment.kill_leftovers(runner.namespec, 0)
                 if runner.popen is not None and self._reaper is not None:
                     with contextlib.suppress(OSError):
                         self._reaper.send_signal(
@@ -357,7 +367,13 @@ class Supervisor:
         for group in self.groups.values():
             group.close()
         self.groups.clear()
+        killed = self.containment.close()
+        if killed:
+            pids = ", ".join(map(str, sorted(killed)))
+            self._log("info", f"killed {len(killed)} leftover process(es) at shutdown: {pids}")
         if self._reaper is not None:
+            if killed:
+                self._reaper.collect(killed, timeout=2.0)
             self._reaper.close()
 
     # --- EngineAPI: the daemon -------------------------------------------
@@ -367,6 +383,10 @@ class Supervisor:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def containment_info(self) -> dict[str, str]:
+        """Which containment backend is in use (JSON API, --check reports the same)."""
+        return {"mode": self.containment.mode, "where": self.containment.where}
 
     def identification(self) -> str:
         return self._root.daemon.identifier

@@ -77,6 +77,9 @@ class FakeEngine(FakeVerbs):
     def pid(self) -> int:
         return 4242
 
+    def containment_info(self) -> dict[str, str]:
+        return {"mode": "off", "where": "none"}
+
     def identification(self) -> str:
         return "fakesuper"
 

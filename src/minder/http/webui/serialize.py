@@ -122,6 +122,7 @@ def daemon_json(api: EngineAPI) -> dict[str, Any]:
         "supervisor_version": SUPERVISOR_COMPAT_VERSION,
         "config_file": api.root_spec().config_file,
         "has_main_log": bool(api.main_log_path()),
+        "containment": api.containment_info(),  # issue 14: cgroup, subreaper or off
     }
 
 

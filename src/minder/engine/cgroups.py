@@ -1,0 +1,295 @@
+"""The cgroup v2 backend of containment (see engine/containment.py).
+
+Layout: ``<cgroup2 mount><minderd's own cgroup>/minder-<pid>/<group>:<name>``,
+one leaf per process, created at its first spawn and removed with it. The
+mount is found in /proc/self/mountinfo (hosts with a hybrid layout mount
+cgroup2 beside the v1 controllers, e.g. at /sys/fs/cgroup/unified), and
+minderd's own cgroup in /proc/self/cgroup, so this works as root on the
+host, in a container with a writable cgroup, and under a systemd unit with
+``Delegate=yes``.
+
+Placement without ``preexec_fn``: minderd moves *itself* into the leaf,
+spawns (the child starts there: cgroup membership is inherited at fork)
+and moves back. That is two small writes (~50 us) and leaves no window in
+which a fast-forking child could start a grandchild outside the leaf, as
+writing the child's pid after ``Popen`` returns would.
+
+Killing: ``cgroup.kill`` (Linux 5.14+) ends every member at once; before
+that, freeze, SIGKILL each member, thaw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+from minder.engine.containment import rss_bytes
+
+SETTLE_SECONDS = 2.0  # how long close() waits for killed members to leave
+
+
+class CgroupUnavailable(Exception):
+    """Why the cgroup backend cannot be used here (the message is logged)."""
+
+
+def cgroup2_mount(mountinfo: str = "/proc/self/mountinfo") -> tuple[str, str] | None:
+    """(mount point, root within the hierarchy) of the cgroup2 mount, if any."""
+    try:
+        with open(mountinfo) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        if not sep or not right.startswith("cgroup2 "):
+            continue
+        fields = left.split()
+        return _unescape(fields[4]), _unescape(fields[3])
+    return None
+
+
+def _unescape(text: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as octal."""
+    return text.encode().decode("unicode_escape") if "\\" in text else text
+
+
+def own_cgroup(path: str = "/proc/self/cgroup") -> str | None:
+    """This process's cgroup v2 path (the ``0::`` line)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return line[3:].strip()
+    except OSError:
+        return None
+    return None
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def procs_of(directory: str) -> list[int]:
+    try:
+        return [int(line) for line in _read(os.path.join(directory, "cgroup.procs")).split()]
+    except (OSError, ValueError):
+        return []
+
+
+def populated(directory: str) -> bool:
+    try:
+        for line in _read(os.path.join(directory, "cgroup.events")).splitlines():
+            if line.startswith("populated "):
+                return line.split()[1] == "1"
+    except OSError:
+        return False
+    return False
+
+
+def kill_cgroup(directory: str) -> list[int]:
+    """SIGKILL every member of ``directory``; returns the pids that were in it."""
+    pids = procs_of(directory)
+    if not pids:
+        return []
+    kill_file = os.path.join(directory, "cgroup.kill")
+    try:
+        _write(kill_file, "1")
+        return pids
+    except OSError:
+        pass
+    freeze = os.path.join(directory, "cgroup.freeze")
+    with contextlib.suppress(OSError):
+        _write(freeze, "1")  # nothing can fork while frozen
+    pids = procs_of(directory)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        _write(freeze, "0")  # SIGKILL is delivered on thaw
+    return pids
+
+
+def remove_tree(directory: str, deadline: float) -> bool:
+    """Kill and rmdir ``directory`` and its children, deepest first; True if all gone."""
+    if not os.path.isdir(directory):
+        return True
+    ok = True
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            ok = remove_tree(entry.path, deadline) and ok
+    kill_cgroup(directory)
+    while populated(directory) and time.monotonic() < deadline:
+        time.sleep(0.005)  # bounded: members SIGKILLed a moment ago are leaving
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return ok
+
+
+def _leaf_name(key: str) -> str:
+    # "cgroup.x" or "<controller>.x" would clash with interface files: a
+    # fixed prefix keeps any process name safe.
+    return "p:" + key.replace("/", "_")
+
+
+class CgroupContainment:
+    mode = "cgroup"
+
+    def __init__(self, root: str, subtree: str) -> None:
+        self.root = root  # minderd's own cgroup directory
+        self.where = subtree
+        self.subtree = subtree
+        self._home_procs = os.open(os.path.join(root, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+        self._me = str(os.getpid()).encode()
+        self._leaves: set[str] = set()
+        self.placement_failures = 0
+        self.memory = self._delegate_memory()
+
+    @staticmethod
+    def home() -> str:
+        """minderd's own cgroup v2 directory, or CgroupUnavailable saying why not."""
+        found = cgroup2_mount()
+        if found is None:
+            raise CgroupUnavailable("no cgroup2 mount in /proc/self/mountinfo")
+        mount, mount_root = found
+        own = own_cgroup()
+        if own is None:
+            raise CgroupUnavailable("no cgroup v2 line in /proc/self/cgroup")
+        relative = own if mount_root == "/" else own.removeprefix(mount_root)
+        root = os.path.normpath(mount + "/" + relative.lstrip("/"))
+        if not os.access(root, os.W_OK):
+            raise CgroupUnavailable(f"{root} is not writable (run as root, or Delegate=yes)")
+        return root
+
+    @classmethod
+    def create(cls, name: str | None = None) -> CgroupContainment:
+        root = cls.home()
+        subtree = os.path.join(root, name or f"minder-{os.getpid()}")
+        try:
+            os.mkdir(subtree)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise CgroupUnavailable(f"cannot create {subtree}: {exc.strerror}") from None
+        if not os.path.exists(os.path.join(subtree, "cgroup.procs")):
+            with contextlib.suppress(OSError):
+                os.rmdir(subtree)
+            raise CgroupUnavailable(f"{subtree} is not a cgroup v2 directory")
+        try:
+            containment = cls(root, subtree)
+            containment._probe()
+        except OSError as exc:
+            remove_tree(subtree, time.monotonic() + SETTLE_SECONDS)
+            why = f"cannot move processes into {subtree}: {exc.strerror}"
+            raise CgroupUnavailable(why) from None
+        return containment
+
+    def _probe(self) -> None:
+        """Prove that we may move ourselves in and back (delegation, permissions)."""
+        with self.placing("probe"):
+            pass
+        self.release("probe")
+
+    def _delegate_memory(self) -> bool:
+        """Enable the memory controller for the leaves where cgroup v2 has it."""
+        try:
+            if "memory" not in _read(os.path.join(self.subtree, "cgroup.controllers")).split():
+                return False
+            _write(os.path.join(self.subtree, "cgroup.subtree_control"), "+memory")
+            return True
+        except OSError:
+            return False
+
+    def _leaf(self, key: str) -> str:
+        path = os.path.join(self.subtree, _leaf_name(key))
+        if path not in self._leaves:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path)
+            self._leaves.add(path)
+        return path
+
+    @contextlib.contextmanager
+    def placing(self, key: str) -> Iterator[None]:
+        try:
+            _write(os.path.join(self._leaf(key), "cgroup.procs"), str(os.getpid()))
+        except OSError:
+            # The leaf vanished or was refused: spawn uncontained rather than not at all.
+            self.placement_failures += 1
+            yield
+            return
+        try:
+            yield
+        finally:
+            os.write(self._home_procs, self._me)
+
+    def members(self, key: str, main_pid: int) -> list[int]:
+        return procs_of(os.path.join(self.subtree, _leaf_name(key)))
+
+    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+        leaf = os.path.join(self.subtree, _leaf_name(key))
+        left = [pid for pid in procs_of(leaf) if pid != main_pid]
+        if not left:
+            return []
+        return [pid for pid in kill_cgroup(leaf) if pid != main_pid]
+
+    def memory_usage(self, key: str, main_pid: int) -> int | None:
+        leaf = os.path.join(self.subtree, _leaf_name(key))
+        try:
+            return int(_read(os.path.join(leaf, "memory.current")))
+        except (OSError, ValueError):
+            return rss_bytes(procs_of(leaf))
+
+    def set_memory_max(self, key: str, limit: int | None) -> bool:
+        if not self.memory:
+            return False
+        value = "max" if limit is None else str(limit)
+        try:
+            _write(os.path.join(self._leaf(key), "memory.max"), value)
+        except OSError:
+            return False
+        return True
+
+    def owner_of(self, pid: int) -> str | None:
+        path = own_cgroup(f"/proc/{pid}/cgroup")
+        if path is None:
+            return None
+        leaf = os.path.basename(path)
+        parent = os.path.basename(os.path.dirname(path))
+        if parent != os.path.basename(self.subtree) or not leaf.startswith("p:"):
+            return None
+        return leaf[2:]
+
+    def release(self, key: str) -> None:
+        leaf = os.path.join(self.subtree, _leaf_name(key))
+        self._leaves.discard(leaf)
+        try:
+            os.rmdir(leaf)
+        except OSError as exc:
+            if exc.errno == errno.EBUSY:  # still populated: close() will kill and retry
+                self._leaves.add(leaf)
+
+    def close(self) -> list[int]:
+        killed: list[int] = []
+        for leaf in sorted(self._leaves):
+            killed += procs_of(leaf)
+        remove_tree(self.subtree, time.monotonic() + SETTLE_SECONDS)
+        self._leaves.clear()
+        with contextlib.suppress(OSError):
+            os.close(self._home_procs)
+        return killed

@@ -1,0 +1,220 @@
+"""Process containment: every descendant of a program belongs to that program.
+
+supervisord only knows the pid it forked, so a ``setsid`` grandchild or a
+double-forked daemon outlives ``stop`` (even with ``stopasgroup``). Here one
+interface, two backends, chosen once at start-up (``choose``) and logged:
+
+* **cgroup** (engine/cgroups.py): one cgroup v2 per process under minderd's
+  own subtree. Nothing escapes a cgroup, ``cgroup.kill`` ends the whole tree
+  at once, and memory can be read (and capped, where the memory controller
+  is delegated to cgroup v2).
+* **subreaper** (here): minderd is a child subreaper, so orphans are
+  re-parented to it instead of init; a program's members are its process
+  tree plus the orphans whose environment names it (``SUPERVISOR_GROUP_NAME``
+  and ``SUPERVISOR_PROCESS_NAME``, inherited by everything it starts).
+
+``off`` keeps supervisord's behaviour (only the main pid is ever signalled).
+The reaper stays the one owner of exit statuses: containment only signals.
+Keys are namespecs (``group:name``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Callable
+from typing import Protocol
+
+from minder.engine import proctree
+
+Log = Callable[[str], None]
+
+
+class Containment(Protocol):
+    mode: str  # "cgroup", "subreaper" or "off"
+    where: str  # the cgroup subtree, or a short description
+
+    def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
+        """Children spawned inside this context start inside ``key``'s container."""
+
+    def members(self, key: str, main_pid: int) -> list[int]:
+        """Every live process of ``key`` (its main pid included while it lives)."""
+
+    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+        """SIGKILL every member but ``main_pid``; returns the pids signalled."""
+
+    def memory_usage(self, key: str, main_pid: int) -> int | None:
+        """Bytes of memory the program uses now (cgroup memory.current, else summed RSS)."""
+
+    def set_memory_max(self, key: str, limit: int | None) -> bool:
+        """Cap ``key``'s memory (None removes the cap); False where not possible."""
+
+    def owner_of(self, pid: int) -> str | None:
+        """The key a (possibly orphaned) process belongs to, if it can be told."""
+
+    def release(self, key: str) -> None:
+        """``key`` is gone (its process removed): free what it held."""
+
+    def close(self) -> list[int]:
+        """Shutdown: SIGKILL whatever is left and remove the containers; returns pids."""
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_ENV_NAMES = (b"SUPERVISOR_GROUP_NAME", b"SUPERVISOR_PROCESS_NAME")
+
+
+def rss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def sigkill_all(pids: list[int]) -> list[int]:
+    killed: list[int] = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        killed.append(pid)
+    return killed
+
+
+class NoContainment:
+    """``containment=off``: supervisord's behaviour, the main pid only."""
+
+    mode = "off"
+    where = "none (supervisord's behaviour: only the main pid is signalled)"
+
+    def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def members(self, key: str, main_pid: int) -> list[int]:
+        return [main_pid] if main_pid and proctree.is_alive(main_pid) else []
+
+    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+        return []
+
+    def memory_usage(self, key: str, main_pid: int) -> int | None:
+        return rss_bytes(self.members(key, main_pid)) if main_pid else None
+
+    def set_memory_max(self, key: str, limit: int | None) -> bool:
+        return False
+
+    def owner_of(self, pid: int) -> str | None:
+        return None
+
+    def release(self, key: str) -> None:
+        return None
+
+    def close(self) -> list[int]:
+        return []
+
+
+NO_CONTAINMENT = NoContainment()
+
+
+class SubreaperTracking(NoContainment):
+    """The fallback: process-tree and environment tracking under a child subreaper.
+
+    ``managed`` tells the main pids the reaper watches, so they are never
+    taken for orphans. Orphans are only found among our own children, which
+    is where the kernel re-parents them because minderd is a subreaper.
+    """
+
+    mode = "subreaper"
+
+    def __init__(self, managed: Callable[[int], bool], why: str = "") -> None:
+        self._managed = managed
+        self.where = "child subreaper with process-tree tracking" + (f" ({why})" if why else "")
+
+    def _orphans(self, tree: dict[int, list[int]]) -> list[int]:
+        return [pid for pid in tree.get(os.getpid(), ()) if not self._managed(pid)]
+
+    def _any_orphan(self) -> bool:
+        """Cheap check first: most exits leave nothing behind, so skip the /proc walk."""
+        me = os.getpid()
+        try:
+            with open(f"/proc/{me}/task/{me}/children", "rb") as f:
+                children = [int(pid) for pid in f.read().split()]
+        except OSError:
+            return True  # no CONFIG_PROC_CHILDREN: walk /proc
+        return any(not self._managed(pid) for pid in children)
+
+    def members(self, key: str, main_pid: int) -> list[int]:
+        tree = proctree.children_map()
+        roots = [main_pid] if main_pid and proctree.is_alive(main_pid) else []
+        roots += [pid for pid in self._orphans(tree) if self.owner_of(pid) == key]
+        return roots + proctree.descendants(roots, tree)
+
+    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+        if not proctree.is_alive(main_pid) and not self._any_orphan():
+            return []
+        return sigkill_all([pid for pid in self.members(key, main_pid) if pid != main_pid])
+
+    def owner_of(self, pid: int) -> str | None:
+        group, name = proctree.environ_value(pid, _ENV_NAMES)
+        if group is None or name is None:
+            return None
+        group_text, name_text = group.decode(errors="replace"), name.decode(errors="replace")
+        return name_text if group_text == name_text else f"{group_text}:{name_text}"
+
+    def close(self) -> list[int]:
+        tree = proctree.children_map()
+        orphans = self._orphans(tree)
+        return sigkill_all(orphans + proctree.descendants(orphans, tree))
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process a child subreaper (Linux); False where that is not possible."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def preview(mode: str) -> str:
+    """What ``choose`` would pick here, without creating anything (``minderd --check``)."""
+    if mode == "off":
+        return f"containment: off: {NoContainment.where}"
+    from minder.engine.cgroups import CgroupContainment, CgroupUnavailable
+
+    try:
+        if mode == "subreaper":
+            raise CgroupUnavailable("containment=subreaper")
+        root = CgroupContainment.home()
+    except CgroupUnavailable as exc:
+        return f"containment: subreaper: child subreaper with process-tree tracking ({exc})"
+    return f"containment: cgroup: a cgroup v2 subtree under {root}"
+
+
+def choose(mode: str, managed: Callable[[int], bool], log: Log) -> Containment:
+    """The backend for ``[supervisord] containment=``; logs which one is in use."""
+    chosen: Containment
+    if mode == "off":
+        chosen = NoContainment()
+    else:
+        from minder.engine.cgroups import CgroupContainment, CgroupUnavailable
+
+        try:
+            if mode == "subreaper":
+                raise CgroupUnavailable("containment=subreaper")
+            chosen = CgroupContainment.create()
+        except CgroupUnavailable as exc:
+            if mode == "cgroup":
+                log(f"containment=cgroup asked for, but {exc}; falling back")
+            chosen = SubreaperTracking(managed, str(exc))
+    log(f"containment: {chosen.mode}: {chosen.where}")
+    return chosen

@@ -1,0 +1,197 @@
+"""Process containment against a real minderd, in the cgroup mode and the fallback.
+
+A program that starts a ``setsid`` grandchild and double-forks a daemon
+must leave nothing behind after ``stop`` (supervisord leaves both running,
+even with stopasgroup). ``containment=subreaper`` forces the fallback.
+Every test also checks that no cgroup of ours is left afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minder.engine.cgroups import cgroup2_mount, own_cgroup
+from tests.support.daemons import (
+    RunningDaemon,
+    UnixStreamHTTPConnection,
+    process_alive,
+    run_daemon,
+    wait_for,
+)
+
+PY = sys.executable
+ESCAPER = """\
+import os, subprocess, sys, time
+out = sys.argv[1]
+setsid = subprocess.Popen(["setsid", "sleep", "300"])  # not a group leader: same pid
+if os.fork() == 0:  # double fork: the daemon's parent exits at once
+    os.setsid()
+    if os.fork() == 0:
+        with open(out + ".daemon", "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(300)
+    os._exit(0)
+with open(out + ".setsid", "w") as f:
+    f.write(str(setsid.pid))
+time.sleep(300)
+"""
+
+
+def cgroup_root() -> str | None:
+    found, own = cgroup2_mount(), own_cgroup()
+    if found is None or own is None or os.geteuid() != 0:
+        return None
+    mount, _ = found
+    root = os.path.normpath(mount + "/" + own.lstrip("/"))
+    return root if os.access(root, os.W_OK) else None
+
+
+MODES = [
+    pytest.param("cgroup", marks=pytest.mark.skipif(
+        cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")),
+    "subreaper",
+]
+
+
+def minder_cgroups() -> list[str]:
+    root = cgroup_root()
+    if root is None:
+        return []
+    return [e for e in os.listdir(root) if e.startswith("minder-")]
+
+
+def daemon_json(d: RunningDaemon) -> Any:
+    conn = UnixStreamHTTPConnection(str(d.socket_path))
+    try:
+        conn.request("GET", "/api/v1/daemon")
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def pid_in(path: Path) -> int:
+    wait_for(lambda: path.exists() and path.read_text().strip() != "", timeout=15,
+             what=f"{path.name} to be written")
+    return int(path.read_text())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode: str) -> None:
+    before = set(minder_cgroups())
+    script = tmp_path / "escaper.py"
+    script.write_text(ESCAPER)
+    out = tmp_path / "pids"
+    body = f"""
+    [program:escaper]
+    command={PY} {script} {out}
+    startsecs=0
+    stopasgroup=true
+    """
+    with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:
+        grandchild, daemonized = pid_in(Path(f"{out}.setsid")), pid_in(Path(f"{out}.daemon"))
+        assert process_alive(grandchild) and process_alive(daemonized)
+        assert daemon_json(d)["containment"]["mode"] == mode
+        result = d.ctl("stop", "escaper")
+        assert "escaper: stopped" in result.stdout, result
+        wait_for(lambda: not process_alive(grandchild) and not process_alive(daemonized),
+                 timeout=10, what="the setsid grandchild and the daemon to be gone")
+        log = d.main_log()
+    assert f"containment: {mode}" in log
+    assert "'escaper' left behind" in log
+    assert set(minder_cgroups()) <= before  # our subtree is removed at exit
+
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shutdown_leaves_no_descendant(tmp_path: Path, mode: str) -> None:
+    before = set(minder_cgroups())
+    script = tmp_path / "escaper.py"
+    script.write_text(ESCAPER)
+    out = tmp_path / "pids"
+    body = f"""
+    [program:escaper]
+    command={PY} {script} {out}
+    startsecs=0
+    """
+    with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:
+        grandchild, daemonized = pid_in(Path(f"{out}.setsid")), pid_in(Path(f"{out}.daemon"))
+        d.stop()
+        assert d.proc.returncode == 0
+    assert not process_alive(grandchild) and not process_alive(daemonized)
+    assert set(minder_cgroups()) <= before
+
+
+def zombies_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] == "Z" and int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+ORPHANER = """\
+import os, sys, time
+for n in range(20):  # 20 double-forked orphans that exit after a moment
+    if os.fork() == 0:
+        if os.fork() == 0:
+            time.sleep(0.2)
+            os._exit(n)
+        os._exit(0)
+    os.wait()
+open(sys.argv[1], "w").close()
+time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_orphans_are_reaped_at_once_and_attributed(tmp_path: Path, mode: str) -> None:
+    script = tmp_path / "orphaner.py"
+    script.write_text(ORPHANER)
+    done = tmp_path / "forked"
+    body = f"""
+    [program:orphaner]
+    command={PY} {script} {done}
+    startsecs=0
+    """
+    with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:
+        wait_for(done.exists, timeout=15, what="the orphans to be forked")
+        wait_for(lambda: d.main_log().count("reaped unknown pid") >= 20, timeout=15,
+                 what="20 orphans reaped")
+        assert zombies_of(d.proc.pid) == []
+        with d.rpc() as proxy:  # the managed child's own status was not taken
+            assert proxy.supervisor.getProcessInfo("orphaner")["statename"] == "RUNNING"
+        log = d.main_log()
+    if mode == "cgroup":  # a zombie's cgroup is still readable: it names the program
+        assert "reaped unknown pid" in log and "of 'orphaner'" in log
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("auto", None), ("subreaper", "subreaper"),
+                                                ("off", "off")])
+def test_check_reports_the_containment_mode(
+    tmp_path: Path, mode: str, expected: str | None
+) -> None:
+    import subprocess
+
+    from tests.support.daemons import VENV_BIN
+
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"[supervisord]\nlogfile={tmp_path}/d.log\ncontainment={mode}\n"
+                    "[program:a]\ncommand=/bin/true\n")
+    result = subprocess.run([str(VENV_BIN / "minderd"), "--check", "-c", str(conf)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if expected is None:
+        expected = "subreaper" if cgroup_root() is None else "cgroup"
+    assert f"containment: {expected}: " in result.stdout

@@ -195,3 +195,55 @@ def test_check_reports_the_containment_mode(
     if expected is None:
         expected = "subreaper" if cgroup_root() is None else "cgroup"
     assert f"containment: {expected}: " in result.stdout
+
+
+SURVIVOR_BODY = """
+[program:worker]
+command={script} {out}
+startsecs=0
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kill_9_then_restart_leaves_one_copy(tmp_path: Path, mode: str) -> None:
+    """minderd SIGKILLed: a new one on the same config ends the survivors first."""
+    before = set(minder_cgroups())
+    script = tmp_path / "escaper.py"
+    script.write_text(ESCAPER)
+    out = tmp_path / "pids"
+    body = SURVIVOR_BODY.format(script=f"{PY} {script}", out=out)
+    with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as first:
+        grandchild = pid_in(Path(f"{out}.setsid"))
+        with first.rpc() as proxy:
+            old_worker = proxy.supervisor.getProcessInfo("worker")["pid"]
+        first.proc.kill()  # kill -9: no chance to stop anything
+        first.proc.wait(10)
+    assert process_alive(old_worker) and process_alive(grandchild)  # survivors, unmanaged
+    Path(f"{out}.setsid").unlink()
+    with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as second:
+        new_grandchild = pid_in(Path(f"{out}.setsid"))
+        with second.rpc() as proxy:
+            new_worker = proxy.supervisor.getProcessInfo("worker")["pid"]
+        assert not process_alive(old_worker)
+        if mode == "cgroup":  # the predecessor's cgroup went with it
+            assert not process_alive(grandchild)
+        log = second.main_log()
+        workers = [p for p in _pids_running(script) if p in (old_worker, new_worker)]
+        assert workers == [new_worker]
+        assert process_alive(new_grandchild)
+    assert f"terminating 'worker' (pid {old_worker}), left running by a previous minderd" in log
+    wait_for(lambda: not process_alive(grandchild), timeout=10, what="old grandchild gone")
+    assert set(minder_cgroups()) <= before
+
+
+def _pids_running(script: Path) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if str(script).encode() in f.read() and process_alive(int(entry)):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return sorted(found)

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 
 from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
+from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
 from minder.engine.containment import become_subreaper
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog
-from minder.engine.supervisor import Supervisor
+from minder.engine.supervisor import Supervisor, server_url_for
 from minder.http.binding import BoundServer, bind_servers
 from minder.http.sockets import HttpServerError
 from minder.model.events import MainLogLine
@@ -107,6 +108,7 @@ class Daemon:
         self._run.notes = []
         if not root.daemon.nocleanup:
             cleanup_auto_logs(root.daemon.childlogdir, root.daemon.identifier, log.warn)
+        journal = ChildJournal(journal_path(root.daemon.pidfile), server_url_for(root))
         supervisor = Supervisor(
             root,
             log=log,
@@ -115,6 +117,7 @@ class Daemon:
             clear_main_log=log.clear,
             reap_orphans=self._subreaper or os.getpid() == 1,  # orphans come to us
             containment=root.daemon.containment,
+            journal=journal,
         )
         self._supervisor = supervisor
         log.add_listener(lambda record: supervisor.publish(MainLogLine(record)))
@@ -134,6 +137,7 @@ class Daemon:
         if note:
             log.info(note)
         log.info(f"supervisord started with pid {os.getpid()}")
+        self._take_over_children(journal, log)
         try:
             try:
                 await supervisor.start()
@@ -155,11 +159,21 @@ class Daemon:
             if servers is not None:
                 await servers.close()
             await supervisor.close()
+            journal.close()
             with contextlib.suppress(OSError):
                 remove_pidfile(pidfile)
         next_root = supervisor.reload_root()
         log.close()
         return next_root
+
+    def _take_over_children(self, journal: ChildJournal, log: MainLog) -> None:
+        """Never two copies: end what a killed predecessor left, then journal our own."""
+        try:
+            terminate_survivors(journal.path, lambda level, msg: getattr(log, level)(msg))
+            journal.begin()
+        except OSError as exc:
+            log.warn(f"children state file {journal.path}: {exc.strerror}; "
+                     "a daemon started after a crash of this one cannot find its children")
 
     def _bind_http(self, root: RootSpec, log: MainLog) -> list[BoundServer]:
         if not root.http_servers:

@@ -120,6 +120,28 @@ class NoContainment:
 NO_CONTAINMENT = NoContainment()
 
 
+class SpawnJournal(Protocol):
+    """Records each child so a daemon started after ``kill -9`` of this one finds it."""
+
+    def use_cgroup(self, subtree: str | None) -> None: ...
+    def spawned(self, namespec: str, pid: int) -> None: ...
+    def exited(self, pid: int) -> None: ...
+
+
+class NoJournal:
+    def use_cgroup(self, subtree: str | None) -> None:
+        return None
+
+    def spawned(self, namespec: str, pid: int) -> None:
+        return None
+
+    def exited(self, pid: int) -> None:
+        return None
+
+
+NO_JOURNAL = NoJournal()
+
+
 class SubreaperTracking(NoContainment):
     """The fallback: process-tree and environment tracking under a child subreaper.
 

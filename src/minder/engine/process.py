@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import errno
 import os
-import random
 import signal
 import subprocess
 from collections import deque
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
-from minder.engine.containment import NO_CONTAINMENT, Containment
+from minder.engine.containment import NO_CONTAINMENT, NO_JOURNAL, Containment, SpawnJournal
 from minder.engine.output import OutputChannel, PipeReader
 from minder.engine.reaper import Reaper
 from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
@@ -45,6 +44,15 @@ from minder.protocol.states import (
 Logger = Callable[[str, str], None]  # (level, message)
 
 
+def uniform() -> float:
+    """A uniform number in [0, 1) for restart jitter.
+
+    Not ``random.random``: the random module imports hashlib (and with it
+    OpenSSL's libcrypto), which the daemon keeps out of its memory.
+    """
+    return int.from_bytes(os.urandom(7), "little") / (1 << 56)
+
+
 @dataclass(slots=True)
 class EngineContext:
     """What every process needs from the engine around it."""
@@ -58,9 +66,10 @@ class EngineContext:
     base_env: dict[str, str]
     daemon_env: tuple[tuple[str, str], ...]
     server_url: str | None
-    random: Callable[[], float] = random.random  # the jitter of paced restarts
+    random: Callable[[], float] = uniform  # the jitter of paced restarts
     spawner: Spawner = spawn  # the seam for placing children (cgroups, namespaces) and tests
     containment: Containment = NO_CONTAINMENT  # who owns a program's descendants
+    journal: SpawnJournal = NO_JOURNAL  # the children state file next to the pidfile
 
 
 # A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
@@ -299,6 +308,7 @@ class ProcessRunner:
                 self._on_exit(self)
             return
         self.popen = popen
+        self.ctx.journal.spawned(self.namespec, popen.pid)
         self.start_epoch = self.ctx.clock.time()
         self.stdout.pid = popen.pid
         assert pipes.stdout is not None
@@ -331,8 +341,10 @@ class ProcessRunner:
         if self.stdin is not None:
             self.stdin.close()
             self.stdin = None
-        if self.popen is not None and self.spec.killdescendants:
-            self._kill_leftovers(self.popen.pid)
+        if self.popen is not None:
+            self.ctx.journal.exited(self.popen.pid)
+            if self.spec.killdescendants:
+                self._kill_leftovers(self.popen.pid)
         self.popen = None
         self.stop_epoch = self.ctx.clock.time()
         rand = self.ctx.random()

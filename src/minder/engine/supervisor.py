@@ -28,7 +28,13 @@ from typing import Protocol
 from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, Outcome, ProcessSnapshot
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
-from minder.engine.containment import NO_CONTAINMENT, Containment, choose
+from minder.engine.containment import (
+    NO_CONTAINMENT,
+    NO_JOURNAL,
+    Containment,
+    SpawnJournal,
+    choose,
+)
 from minder.engine.control import ProcessControl
 from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
@@ -110,6 +116,7 @@ class Supervisor:
         reap_orphans: bool = False,
         spawner: Spawner = spawn,
         containment: str | None = None,  # issue 14: [supervisord] containment=; None = off
+        journal: SpawnJournal = NO_JOURNAL,  # issue 14: children state file (daemon/survivors)
     ) -> None:
         self._root = root
         self.log = log
@@ -120,6 +127,7 @@ class Supervisor:
         self._use_pidfd = use_pidfd
         self._reap_orphans = reap_orphans  # PID 1 / subreaper: collect re-parented orphans
         self._containment_mode = containment
+        self._journal = journal
         self.containment: Containment = NO_CONTAINMENT
         self._main_log_path = main_log_path
         self._clear_main_log = clear_main_log
@@ -161,6 +169,8 @@ class Supervisor:
         if self._containment_mode is not None:
             mode, watched = self._containment_mode, self._reaper.is_watched
             self.containment = choose(mode, watched, self.log.info)
+            self._journal.use_cgroup(self.containment.where if self.containment.mode == "cgroup"
+                                     else None)
         if self._reap_orphans:
             self._reaper.reap_orphans_too(self.log.info, self.containment.owner_of)
         self._ctx = EngineContext(
@@ -175,6 +185,7 @@ class Supervisor:
             server_url=server_url_for(self._root),
             spawner=self._spawner,
             containment=self.containment,
+            journal=self._journal,
         )
         # listener pools and capture mode see every group and state change
         self.event_listeners = EventListeners(self)

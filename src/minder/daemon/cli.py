@@ -61,6 +61,7 @@ class DaemonOptions:
     profile_options: str | None = None  # accepted for compatibility; not implemented
     check: bool = False  # minder: validate the config and exit
     strict: bool = False  # minder: config warnings are errors
+    container: bool = False  # minder: act as a container's init (implied when PID 1)
     show_help: bool = False
     show_version: bool = False
 
@@ -112,6 +113,7 @@ _OPTIONS: tuple[tuple[str, str, str, Callable[[str], Any] | None], ...] = (
     ("", "profile_options", "profile_options", _text),
     ("", "check", "check", None),
     ("", "strict", "strict", None),
+    ("", "container", "container", None),
 )
 
 _SHORT = "".join(s + (":" if conv else "") for s, _l, _f, conv in _OPTIONS if s)
@@ -209,6 +211,8 @@ Options:
 --profile_options OPTIONS -- accepted for compatibility, ignored
 --check -- validate the configuration, print the findings and exit
 --strict -- treat configuration warnings as errors
+--container -- act as a container's init (as when PID 1): stay in the foreground,
+               reap every orphan, bound the shutdown, forward SIGUSR1 to programs
 """
 
 

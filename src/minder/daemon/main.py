@@ -24,6 +24,7 @@ from minder import SUPERVISOR_COMPAT_VERSION
 from minder.config import ConfigError, load
 from minder.config.check import run_check
 from minder.daemon.cli import DaemonOptions, UsageError, apply_to_spec, parse_args, usage_text
+from minder.daemon.container import is_container
 from minder.daemon.daemonize import daemonize
 from minder.daemon.pidfile import describe_owner, read_pid
 from minder.daemon.privileges import PrivilegeError, drop_privileges, root_warning
@@ -40,12 +41,18 @@ def _error(message: str) -> int:
 def _load(opts: DaemonOptions, cwd: str) -> tuple[RootSpec, list[str]]:
     """The config with the command line on top, plus its warnings (as text)."""
     result = load(opts.configuration, strict=opts.strict, cwd=cwd)
-    root = replace(result.root, daemon=apply_to_spec(result.root.daemon, opts))
+    daemon = apply_to_spec(result.root.daemon, opts)
+    if is_container(daemon):  # a container's init stays in the foreground
+        daemon = replace(daemon, nodaemon=True)
+    root = replace(result.root, daemon=daemon)
     return root, [str(d) for d in result.diagnostics]
 
 
 # Standard-library modules that are imported on first use inside other modules.
-LAZY_STDLIB = ["importlib.readers", "importlib.resources.readers", "encodings.idna", "secrets"]
+LAZY_STDLIB = [
+    "importlib.readers", "importlib.resources.readers", "encodings.idna", "secrets",
+    "ctypes",  # the subreaper prctl, after daemonizing (the flag is not inherited by fork)
+]
 
 
 def _preload_modules() -> None:

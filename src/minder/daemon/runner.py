@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from minder.daemon import container
 from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
@@ -60,6 +61,7 @@ class Daemon:
     def __init__(self, run: DaemonRun) -> None:
         self._run = run
         self._signals: asyncio.Queue[int] = asyncio.Queue()
+        self.exit_code = 0
         self._supervisor: Supervisor | None = None
         self._log: MainLog | None = None
         # Orphans of our programs come to us, not to init: reaped, attributed, killed.
@@ -81,7 +83,7 @@ class Daemon:
             while True:
                 next_root = await self._serve(root)
                 if next_root is None:
-                    return 0
+                    return self.exit_code
                 root = next_root
                 self._run.first_run = False
         finally:
@@ -120,6 +122,9 @@ class Daemon:
             journal=journal,
         )
         self._supervisor = supervisor
+        timeout = container.shutdown_timeout(root.daemon)
+        bound_shutdown = container.ShutdownBound(supervisor, timeout)
+        supervisor.bus.add_listener(bound_shutdown.on_event)
         log.add_listener(lambda record: supervisor.publish(MainLogLine(record)))
         bound = self._bind_http(root, log)
         servers: HttpServers | None = None
@@ -158,11 +163,13 @@ class Daemon:
                 server.close()
             if servers is not None:
                 await servers.close()
+            bound_shutdown.cancel()
             await supervisor.close()
             journal.close()
             with contextlib.suppress(OSError):
                 remove_pidfile(pidfile)
         next_root = supervisor.reload_root()
+        self.exit_code = supervisor.exit_code
         log.close()
         return next_root
 
@@ -251,5 +258,8 @@ class Daemon:
             log.reopen()
             sup.reopen_logs()
             log.info("supervisord logreopen")
+        elif signum in container.FORWARDED and container.is_container(sup.root_spec().daemon):
+            sent = container.forward(sup, signum)
+            log.info(f"received {name}: forwarded to {sent} running program(s)")
         else:
             log.warn(f"received {name}; ignored (supervisord would die of it)")

@@ -1,6 +1,6 @@
 """The cgroup v2 backend of containment (see engine/containment.py).
 
-Layout: ``<cgroup2 mount><minderd's own cgroup>/minder-<pid>/<group>:<name>``,
+Layout: ``<cgroup2 mount><minderd's own cgroup>/minder-<pid>-<random>/p:<group>:<name>``,
 one leaf per process, created at its first spawn and removed with it. The
 mount is found in /proc/self/mountinfo (hosts with a hybrid layout mount
 cgroup2 beside the v1 controllers, e.g. at /sys/fs/cgroup/unified), and
@@ -180,11 +180,10 @@ class CgroupContainment:
     @classmethod
     def create(cls, name: str | None = None) -> CgroupContainment:
         root = cls.home()
-        subtree = os.path.join(root, name or f"minder-{os.getpid()}")
+        # The pid alone is not unique: PID 1 of two containers sharing a cgroup.
+        subtree = os.path.join(root, name or f"minder-{os.getpid()}-{os.urandom(4).hex()}")
         try:
             os.mkdir(subtree)
-        except FileExistsError:
-            pass
         except OSError as exc:
             raise CgroupUnavailable(f"cannot create {subtree}: {exc.strerror}") from None
         if not os.path.exists(os.path.join(subtree, "cgroup.procs")):

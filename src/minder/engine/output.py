@@ -103,6 +103,7 @@ class OutputChannel:
         self.events_enabled = events_enabled
         self.capture: Capture | None = None
         self.route: Route | None = None
+        self.tee: Route | None = None  # childlogs_to_stdout: a copy to the daemon's stdout
         self._debug_echo = debug_echo
         self.pid = 0
         self._readers = 0  # open pipes feeding this channel (a grandchild may hold one)
@@ -113,6 +114,7 @@ class OutputChannel:
             self.sink is None
             or self.route is not None
             or self.capture is not None
+            or self.tee is not None
             or self._strip
             or self.events_enabled
             or self._debug_echo is not None
@@ -148,6 +150,8 @@ class OutputChannel:
                 return
         if self.sink is not None:
             self.sink.write(data)
+        if self.tee is not None:
+            self.tee(data)
         if self._debug_echo is not None:
             self._debug_echo(
                 f"{self.name!r} {self.channel} output:\n{data.decode('utf-8', 'replace')}"

@@ -70,6 +70,7 @@ class EngineContext:
     spawner: Spawner = spawn  # the seam for placing children (cgroups, namespaces) and tests
     containment: Containment = NO_CONTAINMENT  # who owns a program's descendants
     journal: SpawnJournal = NO_JOURNAL  # the children state file next to the pidfile
+    output_tee: Callable[[str, str], Callable[[bytes], None]] | None = None  # (name, channel)
 
 
 # A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
@@ -167,6 +168,11 @@ class ProcessRunner:
         self.stderr = stderr
         self._stdin_fd = stdin_fd  # fcgi: the shared socket as fd 0
         self._on_exit = on_exit
+        if ctx.output_tee is not None:  # [supervisord] childlogs_to_stdout
+            stdout.tee = ctx.output_tee(spec.name, "stdout")
+            if stderr is not None:
+                stderr.tee = ctx.output_tee(spec.name, "stderr")
+        self.returncode: int | None = None  # Popen-style, of the last exit
         self.machine = mc.Machine(mc.Policy.from_spec(spec))
         self.popen: subprocess.Popen[bytes] | None = None
         self.stdin: StdinWriter | None = None
@@ -346,6 +352,7 @@ class ProcessRunner:
             if self.spec.killdescendants:
                 self._kill_leftovers(self.popen.pid)
         self.popen = None
+        self.returncode = returncode
         self.stop_epoch = self.ctx.clock.time()
         rand = self.ctx.random()
         if returncode < 0:

@@ -37,8 +37,10 @@ from minder.engine.containment import (
 )
 from minder.engine.control import ProcessControl
 from minder.engine.dependencies import DeferredStarts, stop_waves
+from minder.engine.essential import EssentialExits
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
 from minder.engine.group import GroupRuntime, SinkFactory
+from minder.engine.prefixed import PrefixedStdout
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.reaper import Reaper
 from minder.engine.reload import ConfigLoader, ConfigReloader
@@ -155,6 +157,8 @@ class Supervisor:
         self._stop_task: asyncio.Task[None] | None = None
         self._finished: asyncio.Event | None = None
         self.event_listeners: EventListeners | None = None  # issue 6: listener pools
+        self.exit_code = 0  # issue 14: set by an essential program that ends
+        self._prefixed: PrefixedStdout | None = None  # childlogs_to_stdout
 
     # --- life cycle --------------------------------------------------------
 
@@ -187,6 +191,10 @@ class Supervisor:
             containment=self.containment,
             journal=self._journal,
         )
+        if self._root.daemon.childlogs_to_stdout:  # issue 14: "name | line" on our stdout
+            self._prefixed = PrefixedStdout()
+            self._ctx.output_tee = self._prefixed.channel
+        self.bus.add_listener(EssentialExits(self).on_event)
         # listener pools and capture mode see every group and state change
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event)
@@ -378,6 +386,8 @@ class Supervisor:
         for group in self.groups.values():
             group.close()
         self.groups.clear()
+        if self._prefixed is not None:
+            self._prefixed.flush()
         killed = self.containment.close()
         if killed:
             pids = ", ".join(map(str, sorted(killed)))

@@ -1,0 +1,148 @@
+"""minderd as PID 1 in a new PID namespace (a container's init, without docker).
+
+``unshare --pid --fork --mount-proc`` (root only) makes minderd PID 1 there:
+it must stay in the foreground, reap every orphan, exit with an essential
+program's exit code, copy output to stdout as ``name | line``, and stop
+within shutdown_timeout on SIGTERM even when a program ignores it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.support.daemons import (
+    VENV_BIN,
+    descendants,
+    process_alive,
+    rpc_proxy,
+    wait_for,
+    write_config,
+)
+
+PY = sys.executable
+
+
+def _can_unshare() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
+                           capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not _can_unshare(),
+                                reason="needs root and unshare --pid --fork --mount-proc")
+
+
+@contextmanager
+def pid1_minderd(tmp_path: Path, body: str, daemon_keys: str = "") -> Iterator[
+    tuple[subprocess.Popen[bytes], Path, Path]
+]:
+    conf, sock, log = write_config(tmp_path, body, daemon_keys=daemon_keys)
+    proc = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", str(VENV_BIN / "minderd"), "-c", str(conf)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    try:
+        yield proc, sock, log
+    finally:
+        if proc.poll() is None:
+            for pid in descendants(proc.pid):
+                with_pid = Path(f"/proc/{pid}")
+                if with_pid.exists():
+                    subprocess.run(["kill", "-KILL", str(pid)], check=False)
+            proc.kill()
+        proc.communicate(timeout=30)
+        # Killing PID 1 of a namespace kills everything in it: nothing is left.
+        wait_for(lambda: not descendants(proc.pid), timeout=10, what="the namespace to empty")
+
+
+def answers(sock: Path) -> bool:
+    with rpc_proxy(str(sock)) as proxy:
+        return bool(proxy.supervisor.getState()["statename"] == "RUNNING")
+
+
+ORPHANS = """\
+import os, time
+for _ in range(10):  # double forks: each grandchild is orphaned, then exits
+    if os.fork() == 0:
+        if os.fork() == 0:
+            time.sleep(0.1)
+            os._exit(0)
+        os._exit(0)
+time.sleep(300)
+"""
+
+
+def test_an_essential_programs_exit_code_becomes_minderds(tmp_path: Path) -> None:
+    (tmp_path / "orphans.py").write_text(ORPHANS)
+    (tmp_path / "main.py").write_text(
+        "import sys, time\nprint('hello from main', flush=True)\ntime.sleep(1.5)\nsys.exit(7)\n"
+    )
+    body = f"""
+    [program:main]
+    command={PY} {tmp_path}/main.py
+    startsecs=0
+    autorestart=false
+    essential=true
+    stdout_logfile=NONE
+
+    [program:orphaner]
+    command={PY} {tmp_path}/orphans.py
+    startsecs=0
+    """
+    with pid1_minderd(tmp_path, body, "childlogs_to_stdout=true") as (proc, _sock, log):
+        out, err = proc.communicate(timeout=60)
+        code = proc.returncode
+    text = log.read_text()
+    assert code == 7, (out, err, text)
+    assert b"main | hello from main" in out
+    assert "supervisord started with pid 1" in text
+    assert "essential program main ended (exit status 7): shutting down, exit code 7" in text
+    assert text.count("reaped unknown pid") >= 10  # PID 1 reaps every orphan
+    assert "stopped: orphaner" in text
+
+
+def test_a_signal_kills_the_essential_program_128_plus(tmp_path: Path) -> None:
+    body = f"""
+    [program:main]
+    command={PY} -c "import os, signal; os.kill(os.getpid(), signal.SIGABRT)"
+    startsecs=0
+    autorestart=false
+    essential=true
+    """
+    with pid1_minderd(tmp_path, body) as (proc, _sock, log):
+        proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signal.SIGABRT, log.read_text()
+
+
+def test_sigterm_stops_everything_within_shutdown_timeout(tmp_path: Path) -> None:
+    (tmp_path / "stubborn.py").write_text(
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(300)\n"
+    )
+    body = f"""
+    [program:stubborn]
+    command={PY} {tmp_path}/stubborn.py
+    startsecs=0
+    stopwaitsecs=120
+    """
+    with pid1_minderd(tmp_path, body, "shutdown_timeout=1") as (proc, sock, log):
+        wait_for(lambda: answers(sock), timeout=20, what="minderd as PID 1 to answer")
+        with rpc_proxy(str(sock)) as proxy:
+            wait_for(lambda: proxy.supervisor.getProcessInfo("stubborn")["pid"] > 0, timeout=10)
+        minderd = descendants(proc.pid)[0]  # unshare's child: PID 1 inside
+        stubborn = [p for p in descendants(minderd)]
+        subprocess.run(["kill", "-TERM", str(minderd)], check=True)
+        proc.communicate(timeout=60)
+        text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "shutdown_timeout (1s) reached: killing what is left" in text
+    assert not any(process_alive(p) for p in stubborn)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cgroups import no_leftover_cgroups
 from tests.support.daemons import (
     VENV_BIN,
     descendants,
@@ -37,6 +38,8 @@ def _can_unshare() -> bool:
                            capture_output=True, timeout=30)
     return probe.returncode == 0
 
+
+__all__ = ["no_leftover_cgroups"]  # the autouse fixture, imported to apply here
 
 pytestmark = pytest.mark.skipif(not _can_unshare(),
                                 reason="needs root and unshare --pid --fork --mount-proc")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from minder.engine.cgroups import cgroup2_mount, own_cgroup
+from tests.support.cgroups import cgroup_root, minder_cgroups, no_leftover_cgroups
 from tests.support.daemons import (
     RunningDaemon,
     UnixStreamHTTPConnection,
@@ -43,27 +43,13 @@ time.sleep(300)
 """
 
 
-def cgroup_root() -> str | None:
-    found, own = cgroup2_mount(), own_cgroup()
-    if found is None or own is None or os.geteuid() != 0:
-        return None
-    mount, _ = found
-    root = os.path.normpath(mount + "/" + own.lstrip("/"))
-    return root if os.access(root, os.W_OK) else None
-
+__all__ = ["no_leftover_cgroups"]  # the autouse fixture, imported to apply here
 
 MODES = [
     pytest.param("cgroup", marks=pytest.mark.skipif(
         cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")),
     "subreaper",
 ]
-
-
-def minder_cgroups() -> list[str]:
-    root = cgroup_root()
-    if root is None:
-        return []
-    return [e for e in os.listdir(root) if e.startswith("minder-")]
 
 
 def daemon_json(d: RunningDaemon) -> Any:

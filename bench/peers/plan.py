@@ -50,5 +50,5 @@ def plan(s: PeerSizes) -> list[Scenario]:
         sc.logs(1, s.log_bytes, lines=False),
         sc.logs(s.line_writers, s.line_bytes, lines=True),
         sc.status(s.status_n, s.status_runs),
-        sc.scale(s.scale_n, s.scale_cap, s.status_runs),
+        sc.scale(s.scale_n, s.scale_cap, min(3, s.status_runs)),
     ]

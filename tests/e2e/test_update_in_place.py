@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_webui_support import (
     browser,
@@ -122,6 +123,12 @@ def test_json_api_update_keeps_unchanged_pids(tmp_path: Path) -> None:
     with run_daemon(tmp_path, BODY) as daemon:
         before = all_running(daemon, PROCESSES)
         edit_config(daemon)
+        preview = json_post(daemon, "/api/v1/config/reread")  # what update will do
+        assert preview["plans"] == {
+            "g": {"restarted": ["a"], "added": [], "removed": []},
+            "h": {"restarted": [], "added": ["h_2"], "removed": []},
+        }
+        assert all_running(daemon, PROCESSES) == before  # a preview changes nothing
         body = json_post(daemon, "/api/v1/config/update")
         after = all_running(daemon, (*PROCESSES, "h:h_2"))
     assert body["results"] == [
@@ -170,9 +177,14 @@ def test_web_ui_apply_keeps_unchanged_pids(browser: Any, tmp_path: Path) -> None
         wait_row_state(page, "g:b", "RUNNING")
         edit_config(daemon)
         page.click("#btn-changes")
-        page.wait_for_selector('#changes-body li[data-kind="changed"] >> text=g')
+        changed = page.locator('#changes-body li[data-kind="changed"]')
+        for group, text in (("g", "restarts a"), ("h", "adds h_2")):
+            entry = changed.filter(has=page.get_by_text(group, exact=True))
+            expect(entry).to_contain_text(f"{text}; the others keep running")
+        expect(page.locator("#changes-body")).not_to_contain_text("every process")
         page.click("#changes-apply")
         page.wait_for_selector("#confirm[open]")
+        expect(page.locator("#confirm-text")).to_contain_text("g: restarts a;")
         page.click("#confirm-ok")
         page.wait_for_selector("#changes-body >> text=updated process group (restarted: a)")
         page.wait_for_selector("#changes-body >> text=updated process group (added: h_2)")

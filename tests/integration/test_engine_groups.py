@@ -149,6 +149,7 @@ def test_add_remove_and_update_keep_unchanged_pids(tmp_path: Path) -> None:
             assert (diff.added, diff.changed, diff.removed) == (("fresh",), ("g",), ())
             report = await sup.update_group("g")
             assert (report.action, report.restarted, report.added) == ("updated", ("b",), ("c",))
+            assert diff.plans == (report,)  # the reread's preview is what update then did
             await until_state(sup, "g", "b", S.RUNNING)
             await until_state(sup, "g", "c", S.RUNNING)
             assert sup.snapshot("g", "a").pid == pid_a  # untouched

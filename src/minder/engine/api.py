@@ -62,11 +62,17 @@ class ProcessSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class ConfigDiff:
-    """Group names, each list sorted."""
+    """Group names, each list sorted; ``plans``: what update would do to each changed group.
+
+    A plan is the ``GroupUpdate`` that ``update_group`` would report (action
+    "updated"), from the same rule (model/diff.py), so that a front end can
+    say which processes will restart before anything does.
+    """
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
+    plans: tuple[GroupUpdate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,12 @@ class ConfigReloader:
             for name, group in self._groups.items()
             if name in new_groups and (new_groups[name] != group.spec or self._env_changed(group))
         )
-        return ConfigDiff(tuple(added), tuple(changed), tuple(removed))
+        plans = []
+        for name in changed:
+            group = self._groups[name]
+            plan = plan_group_update(group.spec, new_groups[name], self._env_changed(group))
+            plans.append(GroupUpdate(name, "updated", plan.restarted, plan.added, plan.removed))
+        return ConfigDiff(tuple(added), tuple(changed), tuple(removed), tuple(plans))
 
     def config_entries(self) -> list[ConfigEntry]:
         entries: list[ConfigEntry] = []

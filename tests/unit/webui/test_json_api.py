@@ -153,13 +153,20 @@ def test_clear_logs() -> None:
 def test_reread_returns_the_diff_and_update_applies_it() -> None:
     engine = engine_with_two_groups()
     engine.add("old", "old", ProcessState.RUNNING)
-    from minder.engine.api import ConfigDiff
+    from minder.engine.api import ConfigDiff, GroupUpdate
 
-    engine.pending = ConfigDiff(added=("fresh",), changed=("web",), removed=("old",))
+    plan = GroupUpdate("web", "updated", restarted=("web",))
+    engine.pending = ConfigDiff(("fresh",), ("web",), ("old",), (plan,))
 
     async def scenario(client: Client, engine: FakeEngine) -> None:
         status, body = await post(client, "/api/v1/config/reread")
-        assert body == {"added": ["fresh"], "changed": ["web"], "removed": ["old"], "pending": True}
+        assert body == {
+            "added": ["fresh"],
+            "changed": ["web"],
+            "removed": ["old"],
+            "pending": True,
+            "plans": {"web": {"restarted": ["web"], "added": [], "removed": []}},
+        }
         assert not any(c.startswith("add_group") for c in engine.calls)
         status, body = await post(client, "/api/v1/config/update")
         assert status == 200

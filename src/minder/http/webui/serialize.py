@@ -84,6 +84,15 @@ def diff_json(diff: ConfigDiff) -> JSON:
         "changed": list(diff.changed),
         "removed": list(diff.removed),
         "pending": bool(diff.added or diff.changed or diff.removed),
+        # what update will do to each changed group (the others keep running)
+        "plans": {
+            plan.group: {
+                "restarted": list(plan.restarted),
+                "added": list(plan.added),
+                "removed": list(plan.removed),
+            }
+            for plan in diff.plans
+        },
     }
 
 

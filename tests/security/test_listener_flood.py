@@ -2,16 +2,19 @@
 
 The listener takes an event and answers with a RESULT line that never ends,
 or announces a body of 100 GB and sends it: the daemon must stop buffering
-at its bound, restart the listener, log and count it, and stay small.
+at its bound, restart the listener, log and count it (``/metrics``), and
+stay small.
 """
 
 from __future__ import annotations
 
 import pwd
+import re
 from pathlib import Path
 
 import psutil
 
+from tests.e2e.test_rpc_support import http_request
 from tests.security.local import system_python
 from tests.support.daemons import run_daemon, wait_for
 
@@ -75,3 +78,12 @@ def test_flooding_listeners_are_restarted_and_the_daemon_stays_small(
         assert grown < GROWTH_LIMIT, f"the daemon grew by {grown // (1024 * 1024)} MiB"
         with daemon.rpc() as proxy:
             assert proxy.supervisor.getState()["statename"] == "RUNNING"
+        status, _, metrics = http_request(str(daemon.socket_path), "GET", "/metrics")
+        assert status == 200
+        counted = re.findall(
+            rb'^minder_event_listener_overruns_total\{pool="(\w+)"\} (\d+)$', metrics, re.M
+        )
+        assert {pool for pool, count in counted if int(count) >= 1} == {
+            b"endless_line",
+            b"huge_body",
+        }

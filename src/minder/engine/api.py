@@ -235,3 +235,7 @@ class EngineAPI(Protocol):
     def event_buffer_drops(self) -> dict[str, int]:
         """Per listener pool, events discarded on buffer overflow (for /metrics)."""
         ...
+
+    def listener_overruns(self) -> dict[str, int]:
+        """Per listener pool, listeners restarted for writing past the bounds (for /metrics)."""
+        ...

@@ -569,3 +569,8 @@ class Supervisor:
         if self.event_listeners is None:
             return {}
         return {name: pool.dropped for name, pool in self.event_listeners.router.pools.items()}
+
+    def listener_overruns(self) -> dict[str, int]:
+        if self.event_listeners is None:
+            return {}
+        return {name: pool.overruns for name, pool in self.event_listeners.router.pools.items()}

@@ -263,7 +263,9 @@ def process_families(
     return [counts, state, state_info, pid, start, status, *usage]
 
 
-def listener_families(drops: Mapping[str, int]) -> list[Family]:
+def listener_families(
+    drops: Mapping[str, int], overruns: Mapping[str, int] | None = None
+) -> list[Family]:
     dropped = Family(
         "minder_event_buffer_dropped_total",
         "counter",
@@ -271,7 +273,14 @@ def listener_families(drops: Mapping[str, int]) -> list[Family]:
     )
     for pool in sorted(drops):
         dropped.add(drops[pool], label_text((("pool", pool),)))
-    return [dropped]
+    overrun = Family(
+        "minder_event_listener_overruns_total",
+        "counter",
+        "Listeners of a pool restarted for writing more than the daemon buffers.",
+    )
+    for pool in sorted(overruns or {}):
+        overrun.add((overruns or {})[pool], label_text((("pool", pool),)))
+    return [dropped, overrun]
 
 
 def families(
@@ -279,11 +288,12 @@ def families(
     processes: Sequence[ProcessSnapshot],
     usages: Mapping[int, Usage],
     drops: Mapping[str, int],
+    overruns: Mapping[str, int] | None = None,
 ) -> list[Family]:
     return [
         *daemon_families(daemon),
         *process_families(processes, usages),
-        *listener_families(drops),
+        *listener_families(drops, overruns),
     ]
 
 
@@ -297,7 +307,8 @@ async def scrape(api: EngineAPI, reader: UsageReader) -> str:
     daemon = DaemonFacts(
         api.supervisor_state(), api.identification(), api.pid(), sample_usage(api.pid())
     )
-    return render(families(daemon, processes, usages, api.event_buffer_drops()))
+    drops, overruns = api.event_buffer_drops(), api.listener_overruns()
+    return render(families(daemon, processes, usages, drops, overruns))
 
 
 def metrics_handler(api: EngineAPI, reader: UsageReader | None = None) -> Handler:

@@ -86,6 +86,9 @@ bench: deps
 docs: deps
 	$(PY) -m minder.config.schema --markdown > docs/configuration.md
 	$(PY) -m minder.daemon.manpages docs/man
+	$(PY) -c 'from minder.ctl.commands.startup import systemd_unit; print(systemd_unit( \
+		"/opt/minder/bin/minderd", "/opt/minder/bin/minderctl", \
+		"/etc/supervisor/supervisord.conf", True), end="")' > examples/systemd/minderd.service
 
 # minderd beside supervisord, Circus, PM2, s6 and runit; installs the peers
 # into ~/.cache/minder-bench on first use (never needed by the tests).

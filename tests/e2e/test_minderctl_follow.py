@@ -126,6 +126,17 @@ def test_tail_f_several_programs_interleaves_with_prefixes(daemon: RunningDaemon
         assert follower.interrupt() == 0
 
 
+def test_tail_f_all_interleaves_every_program(daemon: RunningDaemon) -> None:
+    follower = Follower(daemon, "tail", "-f", "all")
+    try:
+        text = follower.read_until(
+            lambda t: all(p in t for p in ("web       | web line", "worker:w0 | w0 tick",
+                                           "worker:w1 | w1 tick")))
+        assert "ERROR" not in text, text
+    finally:
+        assert follower.interrupt() == 0
+
+
 def test_tail_f_several_stderr_and_bad_names(daemon: RunningDaemon) -> None:
     follower = Follower(daemon, "tail", "-f", "worker:w0", "nosuch", "stderr")
     try:

@@ -85,7 +85,18 @@ def read_daemon(ctx: LoadContext) -> DaemonSpec:
         container=contained.container,
         childlogs_to_stdout=contained.childlogs_to_stdout,
         shutdown_timeout=contained.shutdown_timeout,
+        logformat=r.get("logformat", log_format, d.logformat, names),
     )
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in LOG_FORMATS:
+        raise ValueProblem(f"{text!r} is not a log format", "use text or json")
+    return value
 
 
 def _path(r: SectionReader, key: str, text: str, check: Callable[[str], str]) -> str:

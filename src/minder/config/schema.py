@@ -135,6 +135,8 @@ _DAEMON_KEYS = (
     Key("shutdown_timeout", "0 (container: 9)", "seconds",
         "SIGKILL whatever is still running this long after shutdown began; 0 = no bound.",
         minder=True),
+    Key("logformat", "text", "text or json",
+        "Activity log lines: supervisord's text, or one JSON object per line.", minder=True),
 )
 
 _AUTH_KEYS = (

@@ -60,6 +60,7 @@ TOPICS: dict[str, str] = {
     "tail -f <name>\t\tFollow the output of a process (Ctrl-C to stop)\n"
     "tail -f <name> <gname>:*\tFollow several processes at once, each line\n"
     "\t\t\tprefixed with its process name\n"
+    "tail -f all\t\tFollow every process at once, the same way\n"
     "tail -100 <name>\tShow the last 100 *bytes* of a process's stdout\n"
     "tail <name> stderr\tShow the last 1600 *bytes* of its stderr",
     "update": "update\t\t\tRe-read the config, then add, remove and restart the\n"
@@ -67,9 +68,53 @@ TOPICS: dict[str, str] = {
     "update all\t\tThe same as update\n"
     "update <gname> [...]\tApply the changes to these groups only",
     "version": "version\t\t\tShow the version of the daemon",
+    "completion": "completion bash|zsh\t\tPrint the completion script for the shell\n"
+    "completion install [bash|zsh]\tInstall it for the current user (the shell\n"
+    "\t\t\t\tof $SHELL by default)",
+    "startup": "startup systemd\tPrint a systemd unit for minderd on this config\n"
+    "\t\t(-c FILE); reloads with 'minderctl update', KillMode=mixed,\n"
+    "\t\tDelegate=yes. Redirect it to /etc/systemd/system/minderd.service",
     "help": "help\t\tList the commands\nhelp <command>\tExplain a command",
     "EOF": "To leave, type ^D or the quit command",
 }
+
+
+# One line per command: ``minderctl -h``, the zsh completion's descriptions and
+# the man page all read this table, so they list the same commands.
+SUMMARIES: dict[str, str] = {
+    "add": "start managing a group that reread reported as available",
+    "avail": "list every configured process and whether it is in use",
+    "clear": "empty the log files of processes",
+    "completion": "print or install the bash/zsh completion script",
+    "exit": "leave the shell",
+    "fg": "attach to a running process's input and output",
+    "help": "list the commands, or explain one",
+    "maintail": "show or follow the daemon's main log",
+    "open": "switch to another daemon",
+    "pid": "show the daemon's or processes' PIDs",
+    "quit": "leave the shell",
+    "reload": "restart the daemon in place with the config re-read",
+    "remove": "stop managing a group",
+    "reread": "re-read the config and report what changed",
+    "restart": "stop, then start, processes",
+    "shutdown": "stop every process and the daemon",
+    "signal": "send a signal to processes",
+    "start": "start processes",
+    "startup": "print a systemd unit that runs minderd on this config",
+    "status": "show the state of processes (one table for several -s servers)",
+    "stop": "stop processes",
+    "tail": "show or follow a process's output (several names or all with -f)",
+    "update": "apply config changes: restart only the programs that changed",
+    "version": "show the daemon's version",
+}
+
+
+def commands_text() -> str:
+    """The ``Commands:`` block of ``minderctl -h``."""
+    width = max(len(name) for name in SUMMARIES) + 2
+    lines = ["Commands:"]
+    lines += [f"  {name.ljust(width)}{SUMMARIES[name]}" for name in sorted(SUMMARIES)]
+    return "\n".join(lines) + "\n"
 
 
 def show_help(s: Session, topic: str) -> None:

@@ -10,14 +10,24 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from minder.ctl.options import USAGE, HelpRequested, UsageError, parse
+    from minder.ctl.options import USAGE, HelpRequested, UsageError, VersionRequested, parse
 
     args = sys.argv[1:] if argv is None else argv
     progname = sys.argv[0] if sys.argv and sys.argv[0] else "minderctl"
     try:
         options = parse(args)
     except HelpRequested:
-        sys.stdout.write(USAGE % progname)
+        from minder.ctl.helptext import commands_text
+
+        sys.stdout.write(USAGE % progname + commands_text())
+        return 0
+    except VersionRequested:
+        from minder import API_VERSION, SUPERVISOR_COMPAT_VERSION, __version__
+
+        sys.stdout.write(
+            f"minderctl {__version__} (minder; speaks supervisord {SUPERVISOR_COMPAT_VERSION}'s "
+            f"XML-RPC API {API_VERSION})\n"
+        )
         return 0
     except UsageError as exc:
         sys.stderr.write(f"Error: {exc}\nFor help, use {progname} -h\n")
@@ -28,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         # log text may hold anything; a non-UTF-8 terminal gets '?' rather than a traceback
         sys.stdout.reconfigure(errors="replace")
     session = Session(options)
+    if options.serverurls:
+        from minder.ctl.commands.fleet import fleet_status
+
+        fleet_status(session, options.args[1:])
+        session.out.flush()
+        return session.exitstatus
     if not options.args:
         from minder.ctl.shell import interact
 

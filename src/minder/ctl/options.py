@@ -4,7 +4,9 @@ Precedence is supervisorctl's: command-line options, then the config file
 (``-c`` or the first file found on supervisorctl's search path), then
 built-in defaults. Unlike supervisorctl, ``-r``/``--history-file`` works.
 Options stop at the first non-option word, so ``minderctl tail -f web``
-passes ``-f`` to the command.
+passes ``-f`` to the command. ``-s`` may be given several times: ``status``
+then asks every server and prints one table with a host column; any other
+command refuses (a fleet-wide ``stop`` deserves more than a repeated flag).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ Options:
 -u/--username USER       username for the daemon's HTTP authentication
 -p/--password PASS       password for the daemon's HTTP authentication
 -r/--history-file FILE   keep the interactive shell's readline history here
+-v/--version             print minderctl's version and exit
 
+Several -s options make "status" report every server in one table.
 Without a command an interactive shell starts (it runs "status" first).
-Type "help" in the shell, or "minderctl help", for the list of commands.
+"minderctl help COMMAND" explains a command.
+
 """
 
 _SHORT_WITH_VALUE = {"c": "configfile", "s": "serverurl", "u": "username",
@@ -54,16 +59,21 @@ class HelpRequested(Exception):
     """-h / --help: print USAGE and exit 0."""
 
 
+class VersionRequested(Exception):
+    """-v / --version: print minderctl's version and exit 0."""
+
+
 class CtlOptions:
     """Everything a command needs to know about how to reach the daemon."""
 
     __slots__ = ("args", "configfile", "history_file", "interactive", "password",
-                 "prompt", "serverurl", "username")
+                 "prompt", "serverurl", "serverurls", "username")
 
     def __init__(self) -> None:
         self.args: list[str] = []
         self.configfile: str | None = None
         self.serverurl = DEFAULT_SERVERURL
+        self.serverurls: list[str] = []  # every -s given, when more than one
         self.username: str | None = None
         self.password: str | None = None
         self.prompt = "supervisor"
@@ -93,9 +103,10 @@ def check_url(value: str) -> str:
     raise ValueError(f"value {value!r} is not a URL")
 
 
-def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str]]:
-    """getopt-style: returns (option values, interactive flag, remaining args)."""
+def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str], list[str]]:
+    """getopt-style: returns (option values, interactive flag, remaining args, every -s)."""
     values: dict[str, str] = {}
+    servers: list[str] = []
     interactive = False
     index = 0
     while index < len(argv):
@@ -107,6 +118,8 @@ def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str]]:
             name, eq, value = word[2:].partition("=")
             if name in ("help",):
                 raise HelpRequested()
+            if name == "version":
+                raise VersionRequested()
             if name == "interactive":
                 interactive = True
             elif name in _LONG:
@@ -116,6 +129,8 @@ def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str]]:
                         raise UsageError(f"option --{name} requires argument")
                     value = argv[index]
                 values[_LONG[name]] = value
+                if _LONG[name] == "serverurl":
+                    servers.append(value)
             else:
                 raise UsageError(f"option --{name} not recognized")
             index += 1
@@ -127,6 +142,8 @@ def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str]]:
             letter, letters = letters[0], letters[1:]
             if letter in "h?":
                 raise HelpRequested()
+            if letter == "v":
+                raise VersionRequested()
             if letter == "i":
                 interactive = True
             elif letter in _SHORT_WITH_VALUE:
@@ -136,11 +153,13 @@ def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str]]:
                         raise UsageError(f"option -{letter} requires argument")
                     letters = argv[index]
                 values[_SHORT_WITH_VALUE[letter]] = letters
+                if letter == "s":
+                    servers.append(letters)
                 letters = ""
             else:
                 raise UsageError(f"option -{letter} not recognized")
         index += 1
-    return values, interactive, argv[index:]
+    return values, interactive, argv[index:], servers
 
 
 def _normalize_path(path: str) -> str:
@@ -200,7 +219,7 @@ def parse(argv: list[str], environ: dict[str, str] | None = None,
           argv0: str | None = None) -> CtlOptions:
     """Build CtlOptions from the command line and the config it names or finds."""
     environ = dict(os.environ) if environ is None else environ
-    values, interactive, args = _parse_argv(argv)
+    values, interactive, args, servers = _parse_argv(argv)
     options = CtlOptions()
     configfile = values.get("configfile")
     if configfile is None:
@@ -211,11 +230,22 @@ def parse(argv: list[str], environ: dict[str, str] | None = None,
     if configfile is not None:
         options.configfile = configfile
         apply_config(options, configfile, environ)
-    if "serverurl" in values:
+    for url in servers:
         try:
-            options.serverurl = check_url(values["serverurl"])
+            check_url(url)
         except ValueError as exc:
-            raise UsageError(f"invalid value for -s {values['serverurl']!r}: {exc}") from None
+            raise UsageError(f"invalid value for -s {url!r}: {exc}") from None
+    servers = list(dict.fromkeys(servers))  # the same server twice is one server
+    if servers:
+        options.serverurl = servers[0]
+    if len(servers) > 1:
+        options.serverurls = servers
+        if not args or args[0] != "status":
+            what = f"'{args[0]}'" if args else "the interactive shell"
+            raise UsageError(
+                f"{len(servers)} servers given with -s; only 'status' runs on several "
+                f"servers, {what} needs exactly one"
+            )
     if "username" in values:
         options.username = values["username"]
     if "password" in values:

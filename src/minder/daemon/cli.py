@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import getopt
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from minder import SUPERVISOR_COMPAT_VERSION
+from minder import API_VERSION, SUPERVISOR_COMPAT_VERSION, __version__
 from minder.config import values
 from minder.config.diagnostics import ValueProblem
 from minder.model.specs import DaemonSpec
@@ -64,6 +65,8 @@ class DaemonOptions:
     container: bool = False  # minder: act as a container's init (implied when PID 1)
     show_help: bool = False
     show_version: bool = False
+    verbose: bool = False  # minder: --version --verbose names minder's own version
+    sample_config: bool = False  # minder: print a commented sample config and exit
 
 
 def _absolute_in_existing_dir(text: str) -> str:
@@ -114,6 +117,8 @@ _OPTIONS: tuple[tuple[str, str, str, Callable[[str], Any] | None], ...] = (
     ("", "check", "check", None),
     ("", "strict", "strict", None),
     ("", "container", "container", None),
+    ("", "verbose", "verbose", None),
+    ("", "sample-config", "sample_config", None),
 )
 
 _SHORT = "".join(s + (":" if conv else "") for s, _l, _f, conv in _OPTIONS if s)
@@ -146,6 +151,8 @@ def parse_args(argv: list[str]) -> DaemonOptions:
             given[field_name] = convert(raw)
         except ValueProblem as problem:
             raise UsageError(f"invalid value for {flag} {raw!r}: {problem.message}") from None
+    if given.get("verbose") and not given.get("show_version"):
+        raise UsageError("--verbose only goes with --version")
     return DaemonOptions(**given)
 
 
@@ -194,6 +201,8 @@ Options:
 -s/--silent -- with -n, don't copy the log to stdout (like 'silent=true')
 -h/--help -- print this message and exit
 -v/--version -- print the supervisord version minderd is compatible with and exit
+--version --verbose -- also print minder's own version, Python's and the libraries'
+--sample-config -- print a sample configuration (minder's extra keys commented) and exit
 -u/--user USER -- switch to this user (name or numeric uid) at start
 -m/--umask UMASK -- umask of the daemon and its children (octal; default 022)
 -d/--directory DIRECTORY -- directory to change to when daemonizing
@@ -216,6 +225,26 @@ Options:
 """
 
 
-def version_text() -> str:
-    """``-v`` prints the supervisord release minderd mirrors, as scripts expect."""
-    return f"{SUPERVISOR_COMPAT_VERSION}\n"
+def version_text(verbose: bool = False) -> str:
+    """``-v`` prints the supervisord release minderd mirrors, as scripts expect.
+
+    ``--version --verbose`` keeps that first line (a script that reads one line
+    still works) and adds minder's own version and what it runs on.
+    """
+    if not verbose:
+        return f"{SUPERVISOR_COMPAT_VERSION}\n"
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    libraries = []
+    for name in ("aiohttp", "psutil"):
+        try:
+            libraries.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            libraries.append(f"{name} (not installed)")
+    return (
+        f"{SUPERVISOR_COMPAT_VERSION}\n"
+        f"minder {__version__} (supervisord {SUPERVISOR_COMPAT_VERSION} compatible, "
+        f"XML-RPC API {API_VERSION})\n"
+        f"Python {platform.python_version()} ({sys.executable}), {', '.join(libraries)}\n"
+    )

@@ -20,10 +20,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from minder import SUPERVISOR_COMPAT_VERSION
 from minder.config import ConfigError, load
 from minder.config.check import run_check
-from minder.daemon.cli import DaemonOptions, UsageError, apply_to_spec, parse_args, usage_text
+from minder.daemon.cli import (
+    DaemonOptions,
+    UsageError,
+    apply_to_spec,
+    parse_args,
+    usage_text,
+    version_text,
+)
 from minder.daemon.container import is_container
 from minder.daemon.daemonize import daemonize
 from minder.daemon.pidfile import describe_owner, read_pid
@@ -106,7 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(usage_text(os.path.basename(sys.argv[0]) or "minderd"))
         return 0
     if opts.show_version:
-        print(SUPERVISOR_COMPAT_VERSION)
+        sys.stdout.write(version_text(opts.verbose))
+        return 0
+    if opts.sample_config:
+        from minder.config.sample import sample_config
+
+        sys.stdout.write(sample_config())
         return 0
     if opts.check:
         code = run_check(opts.configuration, strict=opts.strict, out=sys.stdout)

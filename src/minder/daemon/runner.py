@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from minder import __version__
 from minder.daemon import container
 from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
 from minder.engine.containment import become_subreaper
 from minder.engine.logs.autonames import cleanup_auto_logs
-from minder.engine.logs.mainlog import MainLog
+from minder.engine.logs.mainlog import MainLog, stdout_is_journal
 from minder.engine.supervisor import Supervisor, server_url_for
 from minder.http.binding import BoundServer, bind_servers
 from minder.http.sockets import HttpServerError
@@ -98,6 +99,8 @@ class Daemon:
             d.logfile_backups,
             d.loglevel,
             echo_stdout=d.nodaemon and not d.silent,
+            logformat=d.logformat,
+            journal=stdout_is_journal(),
         )
 
     async def _serve(self, root: RootSpec) -> RootSpec | None:
@@ -141,7 +144,8 @@ class Daemon:
             note = None
         if note:
             log.info(note)
-        log.info(f"supervisord started with pid {os.getpid()}")
+        # The words before "(minder" are supervisord's, which log parsers match.
+        log.info(f"supervisord started with pid {os.getpid()} (minder {__version__})")
         self._take_over_children(journal, log)
         try:
             try:

@@ -180,6 +180,7 @@ class DaemonSpec:
     container: bool = False  # act as a container's init even when not PID 1
     childlogs_to_stdout: bool = False  # copy child output to our stdout as "name | line"
     shutdown_timeout: float = 0.0  # SIGKILL what is left after this long; 0 = no bound
+    logformat: str = "text"  # minder: "text" (supervisord's lines) or "json"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ def shell() -> Shell:
 
 
 def test_command_names() -> None:
-    assert shell().completenames("sta") == ["start ", "status "]
+    assert shell().completenames("sta") == ["start ", "startup ", "status "]
     assert shell().completenames("q") == ["quit "]
 
 

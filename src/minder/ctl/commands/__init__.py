@@ -34,6 +34,8 @@ MODULES: dict[str, str] = {
     "shutdown": "daemon",
     "reload": "daemon",
     "open": "daemon",
+    "completion": "completion",
+    "startup": "startup",
     "help": "helpcmd",
     "quit": "helpcmd",
     "exit": "helpcmd",

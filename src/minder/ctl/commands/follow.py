@@ -73,9 +73,11 @@ def _why_missing(s: Session, name: str) -> str:
 
 
 def expand_names(infos: list[dict[str, Any]], words: list[str]) -> tuple[list[str], list[str]]:
-    """Namespecs that ``words`` (names and ``group:*``) select, and the words that match none."""
+    """Namespecs that ``words`` (names, ``group:*``, ``all``) select, and words matching none."""
     chosen: list[str] = []
     unknown: list[str] = []
+    if "all" in words:
+        return [make_namespec(i["group"], i["name"]) for i in infos], []
     for word in words:
         group, process = split_namespec(word)
         matched = [

@@ -1,8 +1,8 @@
 """``tail``, ``maintail`` and ``clear``.
 
 ``tail -f`` of one plain name streams raw, exactly like supervisorctl.
-``tail -f`` of several names or of ``group:*`` (a minderctl addition)
-interleaves the streams line by line behind a ``name | `` prefix.
+``tail -f`` of several names, of ``group:*`` or of ``all`` (a minderctl
+addition) interleaves the streams line by line behind a ``name | `` prefix.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def do_tail(s: Session, arg: str) -> None:
     if size is None:
         from minder.ctl.commands.follow import follow_many, follow_one
 
-        if len(names) == 1 and not names[0].endswith((":*", ":")):
+        if len(names) == 1 and names[0] != "all" and not names[0].endswith((":*", ":")):
             follow_one(s, names[0], channel)
         else:
             follow_many(s, names, channel)

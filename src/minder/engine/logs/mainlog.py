@@ -6,6 +6,13 @@ supervisord.log keep working. Each record goes to at most one of a file
 to in-process listeners, which is how /mainlogtail and the web UI follow the
 log without polling the file.
 
+``logformat=json`` writes one JSON object per line instead (``time``,
+``level``, ``message``) for log shippers. When the daemon's stdout is the
+systemd journal (``$JOURNAL_STREAM`` names the stream stdout is), the copy
+on stdout drops the timestamp, which the journal adds itself, and starts
+each line with its syslog priority (``<3>`` for errors, sd-daemon(3)), so
+``journalctl -p err`` works; the log file keeps its full lines.
+
 Messages produced before the log exists (config warnings, say) are collected
 in a PendingLog and replayed with their original timestamps by
 ``MainLog.replay``, as supervisord flushes its early messages.
@@ -49,6 +56,48 @@ def format_record(level: int, message: str, created: float) -> bytes:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
     line = f"{stamp},{millis:03d} {level_code(level)} {message}\n"
     return line.encode("utf-8", "backslashreplace")
+
+
+def format_json_record(level: int, message: str, created: float) -> bytes:
+    """One JSON log line: ``{"time": "...+01:00", "level": "INFO", "message": "..."}``."""
+    import datetime
+    import json
+
+    stamp = datetime.datetime.fromtimestamp(created).astimezone().isoformat(timespec="milliseconds")
+    line = json.dumps({"time": stamp, "level": level_code(level), "message": message},
+                      ensure_ascii=False)
+    return (line + "\n").encode("utf-8", "backslashreplace")
+
+
+FORMATTERS: dict[str, Callable[[int, str, float], bytes]] = {
+    "text": format_record,
+    "json": format_json_record,
+}
+
+
+def stdout_is_journal(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """True when fd 1 is the journal stream systemd named in ``$JOURNAL_STREAM`` (dev:ino)."""
+    device, sep, inode = environ.get("JOURNAL_STREAM", "").partition(":")
+    if not sep:
+        return False
+    try:
+        status = os.fstat(1)
+        return (status.st_dev, status.st_ino) == (int(device), int(inode))
+    except (OSError, ValueError):
+        return False
+
+
+def journal_line(level: int, record: bytes) -> bytes:
+    """A record for the journal: no timestamp, ``<priority>`` before every line of it.
+
+    The journal reads one entry per line, so a multi-line message needs the
+    prefix on each line to keep its priority.
+    """
+    if len(record) > 24 and record[4:5] == b"-" and record[19:20] == b",":  # the text stamp
+        record = record[24:]
+    prefix = b"<%d>" % syslog_priority(level)
+    lines = record.rstrip(b"\n").split(b"\n")
+    return b"".join(prefix + line + b"\n" for line in lines)
 
 
 def _report_to_stderr(message: str) -> None:
@@ -106,6 +155,8 @@ class MainLog(_LevelMethods):
         echo_stdout: bool,
         *,
         on_error: Callable[[str], None] = _report_to_stderr,
+        logformat: str = "text",
+        journal: bool = False,
     ) -> None:
         self._level = int(parse_level(level) if isinstance(level, str) else level)
         self._path = path
@@ -114,6 +165,8 @@ class MainLog(_LevelMethods):
         if path is not None and not self._to_syslog:
             self._file = RotatingFile(path, maxbytes, backups, on_error, on_recover=on_error)
         self._echo_stdout = echo_stdout
+        self._format = FORMATTERS[logformat]
+        self._journal = journal  # stdout is the systemd journal
         self._listeners: list[Listener] = []
 
     @property
@@ -179,7 +232,7 @@ class MainLog(_LevelMethods):
             self._file.close()
 
     def _emit(self, level: int, msg: str, created: float) -> None:
-        record = format_record(level, msg, created)
+        record = self._format(level, msg, created)
         if self._file is not None:
             self._file.write(record)
         elif self._to_syslog:
@@ -187,7 +240,7 @@ class MainLog(_LevelMethods):
             for line in record.decode("utf-8", "replace").splitlines():
                 syslog.syslog(priority, line)
         if self._echo_stdout:
-            self._write_stdout(record)
+            self._write_stdout(journal_line(level, record) if self._journal else record)
         for listener in tuple(self._listeners):
             try:
                 listener(record)

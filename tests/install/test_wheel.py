@@ -105,6 +105,14 @@ def test_the_installed_commands_run_from_the_venv_not_the_checkout(
     assert (version.returncode, version.stdout) == (0, "4.3.0\n")
     module = run(release.bin("python"), "-m", "minder", "--version", cwd=tmp_path)
     assert (module.returncode, module.stdout) == (0, "4.3.0\n")
+    verbose = run(release.bin("minderd"), "--version", "--verbose", cwd=tmp_path)
+    assert f"minder {minder.__version__} " in verbose.stdout
+    ctl = run(release.bin("minderctl"), "--version", cwd=tmp_path)
+    assert ctl.stdout.startswith(f"minderctl {minder.__version__} ")
+    ctl_module = run(release.bin("python"), "-m", "minder.ctl", "--version", cwd=tmp_path)
+    assert ctl_module.stdout == ctl.stdout
+    for page in ("man1/minderd.1", "man1/minderctl.1", "man5/minder.conf.5"):
+        assert (release.venv / "share" / "man" / page).is_file(), page
 
 
 def test_smoke_minderd_minderctl_web_ui_and_json_api(release: Release, tmp_path: Path) -> None:

@@ -41,6 +41,10 @@ MODULES: dict[str, str] = {
     "exit": "helpcmd",
 }
 
+# minderctl's own commands, which need no daemon. ``help`` leaves them out so its
+# list stays supervisorctl's word for word; ``minderctl -h`` lists them.
+MINDER_ONLY = frozenset({"completion", "startup"})
+
 # commands whose arguments are process names (for completion)
 TAKES_PROCESSES = frozenset(
     {"clear", "fg", "pid", "restart", "signal", "start", "status", "stop", "tail"}

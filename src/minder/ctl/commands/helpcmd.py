@@ -25,7 +25,7 @@ def _columns(words: list[str], width: int = 80) -> list[str]:
 
 
 def do_help(s: Session, arg: str) -> None:
-    from minder.ctl.commands import MODULES
+    from minder.ctl.commands import MINDER_ONLY, MODULES
 
     topic = arg.strip()
     if topic:
@@ -37,7 +37,8 @@ def do_help(s: Session, arg: str) -> None:
     s.output("")
     s.output(HEADER)
     s.output("=" * len(HEADER))
-    for line in _columns(sorted(name for name in MODULES if name != "help"), 79):
+    listed = sorted(name for name in MODULES if name != "help" and name not in MINDER_ONLY)
+    for line in _columns(listed, 79):
         s.output(line)
     s.output("")
 

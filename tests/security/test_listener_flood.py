@@ -15,18 +15,8 @@ from pathlib import Path
 import psutil
 
 from tests.e2e.test_rpc_support import http_request
-from tests.security.local import system_python
+from tests.security.local import flooding_listeners
 from tests.support.daemons import run_daemon, wait_for
-
-FLOODER = """
-import os, sys
-os.write(1, b"READY\\n")
-sys.stdin.readline()  # the event's header; its body is not needed
-os.write(1, HEAD)
-chunk = b"x" * 65536
-while True:
-    os.write(1, chunk)
-"""
 
 GROWTH_LIMIT = 64 * 1024 * 1024
 
@@ -34,29 +24,7 @@ GROWTH_LIMIT = 64 * 1024 * 1024
 def test_flooding_listeners_are_restarted_and_the_daemon_stays_small(
     open_dir: Path, nobody: pwd.struct_passwd
 ) -> None:
-    python = system_python()
-    for name, head in (("endless_line", b"RESULT "), ("huge_body", b"RESULT 100000000000\n")):
-        script = open_dir / f"{name}.py"
-        script.write_text(f"HEAD = {head!r}\n" + FLOODER)
-        script.chmod(0o644)
-    body = f"""
-        [eventlistener:endless_line]
-        command={python} {open_dir}/endless_line.py
-        events=PROCESS_STATE
-        user=nobody
-        startsecs=0
-
-        [eventlistener:huge_body]
-        command={python} {open_dir}/huge_body.py
-        events=PROCESS_STATE
-        user=nobody
-        startsecs=0
-
-        [program:blip]
-        command=/bin/true
-        startsecs=0
-        autorestart=false
-        """
+    body = flooding_listeners(open_dir)
     with run_daemon(open_dir, body) as daemon:
         daemon_process = psutil.Process(daemon.proc.pid)
         baseline = daemon_process.memory_info().rss

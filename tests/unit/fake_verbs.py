@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from minder.engine.api import GroupUpdate, Outcome, ProcessSnapshot
+from minder.engine.api import GroupUpdate, LogRef, LogSlice, Outcome, ProcessSnapshot, Usage
+from minder.engine.bus import EventBus
+from minder.engine.logs.access import LogAccess
+from minder.engine.logs.follow import LogFollower
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.signals import BadSignal, parse_signal
 from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES
@@ -101,3 +104,33 @@ class FakeVerbs:
 
     async def update_all(self) -> list[GroupUpdate]:
         return []
+
+    # --- logs: the engine's own reader, on the fake's paths ---------------
+    def log_path(self, group: str, name: str, channel: str) -> str | None:
+        raise NotImplementedError
+
+    def main_log_path(self) -> str | None:
+        raise NotImplementedError
+
+    def _logs(self) -> LogAccess:
+        def path_of(ref: LogRef) -> str | None:
+            if ref.group is None or ref.name is None:
+                return self.main_log_path()
+            return self.log_path(ref.group, ref.name, ref.channel)
+
+        return LogAccess(path_of, EventBus())
+
+    async def read_log(self, ref: LogRef, offset: int, length: int) -> bytes:
+        return await self._logs().read(ref, offset, length)
+
+    async def tail_log(self, ref: LogRef, offset: int, length: int) -> tuple[bytes, int, bool]:
+        return await self._logs().tail(ref, offset, length)
+
+    async def read_log_slice(self, ref: LogRef, offset: int | None, length: int) -> LogSlice:
+        return await self._logs().read_slice(ref, offset, length)
+
+    def follow_log(self, ref: LogRef, from_bytes: int, chunk_size: int) -> LogFollower:
+        return self._logs().follow(ref, from_bytes, chunk_size)
+
+    async def usage(self) -> tuple[Usage | None, dict[int, Usage]]:
+        return None, {}

@@ -20,12 +20,13 @@ ALLOWED: dict[str, set[str]] = {
     "protocol": {"protocol"},
     "model": {"protocol", "model"},
     "config": {"protocol", "model", "config"},
-    "engine": {"protocol", "model", "engine"},
+    "engine": {"protocol", "model", "engine", "unixsocket"},
     "rpc": {"protocol", "model", "engine", "rpc"},
-    "http": {"protocol", "model", "engine", "rpc", "http"},
+    "http": {"protocol", "model", "engine", "rpc", "http", "unixsocket"},
     "ctl": {"protocol", "ctl"},
     "daemon": {"protocol", "model", "config", "engine", "rpc", "http", "daemon", "ctl"},
     "childutils": {"protocol"},
+    "unixsocket": set(),
 }
 
 THIRD_PARTY_FORBIDDEN = {
@@ -70,6 +71,27 @@ def test_import_direction(path: Path) -> None:
             )
         forbidden = THIRD_PARTY_FORBIDDEN.get(package, set())
         assert top[0] not in forbidden, f"{path.relative_to(SRC)} imports {name}"
+
+
+FRONT_ENDS = ("rpc", "http")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _sources() if _package_of(p) in FRONT_ENDS],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_front_ends_reach_the_engine_only_through_its_api(path: Path) -> None:
+    """rpc and http see the engine as EngineAPI and its plain data, nothing else.
+
+    What the engine does (verbs, log reading, usage sampling) stays behind
+    minder.engine.api, so a front end cannot grow a second copy of it.
+    """
+    for name in _imports(path):
+        if name == "minder.engine" or name.startswith("minder.engine."):
+            assert name == "minder.engine.api", (
+                f"{path.relative_to(SRC)} imports {name}: front ends import only minder.engine.api"
+            )
 
 
 def test_ctl_imports_only_stdlib_and_protocol() -> None:

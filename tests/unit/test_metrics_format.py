@@ -11,12 +11,11 @@ import asyncio
 import re
 
 from minder import SUPERVISOR_COMPAT_VERSION, __version__
-from minder.engine.api import ProcessSnapshot
-from minder.http import metrics
+from minder.engine import usage as engine_usage
+from minder.engine.api import ProcessSnapshot, Usage
 from minder.http.metrics import (
     DaemonFacts,
     Family,
-    Usage,
     escape_label_value,
     families,
     format_value,
@@ -192,12 +191,12 @@ def test_sampling_yields_to_the_loop_and_skips_vanished_pids() -> None:
         seen.append(pid)
         return None if pid % 2 else Usage(0.0, pid, 1, NOW)
 
-    pids = list(range(metrics.SAMPLE_BATCH * 2 + 1))
+    pids = list(range(engine_usage.SAMPLE_BATCH * 2 + 1))
     ticks = 0
 
     async def main() -> dict[int, Usage]:
         nonlocal ticks
-        task = asyncio.create_task(metrics.sample_usages(pids, fake_sample))
+        task = asyncio.create_task(engine_usage.sample_usages(pids, fake_sample))
         while not task.done():
             ticks += 1
             await asyncio.sleep(0)

@@ -20,7 +20,7 @@ changing every caller in the same commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,6 +28,52 @@ from minder.model.events import DomainEvent
 from minder.model.specs import GroupSpec, ProcessSpec, RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import RUNNING_STATES, ProcessState, SupervisorState
+
+MAX_LOG_REPLY = 16 * 1024 * 1024  # most bytes one log read (or one multicall) returns
+MAX_LOG_SLICE = 1024 * 1024  # most bytes one log viewer read (read_log_slice) returns
+
+
+@dataclass(frozen=True, slots=True)
+class LogRef:
+    """A log the engine can read: a process's channel, or the main log (no group)."""
+
+    group: str | None = None
+    name: str | None = None
+    channel: str = "stdout"  # "stdout" or "stderr"; ignored for the main log
+
+    @property
+    def is_main(self) -> bool:
+        return self.group is None
+
+
+@dataclass(frozen=True, slots=True)
+class LogSlice:
+    """Bytes of a log by file offset, cut on UTF-8 character boundaries (the viewer's read)."""
+
+    data: bytes
+    start: int  # file offset of data[0]
+    offset: int  # file offset just after the data: ask for this next
+    size: int  # file size when read
+    reset: bool  # the file shrank below the requested offset; read from 0
+    more: bool = False  # the length limit cut the read short: ask again at once
+
+
+class LogStream(Protocol):
+    """New bytes of a followed log as they are written (``tail -f``)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What the kernel says about one process (sampled by the engine, which owns the pids)."""
+
+    cpu_seconds: float  # user + system, this process only
+    rss_bytes: int
+    open_fds: int | None  # None when /proc/<pid>/fd is not readable
+    start_time: float  # epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +272,28 @@ class EngineAPI(Protocol):
         ...
 
     def send_remote_comm_event(self, type_: str, data: str) -> None: ...
+
+    # --- logs (engine/logs/access.py; file reads run off the event loop) ----
+    async def read_log(self, ref: LogRef, offset: int, length: int) -> bytes:
+        """readLog's rules: NO_FILE when there is no file, BAD_ARGUMENTS, FAILED."""
+        ...
+
+    async def tail_log(self, ref: LogRef, offset: int, length: int) -> tuple[bytes, int, bool]:
+        """tailProcessLog's rules: (bytes, new offset = size, overflow); never NO_FILE."""
+        ...
+
+    async def read_log_slice(self, ref: LogRef, offset: int | None, length: int) -> LogSlice:
+        """The viewer's read (``offset`` None: the last ``length`` bytes); NO_FILE, FAILED."""
+        ...
+
+    def follow_log(self, ref: LogRef, from_bytes: int, chunk_size: int) -> LogStream:
+        """Follow a log from its last ``from_bytes``; FileNotFoundError when it has no file."""
+        ...
+
+    # --- usage ---------------------------------------------------------------
+    async def usage(self) -> tuple[Usage | None, Mapping[int, Usage]]:
+        """CPU/RSS/fds of the daemon, and of every child it runs now, by pid."""
+        ...
 
     # --- events -----------------------------------------------------------
     def subscribe(self, *, logs: bool = False, maxsize: int = 1000) -> EventSubscription:

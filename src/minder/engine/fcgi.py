@@ -4,7 +4,7 @@ supervisord binds it once, hands it to every process as fd 0, and closes
 it when the last process of the group has exited (re-creating it on the
 next spawn). A reference count per running process does the same.
 
-A unix socket is made by ``engine.unixsocket``: bound in a private
+A unix socket is made by ``minder.unixsocket``: bound in a private
 directory, its mode and owner set there, then renamed over the configured
 path. supervisord unlinks, binds, then chmods and chowns by path, so the
 program's user could swap the new socket for a symlink and be handed any
@@ -17,8 +17,8 @@ import contextlib
 import os
 import socket
 
-from minder.engine.unixsocket import private_unix_socket
 from minder.model.specs import FcgiSocketSpec
+from minder.unixsocket import private_unix_socket
 
 
 class FcgiSocket:

@@ -25,7 +25,16 @@ import signal
 from collections.abc import Callable
 from typing import Protocol
 
-from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, Outcome, ProcessSnapshot
+from minder.engine.api import (
+    ConfigDiff,
+    ConfigEntry,
+    GroupUpdate,
+    LogRef,
+    LogSlice,
+    Outcome,
+    ProcessSnapshot,
+    Usage,
+)
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
 from minder.engine.containment import (
@@ -40,12 +49,15 @@ from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.essential import EssentialExits
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
 from minder.engine.group import GroupRuntime, SinkFactory
+from minder.engine.logs.access import LogAccess
+from minder.engine.logs.follow import LogFollower
 from minder.engine.prefixed import PrefixedStdout
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.reaper import Reaper
 from minder.engine.reload import ConfigLoader, ConfigReloader
 from minder.engine.spawn import Spawner, spawn
 from minder.engine.ticks import TickTimers
+from minder.engine.usage import UsageReader, sample_usage
 from minder.model.events import (
     DomainEvent,
     GroupAdded,
@@ -140,6 +152,8 @@ class Supervisor:
         self.groups: dict[str, GroupRuntime] = {}
         self._mood = SupervisorState.RUNNING
         self._next_root: RootSpec | None = None  # set by a restart: the config to reload with
+        self.logs = LogAccess(self._log_path_of, self.bus)
+        self._usage = UsageReader()
         self.control = ProcessControl(self.groups, check_running=self._check_mood, log=self._log)
         self.config = ConfigReloader(
             root,
@@ -559,6 +573,29 @@ class Supervisor:
                 for channel in (runner.stdout, runner.stderr):
                     if channel is not None and channel.sink is not None:
                         channel.sink.reopen()
+
+    # --- EngineAPI: logs and usage ---------------------------------------
+
+    def _log_path_of(self, ref: LogRef) -> str | None:
+        if ref.group is None or ref.name is None:
+            return self.main_log_path()
+        return self.log_path(ref.group, ref.name, ref.channel)
+
+    async def read_log(self, ref: LogRef, offset: int, length: int) -> bytes:
+        return await self.logs.read(ref, offset, length)
+
+    async def tail_log(self, ref: LogRef, offset: int, length: int) -> tuple[bytes, int, bool]:
+        return await self.logs.tail(ref, offset, length)
+
+    async def read_log_slice(self, ref: LogRef, offset: int | None, length: int) -> LogSlice:
+        return await self.logs.read_slice(ref, offset, length)
+
+    def follow_log(self, ref: LogRef, from_bytes: int, chunk_size: int) -> LogFollower:
+        return self.logs.follow(ref, from_bytes, chunk_size)
+
+    async def usage(self) -> tuple[Usage | None, dict[int, Usage]]:
+        pids = [r.pid for r in self._all_runners() if r.pid]
+        return sample_usage(os.getpid()), await self._usage.read_all(pids)
 
     # --- EngineAPI: events -------------------------------------------------
 

@@ -57,7 +57,7 @@ def build_app(
     app.router.add_route("*", "/RPC2{rest:.*}", rpc_handler(table, log))
     app.router.add_route("*", "/logtail/{namespec}", logtail_handler(api))
     app.router.add_route("*", "/logtail/{namespec}/{channel}", logtail_handler(api))
-    app.router.add_route("*", "/mainlogtail", mainlogtail_handler(api, log))
+    app.router.add_route("*", "/mainlogtail", mainlogtail_handler(api))
     app.router.add_get(
         "/metrics", metrics_handler(api)
     )  # Prometheus; minder only (lightweb.py too)

@@ -19,7 +19,6 @@ token, which the aiohttp app, once loaded, checks.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from minder.http.getwire import Answer, GetHead
 from minder.http.webui.csrf import host_needs_credentials
 
 if TYPE_CHECKING:
-    from minder.http.metrics import UsageReader
     from minder.http.webui.assets import StaticAssets
     from minder.http.webui.render import Template
 
@@ -57,7 +55,6 @@ class LightWeb:
         self.csrf_token = csrf_token
         self._assets: StaticAssets | None = None
         self._template: Template | None = None
-        self._reader: UsageReader | None = None
         self.streams: set[EventSubscription] = set()  # open event streams
 
     def route(self, head: GetHead, tcp_peer: bool) -> Route | Stream | None:
@@ -106,9 +103,8 @@ class LightWeb:
         status = 200
         name = head.query.get("processname", "")
         if head.path == "/tail.html" and name:
-            namespec, path, status = render.tail_source(self.api, name)
             limit = render.tail_limit(head.query.get("limit"))
-            tail = await asyncio.to_thread(render.read_tail, namespec, path, status, limit)
+            tail, status = await render.read_tail(self.api, name, limit)
         text = render.dashboard(
             self.template(),
             render.daemon_info(self.api),
@@ -135,9 +131,7 @@ class LightWeb:
     async def _metrics(self) -> Answer:
         from minder.http import metrics
 
-        if self._reader is None:
-            self._reader = metrics.UsageReader()
-        text = await metrics.scrape(self.api, self._reader)
+        text = await metrics.scrape(self.api)
         return Answer(200, metrics.CONTENT_TYPE, text.encode(), NO_STORE)
 
     async def _json(self, what: str) -> Answer:

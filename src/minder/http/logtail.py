@@ -14,10 +14,8 @@ import os
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from minder.engine.api import EngineAPI
-from minder.engine.logs.follow import LogFollower
-from minder.http.logfollow import open_main_follower, open_process_follower, with_idle_ticks
-from minder.http.logsink import HttpLog
+from minder.engine.api import EngineAPI, LogRef, LogStream
+from minder.http.logfollow import CHUNK_BYTES, TAIL_BYTES, with_idle_ticks
 from minder.http.streams import client_gone, streaming
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.names import split_namespec
@@ -26,7 +24,7 @@ CHANNELS = ("stdout", "stderr")
 
 
 async def stream_follower(
-    request: web.Request, follower: LogFollower, path: str | None, *, accel_header: bool
+    request: web.Request, follower: LogStream, path: str | None, *, accel_header: bool
 ) -> web.StreamResponse:
     """Send a follower's bytes as a chunked text/plain response until the client leaves."""
     headers = {"Content-Type": "text/plain;charset=utf-8"}
@@ -66,8 +64,7 @@ def logtail_handler(api: EngineAPI) -> Handler:
         if name is None:
             raise web.HTTPNotFound(text=f"no such process {namespec!r}\n")
         try:
-            api.snapshot(group, name)
-            follower = open_process_follower(api, group, name, channel)
+            follower = api.follow_log(LogRef(group, name, channel), TAIL_BYTES, CHUNK_BYTES)
         except (SupervisorFault, OSError):
             raise web.HTTPNotFound(text=f"no {channel} log for {namespec!r}\n") from None
         return await stream_follower(
@@ -77,12 +74,12 @@ def logtail_handler(api: EngineAPI) -> Handler:
     return handle_logtail
 
 
-def mainlogtail_handler(api: EngineAPI, log: HttpLog) -> Handler:
+def mainlogtail_handler(api: EngineAPI) -> Handler:
     async def handle_mainlogtail(request: web.Request) -> web.StreamResponse:
         if request.method != "GET":
             raise web.HTTPBadRequest()
         try:
-            follower = open_main_follower(api, log)
+            follower = api.follow_log(LogRef(), TAIL_BYTES, CHUNK_BYTES)
         except OSError:
             raise web.HTTPNotFound(text="the main log is not a file\n") from None
         return await stream_follower(

@@ -5,36 +5,29 @@ polls XML-RPC. Serving it from the daemon is cheaper and can show what
 XML-RPC cannot: CPU, memory and fds per process, and the events each
 listener pool dropped on buffer overflow (supervisord drops them silently).
 
-Built to stay cheap with thousands of processes: one engine snapshot per
-scrape, one ``psutil.Process`` per live pid (kept between scrapes) read
-under ``oneshot()``, and no threads. Sampling runs on the event loop but
-yields every ``SAMPLE_BATCH`` pids, so a big scrape never stalls RPC for
-long (500 processes: about 40 ms per scrape, like getAllProcessInfo). The text
-is rendered by pure functions (tested on canned data); the handler only
-gathers the facts. It is mounted by ``build_app``, inside its auth and
-security-header middleware.
+Built to stay cheap with thousands of processes: one engine snapshot and
+one engine usage sample per scrape (engine/usage.py samples the pids it
+owns, yielding to the loop between batches). The text is rendered by pure
+functions (tested on canned data); the handler only gathers the facts. It
+is mounted by ``build_app``, inside its auth and security-header middleware.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import psutil
-
 from minder import SUPERVISOR_COMPAT_VERSION, __version__
-from minder.engine.api import EngineAPI, ProcessSnapshot
+from minder.engine.api import EngineAPI, ProcessSnapshot, Usage
 from minder.protocol.states import ProcessState, SupervisorState
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-SAMPLE_BATCH = 250  # pids sampled between two yields to the event loop
 
 
 # --- the text format ------------------------------------------------------
@@ -96,86 +89,6 @@ def render(families: Iterable[Family]) -> str:
 
 
 # --- what is measured -------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """What the kernel says about one process (psutil)."""
-
-    cpu_seconds: float  # user + system, this process only
-    rss_bytes: int
-    open_fds: int | None  # None when /proc/<pid>/fd is not readable
-    start_time: float  # epoch
-
-
-def read_usage(proc: psutil.Process) -> Usage | None:
-    """One process under ``oneshot()``; None if it is gone (or a zombie) or not ours."""
-    try:
-        with proc.oneshot():
-            times = proc.cpu_times()
-            rss = int(proc.memory_info().rss)
-            start = float(proc.create_time())
-            try:
-                fds: int | None = int(proc.num_fds())
-            except psutil.AccessDenied:
-                fds = None
-    except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
-        return None
-    return Usage(float(times.user + times.system), rss, fds, start)
-
-
-def sample_usage(pid: int) -> Usage | None:
-    try:
-        proc = psutil.Process(pid)
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
-    return read_usage(proc)
-
-
-async def sample_usages(
-    pids: Sequence[int], sample: Callable[[int], Usage | None] = sample_usage
-) -> dict[int, Usage]:
-    """Sample every pid, yielding to the loop between batches (no threads)."""
-    out: dict[int, Usage] = {}
-    for i, pid in enumerate(pids):
-        if i and i % SAMPLE_BATCH == 0:
-            await asyncio.sleep(0)
-        usage = sample(pid)
-        if usage is not None:
-            out[pid] = usage
-    return out
-
-
-class UsageReader:
-    """Keeps each pid's ``psutil.Process`` from one scrape to the next.
-
-    Building one reads /proc a further time; reusing it makes a scrape of
-    500 processes about 40% cheaper. A pid is read whatever process holds it
-    now, exactly as a fresh object would; entries not seen in the last
-    scrape are dropped, so the cache never outgrows the process table.
-    """
-
-    def __init__(self) -> None:
-        self._procs: dict[int, psutil.Process] = {}
-
-    async def read_all(self, pids: Sequence[int]) -> dict[int, Usage]:
-        kept: dict[int, psutil.Process] = {}
-
-        def sample(pid: int) -> Usage | None:
-            proc = self._procs.get(pid)
-            if proc is None:
-                try:
-                    proc = psutil.Process(pid)
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    return None
-            usage = read_usage(proc)
-            if usage is not None:
-                kept[pid] = proc
-            return usage
-
-        usages = await sample_usages(pids, sample)
-        self._procs = kept
-        return usages
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,24 +213,20 @@ def families(
 # --- the endpoint -------------------------------------------------------------
 
 
-async def scrape(api: EngineAPI, reader: UsageReader) -> str:
+async def scrape(api: EngineAPI) -> str:
     """One scrape's text; served by the fast path (lightweb.py) or aiohttp alike."""
     processes = api.snapshots()
-    usages = await reader.read_all([p.pid for p in processes if p.pid])
-    daemon = DaemonFacts(
-        api.supervisor_state(), api.identification(), api.pid(), sample_usage(api.pid())
-    )
+    own, usages = await api.usage()
+    daemon = DaemonFacts(api.supervisor_state(), api.identification(), api.pid(), own)
     drops, overruns = api.event_buffer_drops(), api.listener_overruns()
     return render(families(daemon, processes, usages, drops, overruns))
 
 
-def metrics_handler(api: EngineAPI, reader: UsageReader | None = None) -> Handler:
+def metrics_handler(api: EngineAPI) -> Handler:
     from aiohttp import web
 
-    reader = reader or UsageReader()
-
     async def handle_metrics(request: web.Request) -> web.StreamResponse:
-        text = await scrape(api, reader)
+        text = await scrape(api)
         return web.Response(
             body=text.encode(),
             headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"},

@@ -2,7 +2,7 @@
 
 A unix socket is bound in a private directory next to its path, given its
 mode and owner there, put in listening state, and only then linked to its
-final path (``engine.unixsocket``): nobody can ever connect to it with the
+final path (``minder.unixsocket``): nobody can ever connect to it with the
 wrong permissions, and no step follows a name someone else could swap. A
 socket left by a dead daemon is replaced; a live one (something answers on
 it) is refused with supervisord's message; a path that is not a socket is
@@ -18,8 +18,8 @@ import os
 import socket
 import stat
 
-from minder.engine.unixsocket import private_unix_socket
 from minder.http.logsink import HttpLog
+from minder.unixsocket import private_unix_socket
 
 BACKLOG = 1024
 IN_USE_MESSAGE = (

@@ -6,8 +6,7 @@ signatures ``system.methodSignature`` reports, matching supervisord's.
 
 from __future__ import annotations
 
-from minder.engine.api import EngineAPI
-from minder.engine.logs.reader import read_range
+from minder.engine.api import EngineAPI, LogRef
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.results import ConfigInfo, StateInfo
 from minder.rpc.structs import as_text, config_info
@@ -64,7 +63,7 @@ class DaemonMethods:
         @param int length number of bytes to read (0: to the end)
         @return string log the bytes read, as text
         """
-        return as_text(read_range(self._api.main_log_path(), offset, length))
+        return as_text(await self._api.read_log(LogRef(), offset, length))
 
     async def clearLog(self) -> bool:
         """Empty the main log (the file is removed and reopened).

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from minder.engine.api import EngineAPI, Outcome, ProcessSnapshot
-from minder.engine.logs.reader import read_range, tail
+from minder.engine.api import EngineAPI, LogRef, Outcome, ProcessSnapshot
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import split_namespec as _split_text
 from minder.protocol.results import CallResult, ProcessInfo
@@ -188,15 +187,20 @@ class ProcessMethods:
         return self._infos.all(self._api.snapshots())
 
     # --- logs -------------------------------------------------------------
-    def _log_path(self, name: str, channel: str) -> str | None:
-        snap = self._process(name)
-        return self._api.log_path(snap.group, snap.name, channel)
+    def _log_ref(self, name: str, channel: str) -> LogRef:
+        group, proc = split_namespec(name)
+        if proc is None:
+            raise SupervisorFault(Faults.BAD_NAME, name)
+        return LogRef(group, proc, channel)
 
-    def _read(self, name: str, channel: str, offset: int, length: int) -> str:
-        return as_text(read_range(self._log_path(name, channel), offset, length))
+    async def _read(self, name: str, channel: str, offset: int, length: int) -> str:
+        with named(name):
+            return as_text(await self._api.read_log(self._log_ref(name, channel), offset, length))
 
-    def _tail(self, name: str, channel: str, offset: int, length: int) -> list[Any]:
-        data, size, overflow = tail(self._log_path(name, channel), offset, length)
+    async def _tail(self, name: str, channel: str, offset: int, length: int) -> list[Any]:
+        with named(name):
+            ref = self._log_ref(name, channel)
+            data, size, overflow = await self._api.tail_log(ref, offset, length)
         return [as_text(data), size, overflow]
 
     async def readProcessStdoutLog(self, name: str, offset: int, length: int) -> str:
@@ -207,7 +211,7 @@ class ProcessMethods:
         @param int length number of bytes to read (0: to the end)
         @return string log the bytes read, as text
         """
-        return self._read(name, "stdout", offset, length)
+        return await self._read(name, "stdout", offset, length)
 
     async def readProcessStderrLog(self, name: str, offset: int, length: int) -> str:
         """Read bytes of a process's stderr log (same offset rules as readLog).
@@ -217,7 +221,7 @@ class ProcessMethods:
         @param int length number of bytes to read (0: to the end)
         @return string log the bytes read, as text
         """
-        return self._read(name, "stderr", offset, length)
+        return await self._read(name, "stderr", offset, length)
 
     async def tailProcessStdoutLog(self, name: str, offset: int, length: int) -> list[Any]:
         """Follow a process's stdout log: bytes past ``offset``, at most ``length``.
@@ -227,7 +231,7 @@ class ProcessMethods:
         @param int length maximum number of bytes to return
         @return array result [string bytes, int offset, bool overflow]
         """
-        return self._tail(name, "stdout", offset, length)
+        return await self._tail(name, "stdout", offset, length)
 
     async def tailProcessStderrLog(self, name: str, offset: int, length: int) -> list[Any]:
         """Follow a process's stderr log: bytes past ``offset``, at most ``length``.
@@ -237,7 +241,7 @@ class ProcessMethods:
         @param int length maximum number of bytes to return
         @return array result [string bytes, int offset, bool overflow]
         """
-        return self._tail(name, "stderr", offset, length)
+        return await self._tail(name, "stderr", offset, length)
 
     async def clearProcessLogs(self, name: str) -> bool:
         """Empty a process's stdout and stderr logs.

@@ -1,7 +1,7 @@
 """``system.*``: introspection and multicall over the fixed method table.
 
 One multicall is one response, so the reply cap of a single log read
-(``DEFAULT_MAX_REPLY``) applies to the whole of it: without that, a hundred
+(``MAX_LOG_REPLY``) applies to the whole of it: without that, a hundred
 ``readProcessStdoutLog`` calls in one multicall would each stay under the cap
 while the reply grew to hundreds of MB. Every call still runs, in order; a
 result that would take the reply past the cap is replaced by a FAILED fault
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from minder.engine.logs.reader import DEFAULT_MAX_REPLY
+from minder.engine.api import MAX_LOG_REPLY
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.rpc.table import RpcTable
 
-MAX_MULTICALL_REPLY = DEFAULT_MAX_REPLY
+MAX_MULTICALL_REPLY = MAX_LOG_REPLY
 # Kept back from big results so that small ones (a pid, a state change's
 # True) still get through after the log reads have used the rest.
 SMALL_RESULT = 4096

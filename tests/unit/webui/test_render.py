@@ -46,4 +46,4 @@ def test_tail_limit_follows_supervisord() -> None:
     assert render.tail_limit("4096") == 4096
     assert render.tail_limit("nonsense") == render.DEFAULT_TAIL
     assert render.tail_limit(None) == render.DEFAULT_TAIL
-    assert render.tail_limit(str(10**12)) == render.MAX_LENGTH
+    assert render.tail_limit(str(10**12)) == render.MAX_LOG_SLICE

@@ -11,15 +11,21 @@ memory; a multi-GB log would take the daemon down. Here one reply is capped
 * ``tail`` treats a length above the cap as the cap — the overflow flag then
   tells the client, truthfully, that it did not get everything.
 
-These read regular files (pread, page cache); a FIFO or device log is
-opened without blocking and reads as empty. Callers on the event loop may
-run them in a thread for large ranges.
+``read_slice`` is the log viewer's read (JSON API, web UI): by offset,
+cut on UTF-8 character boundaries so a character split across two reads is
+never garbled; a file that shrank (cleared or rotated) restarts at 0 and
+says so.
+
+These read regular files (pread, page cache) and block; the engine runs
+them in a thread (engine/logs/access.py), never on the event loop. A FIFO
+or device log is opened without blocking and reads as empty.
 """
 
 from __future__ import annotations
 
 import os
 
+from minder.engine.api import MAX_LOG_REPLY, MAX_LOG_SLICE, LogSlice
 from minder.engine.logs.follow import LogFollower, follow
 from minder.engine.logs.safeopen import open_for_reading
 from minder.protocol.faults import Faults, SupervisorFault
@@ -29,12 +35,13 @@ __all__ = [
     "LogFollower",
     "follow",
     "read_range",
+    "read_slice",
     "read_window",
     "tail",
     "tail_window",
 ]
 
-DEFAULT_MAX_REPLY = 16 * 1024 * 1024
+DEFAULT_MAX_REPLY = MAX_LOG_REPLY
 
 
 def read_window(size: int, offset: int, length: int) -> tuple[int, int]:
@@ -141,3 +148,57 @@ def _pread_exactly(fd: int, start: int, count: int) -> bytes:
         parts.append(more)
         got += len(more)
     return b"".join(parts)
+
+
+def read_slice(path: str, offset: int | None, length: int) -> LogSlice:
+    """Bytes of ``path`` from ``offset`` (None: the last ``length`` bytes).
+
+    A character that straddles the ``length`` limit is included whole; a
+    partial character at the very end of the file is left for the next read
+    (its writer has not finished it yet).
+    """
+    length = max(1, min(length, MAX_LOG_SLICE))
+    fd = open_for_reading(path)
+    try:
+        size = os.fstat(fd).st_size
+        reset = False
+        if offset is None or offset < 0:
+            start = max(0, size - length)
+        elif offset > size:
+            start, reset = 0, True
+        else:
+            start = offset
+        data = _pread_exactly(fd, start, min(length + 3, max(0, size - start)))
+    finally:
+        os.close(fd)
+    lead = _leading_continuations(data) if (offset is None or offset < 0) and start > 0 else 0
+    if len(data) > length:
+        end = length
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end += 1
+    else:
+        end = len(data) - _incomplete_tail(data)
+    end = max(end, lead)
+    more = len(data) > length and start + end < size
+    return LogSlice(data[lead:end], start + lead, start + end, size, reset, more)
+
+
+def _leading_continuations(data: bytes) -> int:
+    """Bytes at the start that continue a character cut off before them."""
+    n = 0
+    while n < min(3, len(data)) and data[n] & 0xC0 == 0x80:
+        n += 1
+    return n
+
+
+def _incomplete_tail(data: bytes) -> int:
+    """Length of a UTF-8 sequence at the end that is not complete yet."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 == 0x80:  # continuation: keep looking for the lead byte
+            continue
+        if byte & 0x80 == 0:
+            return 0
+        need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4
+        return back if back < need else 0
+    return 0

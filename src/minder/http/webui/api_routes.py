@@ -12,12 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from minder.engine.api import EngineAPI
+from minder.engine.api import EngineAPI, LogRef
 from minder.http.webui import actions
 from minder.http.webui.csrf import CsrfGuard
 from minder.http.webui.errors import ApiError
 from minder.http.webui.guarded import json_errors
-from minder.http.webui.logs import DEFAULT_LENGTH, read_slice_async
 from minder.http.webui.openapi import openapi_document
 from minder.http.webui.serialize import (
     daemon_json,
@@ -25,12 +24,14 @@ from minder.http.webui.serialize import (
     groups_json,
     process_json,
     processes_json,
+    slice_json,
 )
 from minder.http.webui.stream import EventStreams
 from minder.protocol.faults import Faults, SupervisorFault
 
 PREFIX = "/api/v1"
 CHANNELS = ("stdout", "stderr")
+DEFAULT_LENGTH = 64 * 1024  # a log read's length when the viewer gives none
 
 
 class JsonApi:
@@ -94,8 +95,7 @@ class JsonApi:
         return _json({**found[0], "members": [process_json(s) for s in snaps]})
 
     async def process_log(self, request: web.Request) -> web.Response:
-        path = self._process_log_path(request)
-        return await _log_slice(request, path)
+        return await self._log_slice(request, self._process_log_ref(request))
 
     async def process_log_download(self, request: web.Request) -> web.StreamResponse:
         path = self._process_log_path(request)
@@ -103,7 +103,7 @@ class JsonApi:
         return _download(path, f"{name}-{request.match_info['channel']}.log")
 
     async def main_log(self, request: web.Request) -> web.Response:
-        return await _log_slice(request, self._main_log_path())
+        return await self._log_slice(request, LogRef())
 
     async def main_log_download(self, request: web.Request) -> web.StreamResponse:
         return _download(self._main_log_path(), "minderd.log")
@@ -172,15 +172,25 @@ class JsonApi:
             raise ApiError(400, "BAD_REQUEST", "body must be a JSON object")
         return body
 
-    def _process_log_path(self, request: web.Request) -> str:
-        snap = actions.resolve_process(self.api, request.match_info["name"])
+    def _process_log_ref(self, request: web.Request) -> LogRef:
+        group, name = actions.split_process(request.match_info["name"])
         channel = request.match_info["channel"]
         if channel not in CHANNELS:
             raise ApiError(404, "NOT_FOUND", f"no such channel: {channel}")
-        path = self.api.log_path(snap.group, snap.name, channel)
+        return LogRef(group, name, channel)
+
+    async def _log_slice(self, request: web.Request, ref: LogRef) -> web.Response:
+        offset = _int_param(request, "offset", None)
+        length = _int_param(request, "length", DEFAULT_LENGTH) or DEFAULT_LENGTH
+        return _json(slice_json(await self.api.read_log_slice(ref, offset, length)))
+
+    def _process_log_path(self, request: web.Request) -> str:
+        ref = self._process_log_ref(request)
+        group, name = actions.split_process(request.match_info["name"])
+        path = self.api.log_path(group, name, ref.channel)
         if not path:
             namespec = request.match_info["name"]
-            raise SupervisorFault(Faults.NO_FILE, f"{namespec} has no {channel} log")
+            raise SupervisorFault(Faults.NO_FILE, f"{namespec} has no {ref.channel} log")
         return path
 
     def _main_log_path(self) -> str:
@@ -214,18 +224,6 @@ def _int_param(request: web.Request, name: str, default: int | None) -> int | No
         return int(raw)
     except ValueError:
         raise ApiError(400, "BAD_REQUEST", f"{name} must be an integer") from None
-
-
-async def _log_slice(request: web.Request, path: str) -> web.Response:
-    offset = _int_param(request, "offset", None)
-    length = _int_param(request, "length", DEFAULT_LENGTH) or DEFAULT_LENGTH
-    try:
-        piece = await read_slice_async(path, offset, length)
-    except FileNotFoundError:
-        raise SupervisorFault(Faults.NO_FILE, path) from None
-    except OSError as exc:
-        raise SupervisorFault(Faults.FAILED, str(exc)) from None
-    return _json(piece.to_json())
 
 
 def _download(path: str, filename: str) -> web.StreamResponse:

@@ -19,7 +19,6 @@ cross-site link plus one stray key press cannot confirm it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import html
 import secrets
@@ -108,9 +107,8 @@ class Pages:
         name = request.query.get("processname", "")
         if not name:
             return self._dashboard(request)
-        namespec, path, status = render.tail_source(self.api, name)
         limit = render.tail_limit(request.query.get("limit"))
-        tail = await asyncio.to_thread(render.read_tail, namespec, path, status, limit)
+        tail, status = await render.read_tail(self.api, name, limit)
         return self._dashboard(request, tail=tail, status=status)
 
     def _remember_notice(self, text: str) -> str:

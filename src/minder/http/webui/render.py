@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from minder.engine.api import EngineAPI, ProcessSnapshot
+from minder.engine.api import MAX_LOG_SLICE, EngineAPI, LogRef, ProcessSnapshot
 from minder.http.webui.actions import resolve_process
-from minder.http.webui.logs import MAX_LENGTH, read_slice
 from minder.http.webui.serialize import describe
-from minder.protocol.faults import SupervisorFault
+from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.states import RUNNING_STATES, ProcessState
 
@@ -268,29 +267,25 @@ def tail_limit(raw: str | None) -> int:
         wanted = int(raw) if raw else DEFAULT_TAIL
     except ValueError:
         wanted = DEFAULT_TAIL
-    return min(max(MIN_TAIL, wanted), MAX_LENGTH)
+    return min(max(MIN_TAIL, wanted), MAX_LOG_SLICE)
 
 
-def tail_source(api: EngineAPI, namespec: str) -> tuple[str, str | None, int]:
-    """``(namespec, stdout path or None, HTTP status)`` for ``tail.html``; never raises."""
+async def read_tail(api: EngineAPI, name: str, limit: int) -> tuple[Tail, int]:
+    """``tail.html``'s last ``limit`` bytes of stdout, or a line that says why there are
+    none, and the HTTP status; never raises (the engine reads off the event loop)."""
     try:
-        snap = resolve_process(api, namespec)
+        snap = resolve_process(api, name)
     except SupervisorFault:
-        return namespec, None, 404
-    return make_namespec(snap.group, snap.name), snap.stdout_logfile or None, 200
-
-
-def read_tail(namespec: str, path: str | None, status: int, limit: int) -> Tail:
-    """The last ``limit`` bytes of stdout, or a line that says why there are none (blocking)."""
-    if status == 404:
-        return Tail(namespec, f"No such process: {namespec}\n")
-    if path is None:
-        return Tail(namespec, "(stdout is not logged to a file: stdout_logfile=NONE or syslog)\n")
+        return Tail(name, f"No such process: {name}\n"), 404
+    namespec = make_namespec(snap.group, snap.name)
+    if not snap.stdout_logfile:
+        text = "(stdout is not logged to a file: stdout_logfile=NONE or syslog)\n"
+        return Tail(namespec, text), 200
     try:
-        piece = read_slice(path, None, limit)
-    except FileNotFoundError:
-        return Tail(namespec, "(no output yet: the log file does not exist)\n")
-    except OSError as exc:
-        return Tail(namespec, f"(the log cannot be read: {exc.strerror})\n")
+        piece = await api.read_log_slice(LogRef(snap.group, snap.name), None, limit)
+    except SupervisorFault as fault:
+        if fault.code is Faults.NO_FILE:
+            return Tail(namespec, "(no output yet: the log file does not exist)\n"), 200
+        return Tail(namespec, f"(the log cannot be read: {fault.extra})\n"), 200
     download = f"api/v1/processes/{quote(namespec, safe='')}/log/stdout/download"
-    return Tail(namespec, piece.data.decode("utf-8", "replace"), download)
+    return Tail(namespec, piece.data.decode("utf-8", "replace"), download), 200

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from minder.engine.api import ConfigDiff, EngineAPI, ProcessSnapshot
+from minder.engine.api import ConfigDiff, EngineAPI, LogSlice, ProcessSnapshot
 from minder.model.events import ProcessLogChunk, ProcessStateChanged
 from minder.protocol.names import make_namespec
 from minder.protocol.states import ProcessState
@@ -137,3 +137,15 @@ def daemon_json(api: EngineAPI) -> dict[str, Any]:
 
 def processes_json(api: EngineAPI) -> list[dict[str, Any]]:
     return [process_json(s) for s in api.snapshots()]
+
+
+def slice_json(piece: LogSlice) -> dict[str, Any]:
+    """A log viewer read (EngineAPI.read_log_slice) as the JSON API answers it."""
+    return {
+        "data": piece.data.decode("utf-8", "replace"),
+        "start": piece.start,
+        "offset": piece.offset,
+        "size": piece.size,
+        "reset": piece.reset,
+        "more": piece.more,
+    }

@@ -126,3 +126,66 @@ def test_children_beyond_the_pidfd_budget_are_reaped_on_sigchld() -> None:
         assert reaper._pidfds == 0
 
     run(scenario())
+
+
+def test_a_sigchld_collects_the_exits_without_polling_every_child() -> None:
+    """5,000 programs stopping at once made each SIGCHLD poll every pid without a
+    pidfd: the cost must follow the number of exits, not of children."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        reaper = Reaper(loop)
+        reaper._pidfd_budget = 0  # every child on SIGCHLD
+        polls: list[int] = []
+        try_reap = reaper._try_reap
+
+        def counting(pid: int) -> bool:
+            polls.append(pid)
+            return try_reap(pid)
+
+        reaper._try_reap = counting  # type: ignore[method-assign]
+        codes: dict[int, int] = {}
+        sleepers = [subprocess.Popen(["sleep", "30"]) for _ in range(40)]
+        try:
+            for child in sleepers:
+                reaper.watch(child, lambda code, pid=child.pid: codes.__setitem__(pid, code))
+            await asyncio.sleep(0)  # the watch-time checks for an early exit
+            polls.clear()
+            quick = subprocess.Popen([PY, "-c", "raise SystemExit(3)"])
+            reaper.watch(quick, lambda code: codes.__setitem__(quick.pid, code))
+            await until(lambda: quick.pid in codes, what="the quick child reaped")
+            assert codes[quick.pid] == 3
+            assert len(polls) < 10, f"{len(polls)} polls for one exit among 41 children"
+        finally:
+            for child in sleepers:
+                child.kill()
+            await until(lambda: len(codes) == 41, what="every sleeper reaped")
+            reaper.close()
+        assert all(codes[c.pid] == -9 for c in sleepers)
+
+    run(scenario())
+
+
+def test_a_sigchld_leaves_a_child_it_does_not_watch_to_its_owner() -> None:
+    """An exited child the reaper does not watch hides the others from the peek:
+    they are still collected, and the stranger is left for its own waitpid."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        reaper = Reaper(loop)
+        reaper._pidfd_budget = 0
+        stranger = subprocess.Popen([PY, "-c", "raise SystemExit(7)"])
+        while not os.waitid(os.P_PID, stranger.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+            await asyncio.sleep(0.01)
+        codes: dict[int, int] = {}
+        children = [subprocess.Popen([PY, "-c", f"raise SystemExit({n})"]) for n in range(3)]
+        try:
+            for child in children:
+                reaper.watch(child, lambda code, pid=child.pid: codes.__setitem__(pid, code))
+            await until(lambda: len(codes) == 3, what="every watched child reaped")
+        finally:
+            reaper.close()
+        assert [codes[c.pid] for c in children] == [0, 1, 2]
+        assert stranger.wait(5) == 7  # still ours to collect: the reaper did not steal it
+
+    run(scenario())

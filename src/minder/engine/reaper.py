@@ -4,7 +4,7 @@ Each child gets a pidfd registered with the event loop: the kernel makes it
 readable when the child exits, so an exit is a readiness event like any
 other and nothing polls. Signals go through ``pidfd_send_signal``, which
 cannot hit a recycled pid. Where pidfds are missing (old kernels), a
-SIGCHLD handler reaps every watched pid with WNOHANG instead.
+SIGCHLD handler reaps the exited ones instead.
 
 Orphans: when minderd is PID 1 or a child subreaper, orphaned grandchildren
 are re-parented to us and must be reaped too. A SIGCHLD handler then peeks
@@ -16,7 +16,7 @@ Descriptors are the scarce resource with thousands of children: each costs
 three pipes, its logs while it writes, and a pidfd. The pidfd is the one
 that can be done without, so only up to a sixth of RLIMIT_NOFILE children
 get one (or until pidfd_open says EMFILE); the rest are reaped on SIGCHLD
-(only those are walked) and signalled by pid, which is safe because we are
+(found by ``waitid(WNOWAIT)`` peeks) and signalled by pid, which is safe because we are
 the only reaper: an unreaped pid cannot be recycled.
 
 Reaping goes through ``Popen.poll()`` so the Popen object learns its return
@@ -140,11 +140,18 @@ class Reaper:
         self._try_reap(pid)
 
     def _reap_all(self) -> None:
-        """SIGCHLD: the children without a pidfd, and orphans when we collect them."""
-        for pid in list(self._by_sigchld):
-            self._try_reap(pid)
-        if self._orphan_log is not None:
-            self._reap_orphans()
+        """SIGCHLD: collect every child that has exited (and orphans, when we may).
+
+        The exited children are found with ``waitid(WNOWAIT)`` peeks, so a
+        SIGCHLD costs the number of exits, not the number of children without
+        a pidfd: with 5,000 programs stopping at once, polling each of those
+        on every SIGCHLD was millions of ``waitpid`` calls. Only when the
+        peek meets an exited child it must not collect (one that is neither
+        ours nor an orphan we take) does it fall back to polling each.
+        """
+        if not self._reap_waitable():
+            for pid in list(self._by_sigchld):
+                self._try_reap(pid)
 
     def _try_reap(self, pid: int) -> bool:
         """Collect ``pid`` if it has exited; True when it was reaped."""
@@ -199,24 +206,30 @@ class Reaper:
         self._loop.call_soon(self._reap_orphans)  # any that died before we listened
 
     def _reap_orphans(self) -> None:
+        self._reap_waitable()
+
+    def _reap_waitable(self) -> bool:
+        """Reap exited children one peek at a time; False when one is left we must not take."""
         while True:
             try:
                 info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
-                return
+                return True
             if info is None or not info.si_pid:
-                return
+                return True
             pid = info.si_pid
             if pid in self._watched:
                 if not self._try_reap(pid):
-                    return  # its Popen cannot collect it yet; SIGCHLD will come again
+                    return False  # its Popen cannot collect it yet; SIGCHLD will come again
                 continue
+            if self._orphan_log is None:
+                return False  # not ours to reap (and it hides the others from the peek)
             owner = self._owner_of(pid)
             try:
                 reaped, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 continue
-            if reaped and self._orphan_log is not None:
+            if reaped:
                 of = f" of {owner!r}" if owner else ""
                 self._orphan_log(f"reaped unknown pid {pid}{of} ({describe_status(status)})")
 

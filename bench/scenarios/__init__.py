@@ -6,7 +6,7 @@ filters by ``Scenario.group``.
 
 from __future__ import annotations
 
-from bench.scenarios import control, latency, logs, rpc_load, spawn
+from bench.scenarios import control, latency, logs, pacing, rpc_load, spawn
 from bench.scenarios.base import Scenario
 from bench.sizes import Sizes
 
@@ -16,6 +16,8 @@ def plan(s: Sizes) -> list[Scenario]:
     out += [spawn.spawn(n, s.spawn_cap) for n in s.spawn_ns]
     out += [spawn.idle(n, s.idle_window) for n in s.spawn_ns]
     out += [latency.restart(s.restarts), latency.stop(s.stops)]
+    out += [pacing.respawn(max(3, s.restarts // 5)), pacing.crashloop(s.crashloop_window)]
+    out += [pacing.containment(max(s.spawn_ns), s.spawn_cap)]
     out += [
         logs.logs(s.log_bytes, 1, rotate=False),
         logs.logs(s.log_bytes, 1, rotate=True),
@@ -28,4 +30,7 @@ def plan(s: Sizes) -> list[Scenario]:
     return out
 
 
-GROUPS = ("spawn", "idle", "restart", "stop", "logs", "rpc", "ctl", "stopall", "scale")
+GROUPS = (
+    "spawn", "idle", "restart", "stop", "pacing", "containment", "logs", "rpc", "ctl", "stopall",
+    "scale",
+)

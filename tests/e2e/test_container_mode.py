@@ -8,6 +8,8 @@ within shutdown_timeout on SIGTERM even when a program ignores it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -149,3 +151,50 @@ def test_sigterm_stops_everything_within_shutdown_timeout(tmp_path: Path) -> Non
     assert proc.returncode == 0, text
     assert "shutdown_timeout (1s) reached: killing what is left" in text
     assert not any(process_alive(p) for p in stubborn)
+
+
+def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
+    """examples/container/minder.conf as PID 1, with its paths moved under tmp_path."""
+    example = Path(__file__).parents[2] / "examples" / "container"
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "worker.py").write_text((example / "worker.py").read_text())
+    port = 18000 + (os.getpid() % 1000)
+    conf = tmp_path / "minder.conf"
+    conf.write_text(
+        (example / "minder.conf").read_text()
+        .replace("/tmp/", f"{tmp_path}/")
+        .replace("/app", str(tmp_path / "app"))
+        .replace("python ", f"{PY} ")
+        .replace("8000", str(port))
+    )
+    check = subprocess.run([str(VENV_BIN / "minderd"), "--check", "-c", str(conf)],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    proc = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", str(VENV_BIN / "minderd"), "-c", str(conf)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    seen = bytearray()
+
+    def heard_heartbeat() -> bool:
+        with contextlib.suppress(BlockingIOError, TypeError):
+            seen.extend(proc.stdout.read() or b"")  # type: ignore[union-attr]
+        return b"worker | heartbeat 1" in seen
+
+    try:
+        wait_for(lambda: answers(tmp_path / "minder.sock"), timeout=30, what="the example")
+        wait_for(heard_heartbeat, timeout=20, what="the worker's first heartbeat on stdout")
+        minderd = descendants(proc.pid)[0]
+        subprocess.run(["kill", "-TERM", str(minderd)], check=True)
+        proc.wait(30)
+        heard_heartbeat()
+        out, err = bytes(seen), proc.stderr.read() if proc.stderr else b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert b"worker | heartbeat 1" in out
+    assert b"stopped: web" in out and b"stopped: worker" in out

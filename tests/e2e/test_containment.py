@@ -233,3 +233,18 @@ def _pids_running(script: Path) -> list[int]:
             except OSError:
                 continue
     return sorted(found)
+
+
+@pytest.mark.skipif(cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")
+def test_an_empty_cgroup_of_a_killed_daemon_is_swept(tmp_path: Path) -> None:
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid names no live process now
+    root = cgroup_root()
+    assert root is not None
+    stale = os.path.join(root, f"minder-{dead.pid}-0badf00d")
+    os.mkdir(stale)
+    os.mkdir(os.path.join(stale, "p:x"))
+    with run_daemon(tmp_path, "[program:a]\ncommand=sleep 300\n", daemon_keys="containment=cgroup"):
+        wait_for(lambda: not os.path.exists(stale), timeout=10, what="the stale cgroup swept")

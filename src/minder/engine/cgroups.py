@@ -142,6 +142,30 @@ def remove_tree(directory: str, deadline: float) -> bool:
     return ok
 
 
+def sweep_stale(root: str) -> list[str]:
+    """Remove empty ``minder-<pid>-*`` subtrees whose daemon is gone (it was SIGKILLed).
+
+    Only empty ones: a populated subtree still holds a dead daemon's children,
+    which its successor on the same config ends (daemon/survivors.py). And
+    only when the pid in the name is dead here, so a live daemon's momentarily
+    empty subtree is never taken from it.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        parts = entry.name.split("-")
+        if len(parts) != 3 or parts[0] != "minder" or not parts[1].isdigit():
+            continue
+        if os.path.exists(f"/proc/{parts[1]}") or populated(entry.path):
+            continue
+        if remove_tree(entry.path, time.monotonic()):
+            removed.append(entry.path)
+    return removed
+
+
 def _leaf_name(key: str) -> str:
     # "cgroup.x" or "<controller>.x" would clash with interface files: a
     # fixed prefix keeps any process name safe.
@@ -180,6 +204,7 @@ class CgroupContainment:
     @classmethod
     def create(cls, name: str | None = None) -> CgroupContainment:
         root = cls.home()
+        sweep_stale(root)
         # The pid alone is not unique: PID 1 of two containers sharing a cgroup.
         subtree = os.path.join(root, name or f"minder-{os.getpid()}-{os.urandom(4).hex()}")
         try:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cgroups import no_leftover_cgroups
+from tests.support.cgroups import assert_cgroups_removed
 from tests.support.daemons import (
     VENV_BIN,
     descendants,
@@ -40,8 +40,6 @@ def _can_unshare() -> bool:
                            capture_output=True, timeout=30)
     return probe.returncode == 0
 
-
-__all__ = ["no_leftover_cgroups"]  # the autouse fixture, imported to apply here
 
 pytestmark = pytest.mark.skipif(not _can_unshare(),
                                 reason="needs root and unshare --pid --fork --mount-proc")
@@ -68,6 +66,8 @@ def pid1_minderd(tmp_path: Path, body: str, daemon_keys: str = "") -> Iterator[
         proc.communicate(timeout=30)
         # Killing PID 1 of a namespace kills everything in it: nothing is left.
         wait_for(lambda: not descendants(proc.pid), timeout=10, what="the namespace to empty")
+        if log.exists():
+            assert_cgroups_removed(log.read_text())
 
 
 def answers(sock: Path) -> bool:
@@ -196,5 +196,6 @@ def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
             proc.kill()
         proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+    assert_cgroups_removed(out.decode(errors="replace"))
     assert b"worker | heartbeat 1" in out
     assert b"stopped: web" in out and b"stopped: worker" in out

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cgroups import cgroup_root, minder_cgroups, no_leftover_cgroups
+from tests.support.cgroups import assert_cgroups_removed, cgroup_root
 from tests.support.daemons import (
     RunningDaemon,
     UnixStreamHTTPConnection,
@@ -43,8 +43,6 @@ time.sleep(300)
 """
 
 
-__all__ = ["no_leftover_cgroups"]  # the autouse fixture, imported to apply here
-
 MODES = [
     pytest.param("cgroup", marks=pytest.mark.skipif(
         cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")),
@@ -69,7 +67,6 @@ def pid_in(path: Path) -> int:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode: str) -> None:
-    before = set(minder_cgroups())
     script = tmp_path / "escaper.py"
     script.write_text(ESCAPER)
     out = tmp_path / "pids"
@@ -90,13 +87,11 @@ def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode:
         log = d.main_log()
     assert f"containment: {mode}" in log
     assert "'escaper' left behind" in log
-    assert set(minder_cgroups()) <= before  # our subtree is removed at exit
-
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())  # removed at exit
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_shutdown_leaves_no_descendant(tmp_path: Path, mode: str) -> None:
-    before = set(minder_cgroups())
     script = tmp_path / "escaper.py"
     script.write_text(ESCAPER)
     out = tmp_path / "pids"
@@ -110,7 +105,7 @@ def test_shutdown_leaves_no_descendant(tmp_path: Path, mode: str) -> None:
         d.stop()
         assert d.proc.returncode == 0
     assert not process_alive(grandchild) and not process_alive(daemonized)
-    assert set(minder_cgroups()) <= before
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())
 
 
 def zombies_of(pid: int) -> list[int]:
@@ -193,7 +188,6 @@ startsecs=0
 @pytest.mark.parametrize("mode", MODES)
 def test_kill_9_then_restart_leaves_one_copy(tmp_path: Path, mode: str) -> None:
     """minderd SIGKILLed: a new one on the same config ends the survivors first."""
-    before = set(minder_cgroups())
     script = tmp_path / "escaper.py"
     script.write_text(ESCAPER)
     out = tmp_path / "pids"
@@ -219,7 +213,7 @@ def test_kill_9_then_restart_leaves_one_copy(tmp_path: Path, mode: str) -> None:
         assert process_alive(new_grandchild)
     assert f"terminating 'worker' (pid {old_worker}), left running by a previous minderd" in log
     wait_for(lambda: not process_alive(grandchild), timeout=10, what="old grandchild gone")
-    assert set(minder_cgroups()) <= before
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())
 
 
 def _pids_running(script: Path) -> list[int]:

@@ -1,18 +1,20 @@
-"""Test support: the cgroups minderd creates, found and removed after each test.
+"""Test support: the cgroups minderd creates, checked and removed after each test.
 
-A test that fails half-way (a daemon SIGKILLed by its cleanup) must still
-leave no ``minder-*`` cgroup behind; a test that passes asserts there was none.
+Other daemons may run on the machine at the same time, so a test does not
+compare the whole cgroup tree before and after: it reads the subtrees its own
+daemons announced in their main log (``containment: cgroup: <path>``),
+removes any that is left (so a failed test leaks nothing) and fails if one was.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from minder.engine.cgroups import cgroup2_mount, own_cgroup, remove_tree
+
+_ANNOUNCED = re.compile(r"containment: cgroup: (\S+)")
 
 
 def cgroup_root() -> str | None:
@@ -25,18 +27,9 @@ def cgroup_root() -> str | None:
     return root if os.access(root, os.W_OK) else None
 
 
-def minder_cgroups() -> set[str]:
-    root = cgroup_root()
-    if root is None:
-        return set()
-    return {os.path.join(root, e) for e in os.listdir(root) if e.startswith("minder-")}
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_cgroups() -> Iterator[None]:
-    before = minder_cgroups()
-    yield
-    left = minder_cgroups() - before
+def assert_cgroups_removed(*logs: str) -> None:
+    """Every subtree announced in ``logs`` is gone (removing it first if not)."""
+    left = sorted({p for text in logs for p in _ANNOUNCED.findall(text) if os.path.isdir(p)})
     for path in left:
         remove_tree(path, time.monotonic() + 5)
-    assert not left, f"test left cgroups behind: {sorted(left)}"
+    assert not left, f"cgroups left behind: {left}"

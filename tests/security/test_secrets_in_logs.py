@@ -36,3 +36,22 @@ def test_a_rejected_password_is_not_written_to_the_main_log(tmp_path: Path) -> N
         assert SECRET not in log
         assert SECRET.split("%")[0] not in log and SECRET.split("%")[1] not in log
         assert daemon.proc.poll() is None
+
+
+def test_a_password_wrapped_onto_its_own_line_is_not_quoted(tmp_path: Path) -> None:
+    """An editor wrapped the new password: the stray line is an error, shown by number only."""
+    with run_daemon(tmp_path, IDLE_PROGRAM) as daemon:
+        text = daemon.conf.read_text()
+        daemon.conf.write_text(
+            text.replace(
+                f"file={daemon.socket_path}\n",
+                f"file={daemon.socket_path}\nusername=admin\npassword=Zq7Kw9-first\n"
+                "Wrapped-second-half-of-secret\n",
+            )
+        )
+        os.kill(daemon.proc.pid, signal.SIGHUP)
+        wait_for(lambda: "restart aborted" in daemon.main_log(), what="the reload to fail")
+        log = daemon.main_log()
+        assert "after a password= line" in log
+        assert "Wrapped-second-half-of-secret" not in log
+        assert daemon.proc.poll() is None

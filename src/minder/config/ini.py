@@ -118,10 +118,17 @@ class IniDocument:
             option = _OPTION_RE.match(value)
             if not option or not option.group("option").strip():
                 finish_value()
+                if key == "password":  # likely the rest of a password: never quote it
+                    problem = SyntaxProblem(
+                        file, lineno, "", "not 'key = value' after a password= line "
+                        "(not shown: it may hold part of the password)",
+                    )
+                else:
+                    problem = SyntaxProblem(
+                        file, lineno, raw, "not 'key = value' and not a [section]"
+                    )
+                self.syntax_problems.append(problem)
                 key, pieces, key_entry = None, None, None
-                self.syntax_problems.append(
-                    SyntaxProblem(file, lineno, raw, "not 'key = value' and not a [section]")
-                )
                 continue
             finish_value()
             key = option.group("option").rstrip().lower()

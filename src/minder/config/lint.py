@@ -16,8 +16,9 @@ IGNORED = "supervisord ignores it silently"
 def lint(ctx: LoadContext) -> None:
     doc, out = ctx.doc, ctx.collector
     for problem in doc.syntax_problems:
+        shown = repr(problem.text.strip()) if problem.text.strip() else "this line"
         out.add("error", problem.file, problem.line, None, None,
-                f"cannot parse {problem.text.strip()!r}: {problem.reason}",
+                f"cannot parse {shown}: {problem.reason}",
                 "write 'key = value' or '[section]'; indent continuation lines")
     for dup in doc.duplicates:
         first = f"{out.display(dup.first_file)}:{dup.first_line}"

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     print(
-        f"{'daemon':<12} {'RSS idle':>9} {'PSS idle':>9} {'RSS after':>10} {'PSS after':>10}  (MiB)"
+        f"{'daemon':<12} {'RSS idle':>9} {'PSS idle':>9} {'RSS after':>10} {'PSS after':>10}"
     )
     for kind in daemons.DAEMONS:
         rss0, pss0, rss1, pss1, statuses = measure(kind, args.programs, args.rounds)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minder.http.webui import render
 from minder.http.webui.assets import StaticAssets
@@ -47,3 +51,8 @@ def test_tail_limit_follows_supervisord() -> None:
     assert render.tail_limit("nonsense") == render.DEFAULT_TAIL
     assert render.tail_limit(None) == render.DEFAULT_TAIL
     assert render.tail_limit(str(10**12)) == render.MAX_LOG_SLICE
+
+
+@given(st.text())
+def test_escape_is_html_escape(text: str) -> None:
+    assert render.escape(text) == html.escape(text, quote=True)

@@ -15,10 +15,9 @@ zlib, which is plenty to tell two releases apart and is not a secret.
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,8 +33,23 @@ TYPES = {
 TEMPLATE = "index.html"
 
 
-def static_root() -> Path:
-    return Path(str(resources.files("minder.http") / "static")).resolve()
+def static_root() -> str:
+    """The package's static directory (os.path: pathlib and importlib.resources
+    would stay loaded in the daemon for this one lookup)."""
+    import minder.http
+
+    return os.path.realpath(os.path.join(os.path.dirname(minder.http.__file__), "static"))
+
+
+def _files(root: str) -> list[tuple[str, str]]:
+    """``(name with '/' separators, path)`` of every file under ``root``, sorted by name."""
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                found.append((os.path.relpath(path, root).replace(os.sep, "/"), path))
+    return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +63,16 @@ class Asset:
 
 
 class StaticAssets:
-    def __init__(self, root: Path | None = None) -> None:
-        root = root or static_root()
+    def __init__(self, root: str | None = None) -> None:
         crc, adler = 0, 1
         self.files: dict[str, Asset] = {}
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            name = path.relative_to(root).as_posix()
-            body = path.read_bytes()
+        for name, path in _files(root or static_root()):
+            with open(path, "rb") as f:
+                body = f.read()
             chunk = name.encode() + b"\0" + body
             crc, adler = zlib.crc32(chunk, crc), zlib.adler32(chunk, adler)
-            self.files[name] = Asset(body, TYPES.get(path.suffix) or _guess_type(path.name))
+            kind = TYPES.get(os.path.splitext(name)[1]) or _guess_type(name)
+            self.files[name] = Asset(body, kind)
         self.version = f"{crc:08x}{adler:08x}"[:12]
 
     def template(self) -> str:

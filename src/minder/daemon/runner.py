@@ -26,9 +26,10 @@ from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
 from minder.engine.containment import become_subreaper
+from minder.engine.defaults import server_url_for
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog, stdout_is_journal
-from minder.engine.supervisor import Supervisor, server_url_for
+from minder.engine.supervisor import Supervisor
 from minder.http.binding import BoundServer, bind_servers
 from minder.http.sockets import HttpServerError
 from minder.model.events import MainLogLine

@@ -32,9 +32,15 @@ from minder.engine.process import ProcessRunner
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.signals import BadSignal, parse_signal
-from minder.protocol.states import RUNNING_STATES, SIGNALLABLE_STATES, ProcessState
+from minder.protocol.states import (
+    RUNNING_STATES,
+    SIGNALLABLE_STATES,
+    STOPPED_STATES,
+    ProcessState,
+)
 
 STOP_WAIT_LOG_INTERVAL = 2.0  # "waiting for a to stop" during an RPC stop
+WAITING_LOG_INTERVAL = 3.0  # "waiting for a, b to die" during shutdown
 
 Done = Callable[[ProcessRunner, SupervisorFault | None], None]
 
@@ -161,6 +167,45 @@ class ProcessControl:
     async def clear_processes_logs(self, group: str | None) -> list[Outcome]:
         self._check_running()
         return await self._one_pass(self.in_start_order(group), self._clear, wait=False)
+
+    # --- the daemon's stop (shutdown, reload) ------------------------------------
+
+    async def stop_for_exit(self, waves: list[list[ProcessRunner]]) -> None:
+        """Stop group by group, highest priority number first, as supervisord does.
+
+        With depends_on, in waves: dependents stop before what they depend on.
+        Inside a group, the reverse of its start order; a process in BACKOFF
+        is given up rather than waited for.
+        """
+        groups = sorted(self._groups.values(), key=lambda g: (g.spec.priority, g.name))
+        for wave in waves:
+            in_wave = set(map(id, wave))
+            for group in reversed(groups):
+                runners = [r for r in reversed(group.in_start_order()) if id(r) in in_wave]
+                for runner in runners:
+                    if runner.state is ProcessState.BACKOFF:
+                        runner.give_up()
+                    else:
+                        runner.stop_now()
+                await self._wait_stopped_for_exit(runners)
+
+    async def _wait_stopped_for_exit(self, runners: list[ProcessRunner]) -> None:
+        if not runners:
+            return
+        waits = [asyncio.ensure_future(r.wait_stopped()) for r in runners]
+        try:
+            while True:
+                _, pending = await asyncio.wait(waits, timeout=WAITING_LOG_INTERVAL)
+                if not pending:
+                    return
+                # Like supervisord: every unstopped process of every group, by name.
+                everyone = (r for g in self._groups.values() for r in g.processes.values())
+                alive = [r.name for r in everyone if r.state not in STOPPED_STATES]
+                if alive:
+                    self._log("info", f"waiting for {', '.join(alive)} to die")
+        finally:
+            for w in waits:
+                w.cancel()
 
     # --- shared parts -------------------------------------------------------------
 

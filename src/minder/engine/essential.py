@@ -65,5 +65,4 @@ class EssentialExits:
             f"essential program {make_namespec(event.group, event.name)} ended "
             f"({_describe(runner.returncode)}): shutting down, exit code {code}"
         )
-        sup.exit_code = code
-        sup.request_shutdown()
+        sup.request_shutdown(exit_code=code)

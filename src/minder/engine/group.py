@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
 from minder.engine.fcgi import FcgiSocket
 from minder.engine.logs.autonames import auto_log_path
@@ -156,6 +157,27 @@ class GroupRuntime:
         self.spec = spec
         self.ctx = dataclasses.replace(self.ctx, daemon_env=daemon_env)
         return [self.add_process(p) for p in spec.processes if p.name not in self.processes]
+
+    def snapshot(self, runner: ProcessRunner, now: float) -> ProcessSnapshot:
+        """One of this group's processes as EngineAPI shows it."""
+        paths = self.log_paths.get(runner.name)
+        m = runner.machine
+        return ProcessSnapshot(
+            group=runner.group,
+            name=runner.name,
+            state=m.state,
+            pid=m.pid,
+            start=runner.start_epoch,
+            stop=runner.stop_epoch,
+            now=now,
+            exitstatus=m.exitstatus if m.exitstatus is not None else 0,
+            spawnerr=m.spawnerr,
+            stdout_logfile=(paths.stdout or "") if paths else "",
+            stderr_logfile=(paths.stderr or "") if paths else "",
+            spec=runner.spec,
+            group_priority=self.spec.priority,
+            next_start=runner.next_start_epoch(),
+        )
 
     def remove_process(self, name: str) -> None:
         runner = self.processes.pop(name)

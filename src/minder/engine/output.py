@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Callable
@@ -248,3 +249,69 @@ class PipeReader:
             os.close(self.fd)
             self.fd = None
             self._channel.reader_closed()
+
+
+# What a child that does not read its stdin can make the daemon hold for it:
+# sendProcessStdin beyond this is refused instead of growing the daemon's memory.
+MAX_STDIN_PENDING = 1024 * 1024
+
+
+class StdinFull(Exception):
+    """The child's stdin pipe and our buffer for it are full."""
+
+
+class StdinWriter:
+    """Non-blocking writes to a child's stdin, buffered when the pipe is full
+    (at most ``MAX_STDIN_PENDING`` bytes: a child that never reads must not
+    let its callers grow the daemon without bound)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+        self._loop = loop
+        self.fd: int | None = fd
+        self._pending = bytearray()
+        self.broken = False
+
+    def write(self, data: bytes) -> None:
+        if self.fd is None or self.broken:
+            raise BrokenPipeError(errno.EPIPE, "stdin closed")
+        if self._pending:
+            if len(self._pending) + len(data) > MAX_STDIN_PENDING:
+                raise StdinFull(len(self._pending))
+            self._pending += data
+            return
+        try:
+            written = os.write(self.fd, data)
+        except BlockingIOError:
+            written = 0
+        except BrokenPipeError:
+            self.broken = True
+            raise
+        if written < len(data):
+            if len(data) - written > MAX_STDIN_PENDING:
+                # Refuse the whole call; what the pipe took already is the
+                # child's (a pipe cannot take bytes back), as with a short write.
+                raise StdinFull(len(data) - written)
+            self._pending += data[written:]
+            self._loop.add_writer(self.fd, self._flush)
+
+    def _flush(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            written = os.write(self.fd, self._pending)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.broken = True
+            self._pending.clear()
+            written = 0
+        del self._pending[:written]
+        if not self._pending:
+            self._loop.remove_writer(self.fd)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            if self._pending:
+                self._loop.remove_writer(self.fd)
+            os.close(self.fd)
+            self.fd = None

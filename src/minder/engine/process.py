@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import os
 import signal
 import subprocess
@@ -26,7 +25,13 @@ from dataclasses import dataclass
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.containment import NO_CONTAINMENT, NO_JOURNAL, Containment, SpawnJournal
-from minder.engine.output import OutputChannel, PipeReader
+from minder.engine.output import (
+    MAX_STDIN_PENDING,
+    OutputChannel,
+    PipeReader,
+    StdinFull,
+    StdinWriter,
+)
 from minder.engine.reaper import Reaper
 from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
 from minder.model import machine as mc
@@ -79,72 +84,6 @@ Predicate = Callable[[mc.Machine], "bool | SupervisorFault | None"]
 
 def _is_stopped(m: mc.Machine) -> bool | None:
     return True if m.state in STOPPED_STATES else None
-
-
-# What a child that does not read its stdin can make the daemon hold for it:
-# sendProcessStdin beyond this is refused instead of growing the daemon's memory.
-MAX_STDIN_PENDING = 1024 * 1024
-
-
-class StdinFull(Exception):
-    """The child's stdin pipe and our buffer for it are full."""
-
-
-class StdinWriter:
-    """Non-blocking writes to a child's stdin, buffered when the pipe is full
-    (at most ``MAX_STDIN_PENDING`` bytes: a child that never reads must not
-    let its callers grow the daemon without bound)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
-        self._loop = loop
-        self.fd: int | None = fd
-        self._pending = bytearray()
-        self.broken = False
-
-    def write(self, data: bytes) -> None:
-        if self.fd is None or self.broken:
-            raise BrokenPipeError(errno.EPIPE, "stdin closed")
-        if self._pending:
-            if len(self._pending) + len(data) > MAX_STDIN_PENDING:
-                raise StdinFull(len(self._pending))
-            self._pending += data
-            return
-        try:
-            written = os.write(self.fd, data)
-        except BlockingIOError:
-            written = 0
-        except BrokenPipeError:
-            self.broken = True
-            raise
-        if written < len(data):
-            if len(data) - written > MAX_STDIN_PENDING:
-                # Refuse the whole call; what the pipe took already is the
-                # child's (a pipe cannot take bytes back), as with a short write.
-                raise StdinFull(len(data) - written)
-            self._pending += data[written:]
-            self._loop.add_writer(self.fd, self._flush)
-
-    def _flush(self) -> None:
-        if self.fd is None:
-            return
-        try:
-            written = os.write(self.fd, self._pending)
-        except BlockingIOError:
-            return
-        except OSError:
-            self.broken = True
-            self._pending.clear()
-            written = 0
-        del self._pending[:written]
-        if not self._pending:
-            self._loop.remove_writer(self.fd)
-
-    def close(self) -> None:
-        if self.fd is not None:
-            if self._pending:
-                self._loop.remove_writer(self.fd)
-            os.close(self.fd)
-            self.fd = None
 
 
 class ProcessRunner:
@@ -549,6 +488,11 @@ class ProcessRunner:
             ) from None
         except OSError:
             raise SupervisorFault(Faults.NO_FILE, self.namespec) from None
+
+    def reopen_logs(self) -> None:
+        for channel in (self.stdout, self.stderr):
+            if channel is not None and channel.sink is not None:
+                channel.sink.reopen()
 
     # --- teardown ----------------------------------------------------------
 

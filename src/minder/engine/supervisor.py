@@ -23,7 +23,6 @@ import dataclasses
 import os
 import signal
 from collections.abc import Callable
-from typing import Protocol
 
 from minder.engine.api import (
     ConfigDiff,
@@ -45,6 +44,7 @@ from minder.engine.containment import (
     choose,
 )
 from minder.engine.control import ProcessControl
+from minder.engine.defaults import Logger, default_sink_factory, server_url_for
 from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.essential import EssentialExits
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
@@ -67,52 +67,7 @@ from minder.model.events import (
 )
 from minder.model.specs import GroupSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
-from minder.protocol.states import STOPPED_STATES, ProcessState, SupervisorState
-
-WAITING_LOG_INTERVAL = 3.0  # "waiting for a, b to die" during shutdown
-
-
-class Logger(Protocol):
-    """The level methods of MainLog (and of any stand-in)."""
-
-    def critical(self, msg: str) -> None: ...
-    def error(self, msg: str) -> None: ...
-    def warn(self, msg: str) -> None: ...
-    def info(self, msg: str) -> None: ...
-    def debug(self, msg: str) -> None: ...
-    def trace(self, msg: str) -> None: ...
-    def blather(self, msg: str) -> None: ...
-
-
-def default_sink_factory(log: Logger) -> SinkFactory:
-    from minder.engine.logs.childlog import ChildLog
-
-    def make(
-        path: str | None,
-        maxbytes: int,
-        backups: int,
-        ident: str | None,
-        owner: int | None,
-        auto: bool,
-    ) -> ChildLog:
-        return ChildLog(
-            path, maxbytes, backups, ident, on_error=log.error, lazy=True, owner=owner,
-            exclusive=auto,
-        )
-
-    return make
-
-
-def server_url_for(root: RootSpec) -> str | None:
-    """SUPERVISOR_SERVER_URL: the first unix server, else the first inet one."""
-    for server in root.http_servers:
-        if server.family == "unix" and server.path:
-            return f"unix://{server.path}"
-    for server in root.http_servers:
-        if server.family == "inet" and server.port:
-            host = server.host if server.host not in (None, "", "*") else "localhost"
-            return f"http://{host}:{server.port}"
-    return None
+from minder.protocol.states import ProcessState, SupervisorState
 
 
 class Supervisor:
@@ -171,7 +126,7 @@ class Supervisor:
         self._stop_task: asyncio.Task[None] | None = None
         self._finished: asyncio.Event | None = None
         self.event_listeners: EventListeners | None = None  # issue 6: listener pools
-        self.exit_code = 0  # issue 14: set by an essential program that ends
+        self._exit_code = 0  # issue 14: set by an essential program that ends
         self._prefixed: PrefixedStdout | None = None  # childlogs_to_stdout
 
     # --- life cycle --------------------------------------------------------
@@ -272,9 +227,6 @@ class Supervisor:
             if runner.spec.autostart and runner.state is ProcessState.STOPPED:
                 self._deferred.autostart(runner)
 
-    def _groups_by_priority(self) -> list[GroupRuntime]:
-        return sorted(self.groups.values(), key=lambda g: (g.spec.priority, g.name))
-
     def _begin_stop(self, mood: SupervisorState) -> None:
         self._mood = mood
         self.bus.publish(SupervisorStateChanged(mood))
@@ -286,10 +238,16 @@ class Supervisor:
         """Whether processes may be (re)started: False once stopping has begun."""
         return self._mood is SupervisorState.RUNNING
 
-    def request_shutdown(self) -> bool:
-        """Begin stopping to exit, unless already stopping."""
+    @property
+    def exit_code(self) -> int:
+        """minderd's exit status after this run (an essential program's, else 0)."""
+        return self._exit_code
+
+    def request_shutdown(self, exit_code: int = 0) -> bool:
+        """Begin stopping to exit with ``exit_code``, unless already stopping."""
         if self._mood is not SupervisorState.RUNNING:
             return False
+        self._exit_code = exit_code
         self._begin_stop(SupervisorState.SHUTDOWN)
         return True
 
@@ -334,42 +292,13 @@ class Supervisor:
         return [r for g in self.groups.values() for r in g.processes.values()]
 
     async def _stop_all(self) -> None:
-        """Stop group by group, highest priority number first (§3.6).
-
-        With depends_on, in waves: dependents stop before what they depend on.
-        """
+        """Shutdown or reload: every process stopped in the daemon's stop order."""
         self._deferred.clear()
         try:
-            for wave in stop_waves(self._all_runners()):
-                in_wave = set(map(id, wave))
-                for group in reversed(self._groups_by_priority()):
-                    runners = [r for r in reversed(group.in_start_order()) if id(r) in in_wave]
-                    for runner in runners:
-                        if runner.state is ProcessState.BACKOFF:
-                            runner.give_up()
-                        else:
-                            runner.stop_now()
-                    await self._wait_stopped(runners)
+            await self.control.stop_for_exit(stop_waves(self._all_runners()))
         finally:
             if self._finished is not None:
                 self._finished.set()
-
-    async def _wait_stopped(self, runners: list[ProcessRunner]) -> None:
-        if not runners:
-            return
-        waits = [asyncio.ensure_future(r.wait_stopped()) for r in runners]
-        try:
-            while True:
-                _, pending = await asyncio.wait(waits, timeout=WAITING_LOG_INTERVAL)
-                if not pending:
-                    return
-                # Like supervisord: every unstopped process of every group, by name.
-                alive = [r.name for r in self._all_runners() if r.state not in STOPPED_STATES]
-                if alive:
-                    self._log("info", f"waiting for {', '.join(alive)} to die")
-        finally:
-            for w in waits:
-                w.cancel()
 
     def kill_remaining(self) -> None:
         """A second exit signal: SIGKILL whatever is still alive, at once."""
@@ -489,25 +418,7 @@ class Supervisor:
     # --- EngineAPI: processes --------------------------------------------
 
     def _snapshot(self, runner: ProcessRunner) -> ProcessSnapshot:
-        group = self.groups[runner.group]
-        paths = group.log_paths.get(runner.name)
-        m = runner.machine
-        return ProcessSnapshot(
-            group=runner.group,
-            name=runner.name,
-            state=m.state,
-            pid=m.pid,
-            start=runner.start_epoch,
-            stop=runner.stop_epoch,
-            now=self.clock.time(),
-            exitstatus=m.exitstatus if m.exitstatus is not None else 0,
-            spawnerr=m.spawnerr,
-            stdout_logfile=(paths.stdout or "") if paths else "",
-            stderr_logfile=(paths.stderr or "") if paths else "",
-            spec=runner.spec,
-            group_priority=group.spec.priority,
-            next_start=runner.next_start_epoch(),
-        )
+        return self.groups[runner.group].snapshot(runner, self.clock.time())
 
     def snapshots(self) -> list[ProcessSnapshot]:
         runners = [r for g in self.groups.values() for r in g.processes.values()]
@@ -568,11 +479,8 @@ class Supervisor:
 
     def reopen_logs(self) -> None:
         """SIGUSR2: reopen every child log (the daemon reopens the main log)."""
-        for group in self.groups.values():
-            for runner in group.processes.values():
-                for channel in (runner.stdout, runner.stderr):
-                    if channel is not None and channel.sink is not None:
-                        channel.sink.reopen()
+        for runner in self._all_runners():
+            runner.reopen_logs()
 
     # --- EngineAPI: logs and usage ---------------------------------------
 

@@ -37,9 +37,9 @@ from minder.protocol.states import ProcessState
 
 if TYPE_CHECKING:
     from minder.engine.clock import Clock
+    from minder.engine.defaults import Logger
     from minder.engine.output import OutputChannel
     from minder.engine.process import ProcessRunner
-    from minder.engine.supervisor import Logger
 
 
 class ListenerHost(Protocol):

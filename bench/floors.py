@@ -22,7 +22,9 @@
   faster than the second;
 - the interpreter floor: wall time of ``python -S -c pass`` with the bench's
   interpreter (the one minderctl runs on), the least any Python command
-  line, minderctl included, can take.
+  line can take; and of ``python -c pass``, which adds the ``site`` import
+  (the venv's .pth files) that every installed console script, minderctl
+  included, pays.
 """
 
 from __future__ import annotations
@@ -57,12 +59,13 @@ def spawn_rate(seconds: float = 2.0) -> float:
     return count / (time.monotonic() - t0)
 
 
-def interpreter_ms(runs: int = 20) -> float:
-    """Median wall time of the bare interpreter's start-up and exit (``-S -c pass``)."""
+def interpreter_ms(runs: int = 20, *, site: bool = False) -> float:
+    """Median wall time of the interpreter's start-up and exit (``-S`` unless ``site``)."""
+    argv = [sys.executable, "-c", "pass"] if site else [sys.executable, "-S", "-c", "pass"]
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-S", "-c", "pass"], check=True)
+        subprocess.run(argv, check=True)
         times.append((time.perf_counter() - t0) * 1000)
     return median(times)
 
@@ -262,6 +265,7 @@ def measure(sizes: Sizes, log: Callable[[str], None]) -> dict[str, float]:
         out["stop_bare_ms"] = median([stop_bare_ms(sizes.stopall_n) for _ in range(3)])
         out["stop_watched_ms"] = median([stop_watched_ms(sizes.stopall_n) for _ in range(3)])
         out["interpreter_ms"] = interpreter_ms()
+        out["interpreter_site_ms"] = interpreter_ms(site=True)
     except Exception as exc:  # a floor is context, never a reason to stop
         log(f"  floors: FAILED {exc!r}")
         return {}
@@ -284,5 +288,6 @@ def describe(values: dict[str, float]) -> str:
         f"{values.get('splice_drop_floor_cpu_s_per_gib', 0):.2f} ({logstream.MEMORY} memory); "
         f"stop {values.get('stop_bare_ms', 0):.1f} ms bare, "
         f"{values.get('stop_watched_ms', 0):.1f} ms watched by an event loop; "
-        f"bare interpreter start-up (python -S -c pass) {values.get('interpreter_ms', 0):.1f} ms"
+        f"bare interpreter start-up (python -S -c pass) {values.get('interpreter_ms', 0):.1f} ms,"
+        f" with site (python -c pass) {values.get('interpreter_site_ms', 0):.1f} ms"
     )

@@ -70,9 +70,16 @@ def interpreter_ms(runs: int = 20, *, site: bool = False) -> float:
     return median(times)
 
 
-def restart_gap_ms(workdir: Path, runs: int = 20) -> tuple[float, float]:
+def restart_gap_ms(
+    workdir: Path, runs: int = 20, argv: list[str] | None = None
+) -> tuple[float, float]:
+    """(median, p95) exit -> next start gap of a child run back to back by a bare loop.
+
+    ``argv`` must make the child stamp into ``workdir/stamps``; by default it
+    is the Python stamp child the supervisord comparison uses.
+    """
     stamps = workdir / "stamps"
-    argv = children.command("stamp.py", stamps).split()
+    argv = argv or children.command("stamp.py", stamps).split()
     for _ in range(runs + 1):
         pid = os.posix_spawn(argv[0], argv, os.environ)
         os.waitpid(pid, 0)

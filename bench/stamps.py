@@ -8,7 +8,8 @@ def gaps_ms(text: str) -> list[float]:
     gaps: list[float] = []
     last_exit: int | None = None
     for line in text.splitlines():
-        kind, _, ns = line.partition(" ")
+        kind, _, rest = line.partition(" ")
+        ns = rest.split(" ", 1)[0]  # the C child appends its pid
         if not ns.isdigit():
             continue
         if kind == "E":

@@ -31,6 +31,22 @@ def available(kinds: list[str], say: Callable[[str], None]) -> tuple[list[str], 
     return usable, skipped
 
 
+def child_floor(child: Path) -> dict[str, float]:
+    """The respawn floor with the C child: run back to back by a bare loop."""
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-child-floor-"))
+    try:
+        median, p95 = floors.restart_gap_ms(
+            workdir, argv=[str(child), "exit", str(workdir / "stamps")]
+        )
+    finally:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {"child_gap_ms_median": median, "child_gap_ms_p95": p95}
+
+
 def notes(kinds: list[str], skipped: dict[str, str]) -> str:
     lines = [f"- {k}: {TOOLS[k].notes}" for k in kinds if TOOLS[k].notes]
     lines += [f"- {k}: skipped ({why})" for k, why in skipped.items()]
@@ -66,6 +82,9 @@ def main(args: argparse.Namespace, argv: list[str] | None, *, use_alarm: bool = 
     kinds, skipped = available(wanted, say)
     floor_sizes = replace(BASE_SIZES, log_bytes=sizes.log_bytes, stopall_n=sizes.fleet_n)
     floor_values = {} if args.no_floors else floors.measure(floor_sizes, say)
+    if floor_values:
+        floor_values.update(child_floor(child))
+        say(f"  C child back to back: gap median {floor_values['child_gap_ms_median']:.2f} ms")
     meta = {
         "command": command,
         "started": started.isoformat(timespec="seconds"),

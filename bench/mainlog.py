@@ -19,6 +19,7 @@ MARKERS = {
     "spawned": b" spawned: '",
     "running": b" entered RUNNING state",
     "stopped": b" stopped: ",
+    "exited": b" exited: ",
 }
 
 

@@ -22,9 +22,22 @@ from minder.http.wire import (
 BODY = b"<?xml version='1.0'?><methodCall><methodName>supervisor.getPID</methodName></methodCall>"
 
 
-def request(*headers: str, line: str = "POST /RPC2 HTTP/1.1", body: bytes = BODY) -> bytes:
+def request(
+    *headers: str, line: str = "POST /RPC2 HTTP/1.1", body: bytes = BODY, host: bool = True
+) -> bytes:
+    """A request with these headers (and a Host, which HTTP/1.1 requires, unless one is given)."""
+    if host and not any(h.lower().startswith("host:") for h in headers):
+        headers = ("Host: localhost", *headers)
     fields = "".join(f"{h}\r\n" for h in headers)
     return f"{line}\r\n{fields}\r\n".encode() + body
+
+
+def test_http11_without_host_is_aiohttps_to_refuse() -> None:
+    """aiohttp answers 400 to it; the fast path must not serve what aiohttp refuses."""
+    bare = request(f"Content-Length: {len(BODY)}", host=False)
+    assert scan_head(bare) is Verdict.FOREIGN
+    http10 = request(f"Content-Length: {len(BODY)}", line="POST /RPC2 HTTP/1.0", host=False)
+    assert isinstance(scan_head(http10), RpcHead)
 
 
 PLAIN = request("Host: localhost", "Content-Type: text/xml", f"Content-Length: {len(BODY)}")

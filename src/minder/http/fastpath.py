@@ -5,7 +5,7 @@ aiohttp cost more per call than the call itself; importing aiohttp cost
 minderd more memory than everything else it loads. This asyncio protocol
 owns every accepted connection. The plainest XML-RPC call (see
 wire.scan_head), authorised when the server has a username, is answered
-here exactly as rpc_endpoint.py answers it, and so are the plain GETs of
+here by the same call (rpc/dispatch.py) rpc_endpoint.py makes, and so are the plain GETs of
 reading the web UI and of a /metrics scrape (getwire.py, lightweb.py), so
 that neither loads aiohttp. Anything else — another path,
 a wrong or missing password, a malformed or unusual request — is handed
@@ -34,13 +34,12 @@ from minder.http.getwire import GetHead, chunk, frame, maybe_get, scan_get, stre
 from minder.http.lightweb import LightWeb, Route, Stream
 from minder.http.logsink import HttpLog
 from minder.http.wire import RpcHead, Verdict, response, scan_head
-from minder.protocol.faults import SupervisorFault
+from minder.rpc.dispatch import INTERNAL_ERROR, dispatch
 from minder.rpc.table import RpcTable
-from minder.rpc.xmlcodec import dump_fault, dump_response, parse_request
+from minder.rpc.xmlcodec import parse_request
 
 # Unanswered bytes held while a call is in flight before reading pauses.
 PAUSE_ABOVE = 64 * 1024
-INTERNAL_ERROR = b"internal error, see the main log\n"
 
 
 class FastSite:
@@ -312,21 +311,16 @@ class FastConnection(asyncio.Protocol):
 
     async def _serve(self, head: RpcHead, method: str, params: tuple[Any, ...]) -> None:
         site = self._site
-        status, content_type = 200, "text/xml"
-        try:
-            payload = dump_response(await site.table.call(method, params))
-        except SupervisorFault as fault:
-            payload = dump_fault(int(fault.code), fault.text)
-        except Exception as exc:
-            site.log.error(
-                f"XML-RPC method {method} failed: {exc!r}\n"
-                + "".join(traceback.format_exception(exc)).rstrip()
-            )
-            status, content_type = 500, "text/plain; charset=utf-8"
-            payload = INTERNAL_ERROR
+        answer = await dispatch(site.table, method, params, site.log.error)
         keep_alive = head.keep_alive and not site.closing
         self._finish(
-            response(status, content_type, payload, http11=head.http11, keep_alive=keep_alive),
+            response(
+                answer.status,
+                answer.content_type,
+                answer.body,
+                http11=head.http11,
+                keep_alive=keep_alive,
+            ),
             keep_alive=keep_alive,
         )
 

@@ -11,16 +11,14 @@ else, errors included, to this handler.
 
 from __future__ import annotations
 
-import traceback
-
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from minder.http.crosssite import FORGEABLE_TYPES, cross_site_refusal
 from minder.http.logsink import HttpLog
-from minder.protocol.faults import SupervisorFault
+from minder.rpc.dispatch import dispatch
 from minder.rpc.table import RpcTable
-from minder.rpc.xmlcodec import RequestError, dump_fault, dump_response, parse_request
+from minder.rpc.xmlcodec import RequestError, parse_request
 
 __all__ = ["FORGEABLE_TYPES", "refuse_cross_site", "rpc_handler"]
 
@@ -45,16 +43,9 @@ def rpc_handler(table: RpcTable, log: HttpLog) -> Handler:
             method, params = parse_request(body)
         except RequestError as exc:
             raise web.HTTPBadRequest(text=f"{exc}\n") from None
-        try:
-            payload = dump_response(await table.call(method, params))
-        except SupervisorFault as fault:
-            payload = dump_fault(int(fault.code), fault.text)
-        except Exception as exc:
-            log.error(
-                f"XML-RPC method {method} failed: {exc!r}\n"
-                + "".join(traceback.format_exception(exc)).rstrip()
-            )
-            raise web.HTTPInternalServerError(text="internal error, see the main log\n") from None
-        return web.Response(body=payload, content_type="text/xml")
+        answer = await dispatch(table, method, params, log.error)
+        if answer.status != 200:
+            raise web.HTTPInternalServerError(text=answer.body.decode())
+        return web.Response(body=answer.body, content_type=answer.content_type)
 
     return handle_rpc

@@ -163,6 +163,8 @@ def _fields(lines: list[str]) -> dict[str, str] | None:
 def _judge(headers: dict[str, str], http11: bool, body_start: int) -> RpcHead | Verdict:
     if any(name in headers for name in _NOT_OURS):
         return Verdict.FOREIGN
+    if http11 and "host" not in headers:
+        return Verdict.FOREIGN  # aiohttp refuses it (400): never serve what it would not
     length = headers.get("content-length")
     if length is None or not (length.isascii() and length.isdigit()) or len(length) > 9:
         return Verdict.FOREIGN

@@ -225,14 +225,46 @@ def test_bash_completion_of_commands_and_live_names(tmp_path: Path) -> None:
     assert _complete(script, f"minderctl -c {conf} stop ", env) == ["all"]
 
 
-def test_zsh_completion_parses(tmp_path: Path) -> None:
+ZSH_STUBS = """\
+# compadd and _describe stand in for the completion system: they print the candidates
+compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }
+_describe() { local -a items; items=("${(@P)4}"); print -l -- "${items[@]%%:*}" }
+_files() { print -- FILES }
+"""
+
+
+def _zsh_complete(zsh: str, script: Path, words: list[str], env: dict[str, str]) -> list[str]:
+    program = ZSH_STUBS + textwrap.dedent(f"""\
+        source {script} >/dev/null 2>&1
+        words=({" ".join(json.dumps(w) for w in words)})
+        CURRENT={len(words)}
+        _minderctl
+        """)
+    result = run(zsh, "-f", "-c", program, env=env)
+    assert result.returncode == 0, result.stderr
+    return sorted(result.stdout.split())
+
+
+def test_zsh_completion_of_commands_and_live_names(tmp_path: Path) -> None:
     zsh = shutil.which("zsh")
     if zsh is None:
         pytest.skip("zsh is not installed (tools/install-system-deps.sh installs it)")
-    script = tmp_path / "_minderctl"
-    script.write_text(run(MINDERCTL, "completion", "zsh").stdout)
-    checked = run(zsh, "-n", str(script))
-    assert checked.returncode == 0, checked.stderr
+    env = {"HOME": str(tmp_path), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    installed = run(MINDERCTL, "completion", "install", "zsh", env=env)
+    assert installed.returncode == 0, installed.stdout
+    script = tmp_path / ".zfunc" / "_minderctl"
+    assert script.read_text().startswith("#compdef minderctl\n")
+    assert run(zsh, "-n", str(script)).returncode == 0
+    commands = _zsh_complete(zsh, script, ["minderctl", ""], env)
+    assert {"status", "tail", "completion", "startup"} <= set(commands)
+    body = "[group:web]\nprograms=web_a\n[program:web_a]\ncommand=sleep 600\nstartsecs=0\n"
+    with run_daemon(tmp_path, body) as d:
+        wait_for(lambda: running(d, "web:web_a"))
+        words = ["minderctl", "-c", str(d.conf), "restart", ""]
+        assert _zsh_complete(zsh, script, words, env) == ["all", "web:*", "web:web_a"]
+        words = ["minderctl", "-c", str(d.conf), "update", ""]
+        assert _zsh_complete(zsh, script, words, env) == ["web"]
+    assert _zsh_complete(zsh, script, ["minderctl", "-c", ""], env) == ["FILES"]
 
 
 # -- man pages, systemd unit, sample config, Procfile -----------------------------------------

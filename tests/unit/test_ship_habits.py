@@ -230,3 +230,13 @@ def test_readme_links_work_on_pypi_and_name_files_that_exist() -> None:
     assert "make test" in readme and "make run" in readme
     urls = re.findall(r'^\w+ = "(https://[^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
     assert urls and all(u.startswith(REPOSITORY) for u in urls)
+
+
+def test_make_run_installs_only_what_running_needs() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^run: \$\(RUN_STAMP\)$", makefile, re.M)
+    recipe = makefile.split("$(RUN_STAMP): pyproject.toml", 1)[1].split("\n\n", 1)[0]
+    assert "pip install -q -e .\n" in recipe and "[test]" not in recipe
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    runtime = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert re.findall(r'"([a-z]+)', runtime) == ["aiohttp", "psutil"]

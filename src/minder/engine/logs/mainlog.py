@@ -219,7 +219,7 @@ class MainLog(_LevelMethods):
             self._file.reopen()
 
     def clear(self) -> None:
-        """clearLog: unlink and reopen. NO_FILE without a file, FAILED on I/O error."""
+        """clearLog: truncate in place. NO_FILE without a file, FAILED on I/O error."""
         if self._file is None:
             raise SupervisorFault(Faults.NO_FILE, self._path)
         try:

@@ -23,9 +23,6 @@ from tests.integration.engine_helpers import (
     until,
     until_state,
 )
-from tests.integration.engine_helpers import no_leftovers as no_leftovers
-
-pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 AUTO = LogSpec(path=None, auto=True)
 

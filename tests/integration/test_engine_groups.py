@@ -32,9 +32,6 @@ from tests.integration.engine_helpers import (
     until,
     until_state,
 )
-from tests.integration.engine_helpers import no_leftovers as no_leftovers
-
-pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 SLEEP = f"{PY} -c 'import time; time.sleep(300)'"
 

@@ -25,10 +25,7 @@ from tests.integration.engine_helpers import (
     until,
     until_state,
 )
-from tests.integration.engine_helpers import no_leftovers as no_leftovers
 from tests.support.daemons import process_alive
-
-pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 SLEEP = f"{PY} -c 'import time; time.sleep(300)'"
 IGNORES_SIGTERM = """

@@ -118,3 +118,49 @@ def test_child_inherits_only_stdio(tmp_path: Path) -> None:
                 os.close(fd)
     # 0-2 plus the one fd listdir itself holds open
     assert len(fds) == 4 and fds[:3] == ["0", "1", "2"]
+
+
+def test_an_injected_spawner_places_every_child(tmp_path: Path) -> None:
+    """The spawn seam: a Supervisor built with ``spawner=`` starts children through it.
+
+    Here it wraps the real spawn and records what it was asked; a start
+    over the API hands it the environment and the command already resolved
+    by startProcess's check (built once per start).
+    """
+    import subprocess
+    from typing import Any
+
+    from minder.engine.spawn import Pipes
+    from minder.protocol.states import ProcessState as S
+    from tests.integration.engine_helpers import (
+        PY,
+        Running,
+        proc,
+        program,
+        root_of,
+        run,
+        until_state,
+    )
+
+    asked: list[tuple[str, bool]] = []
+
+    def recording(
+        spec: ProcessSpec, env: dict[str, str], **kw: Any
+    ) -> tuple[subprocess.Popen[bytes], Pipes]:
+        asked.append((spec.name, kw.get("command") is not None))
+        return spawn(spec, env, **kw)
+
+    sleeper = f"{PY} -c 'import time; time.sleep(300)'"
+    spec = proc("placed", sleeper, tmp_path, startsecs=0, autostart=True)
+    idle = proc("later", sleeper, tmp_path, startsecs=0, autostart=False)
+
+    async def scenario() -> None:
+        root = root_of(program(spec), program(idle), tmp=tmp_path)
+        async with Running(root, spawner=recording) as r:
+            await until_state(r.sup, "placed", "placed", S.RUNNING)
+            await r.sup.start_process("later", "later")
+            assert r.sup.snapshot("later", "later").state is S.RUNNING
+
+    run(scenario())
+    # autostart resolves at spawn time; an API start hands over what its check resolved
+    assert asked == [("placed", False), ("later", True)]

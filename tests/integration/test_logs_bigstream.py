@@ -28,9 +28,6 @@ from minder.engine.logs.rotatingfile import DROP_LAG, DROP_STEP
 from minder.engine.output import OutputChannel, PipeReader
 from minder.model.events import ProcessLogChunk
 from tests.integration.engine_helpers import PY, until
-from tests.integration.engine_helpers import no_leftovers as no_leftovers
-
-pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 LINE = 100
 BLOCK_LINES = 10_000  # one write of the child: 1 MB

@@ -6,14 +6,17 @@ from typing import Any
 
 import pytest
 
+from minder.engine.api import ConfigDiff
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
-from tests.unit.rpc.fake_engine import FakeEngine
+from tests.fakes.engine import FakeEngine
 
 
 @pytest.fixture
 def engine() -> FakeEngine:
-    return FakeEngine()
+    engine = FakeEngine({"a": ["a"], "g": ["g_00", "g_01"]})
+    engine.pending = ConfigDiff(added=("new",), changed=("g",), removed=())
+    return engine
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import ProcessState
-from tests.unit.rpc.fake_engine import NOW, FakeEngine
+from tests.fakes.engine import NOW, FakeEngine
 
 Call = Callable[..., Any]
 
@@ -84,7 +84,7 @@ def test_start_and_stop_checks(call: Call, engine: FakeEngine) -> None:
 
 
 def test_engine_faults_carry_the_callers_name(call: Call, engine: FakeEngine) -> None:
-    engine.processes[("g", "g_00")].fail_start_with = Faults.SPAWN_ERROR
+    engine.processes[("g", "g_00")].fail_start = "Exited too quickly (process log may have details)"
     assert fault_of(call, "supervisor.startProcess", "g:g_00") == (
         Faults.SPAWN_ERROR,
         "SPAWN_ERROR: g:g_00",
@@ -92,15 +92,14 @@ def test_engine_faults_carry_the_callers_name(call: Call, engine: FakeEngine) ->
 
 
 def test_group_forms_return_result_arrays(call: Call, engine: FakeEngine) -> None:
-    engine.processes[("g", "g_01")].fail_start_with = Faults.SPAWN_ERROR
-    # a group's results carry the engine's own fault text (the engine names the process)
+    engine.processes[("g", "g_01")].fail_start = "Exited too quickly (process log may have details)"
     results = call("supervisor.startProcess", "g:*")
     assert results == [
         {"name": "g_00", "group": "g", "status": 80, "description": "OK"},
-        {"name": "g_01", "group": "g", "status": 50, "description": "SPAWN_ERROR: engine-text"},
+        {"name": "g_01", "group": "g", "status": 50, "description": "SPAWN_ERROR: g:g_01"},
     ]
     assert call("supervisor.startProcessGroup", "g") == [
-        {"name": "g_01", "group": "g", "status": 50, "description": "SPAWN_ERROR: engine-text"}
+        {"name": "g_01", "group": "g", "status": 50, "description": "SPAWN_ERROR: g:g_01"}
     ]
     assert call("supervisor.stopProcess", "g:") == [
         {"name": "g_00", "group": "g", "status": 80, "description": "OK"}

@@ -10,7 +10,7 @@ import pytest
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import SupervisorState
 from minder.rpc.table import RpcTable
-from tests.unit.rpc.fake_engine import FakeEngine
+from tests.fakes.engine import FakeEngine
 
 # system.methodSignature of supervisord 4.3.0, observed on a live daemon.
 UPSTREAM_SIGNATURES = {

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from minder.http.webui import register
-from tests.unit.webui.fake_engine import FakeEngine
+from tests.fakes.engine import FakeEngine
 
 SECRET = b"unit-test-secret"
 Scenario = Callable[[TestClient[web.Request, web.Application], FakeEngine], Awaitable[None]]

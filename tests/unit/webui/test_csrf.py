@@ -7,8 +7,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from minder.protocol.states import ProcessState
+from tests.fakes.engine import FakeEngine
 from tests.unit.webui.conftest import run_scenario, token
-from tests.unit.webui.fake_engine import FakeEngine
 
 Client = TestClient[web.Request, web.Application]
 
@@ -31,7 +31,7 @@ def engine() -> FakeEngine:
 
 
 def assert_untouched(e: FakeEngine) -> None:
-    proc = e.procs[("web", "web")]
+    proc = e.processes[("web", "web")]
     assert proc.state == ProcessState.RUNNING and proc.cleared == 0
     assert e.calls == []
 

@@ -9,8 +9,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from minder.protocol.states import ProcessState
+from tests.fakes.engine import FakeEngine
 from tests.unit.webui.conftest import mutation_headers, run_scenario
-from tests.unit.webui.fake_engine import FakeEngine
 
 Client = TestClient[web.Request, web.Application]
 
@@ -51,7 +51,7 @@ def test_one_process_and_unknown_names() -> None:
         assert await resp.json() == {
             "code": 10,
             "name": "BAD_NAME",
-            "message": "BAD_NAME: nosuch:nosuch",
+            "message": "BAD_NAME: nosuch",
         }
 
     run_scenario(engine_with_two_groups(), scenario)
@@ -79,17 +79,20 @@ def test_start_stop_restart_one_process() -> None:
         assert status == 200 and body["process"]["statename"] == "STOPPED"
         status, body = await post(client, "/api/v1/processes/web/stop")
         assert (status, body["code"], body["name"]) == (409, 70, "NOT_RUNNING")
-        old_pid = engine.procs[("workers", "workers_00")].pid
+        old_pid = engine.processes[("workers", "workers_00")].pid
         status, body = await post(client, "/api/v1/processes/workers:workers_00/restart")
         assert status == 200 and body["process"]["pid"] != old_pid
-        assert engine.calls[-2:] == ["stop workers:workers_00", "start workers:workers_00"]
+        assert engine.calls[-2:] == [
+            ("stop", "workers", "workers_00", True),
+            ("start", "workers", "workers_00", True),
+        ]
 
     run_scenario(engine_with_two_groups(), scenario)
 
 
 def test_spawn_error_is_reported_with_its_fault() -> None:
     engine = engine_with_two_groups()
-    engine.procs[("workers", "workers_01")].fail_start = "can't find command 'nope'"
+    engine.processes[("workers", "workers_01")].fail_start = "can't find command 'nope'"
 
     async def scenario(client: Client, engine: FakeEngine) -> None:
         status, body = await post(client, "/api/v1/processes/workers:workers_01/start")
@@ -107,7 +110,7 @@ def test_signal_by_name_and_bad_signal() -> None:
         assert status == 200
         status, _ = await post(client, "/api/v1/processes/web/signal", {"signal": "SIGUSR1"})
         assert status == 200
-        assert engine.procs[("web", "web")].signals == [1, 10]
+        assert engine.processes[("web", "web")].signals == [1, 10]
         status, body = await post(client, "/api/v1/processes/web/signal", {"signal": "BOGUS"})
         assert (status, body["name"]) == (400, "BAD_SIGNAL")
 
@@ -127,8 +130,8 @@ def test_group_and_all_actions_report_each_process() -> None:
             "workers:workers_00",
             "workers:workers_01",
         ]
-        assert all(p.state == ProcessState.STOPPED for p in engine.procs.values())
-        engine.procs[("web", "web")].fail_start = "Exited too quickly"
+        assert all(p.state == ProcessState.STOPPED for p in engine.processes.values())
+        engine.processes[("web", "web")].fail_start = "Exited too quickly"
         status, body = await post(client, "/api/v1/all/start")
         by_name = {r["namespec"]: r for r in body["results"]}
         assert by_name["web"]["statusname"] == "SPAWN_ERROR"
@@ -145,7 +148,7 @@ def test_clear_logs() -> None:
         assert status == 200
         status, body = await post(client, "/api/v1/groups/workers/clear")
         assert len(body["results"]) == 2
-        assert [p.cleared for p in engine.procs.values()] == [1, 1, 1]
+        assert [p.cleared for p in engine.processes.values()] == [1, 1, 1]
 
     run_scenario(engine_with_two_groups(), scenario)
 
@@ -167,7 +170,7 @@ def test_reread_returns_the_diff_and_update_applies_it() -> None:
             "pending": True,
             "plans": {"web": {"restarted": ["web"], "added": [], "removed": []}},
         }
-        assert not any(c.startswith("add_group") for c in engine.calls)
+        assert not any(c[0] == "add_group" for c in engine.calls)
         status, body = await post(client, "/api/v1/config/update")
         assert status == 200
         assert [(r["group"], r["action"], r["ok"]) for r in body["results"]] == [
@@ -175,11 +178,12 @@ def test_reread_returns_the_diff_and_update_applies_it() -> None:
             ("web", "changed", True),
             ("fresh", "added", True),
         ]
-        assert ("old", "old") not in engine.procs
-        assert engine.procs[("fresh", "fresh")].state == ProcessState.RUNNING
+        assert ("old", "old") not in engine.processes
+        assert engine.processes[("fresh", "fresh")].state == ProcessState.RUNNING
         # a changed group is updated in place, not removed and re-added
-        assert "update_group web" in engine.calls
-        assert "remove_group web" not in engine.calls and "add_group web" not in engine.calls
+        assert ("update_group", "web") in engine.calls
+        assert ("remove_group", "web") not in engine.calls
+        assert ("add_group", "web") not in engine.calls
         assert set(body["results"][1]) >= {"restarted", "added", "removed"}
 
     run_scenario(engine, scenario)
@@ -201,7 +205,7 @@ def test_log_slices_by_offset(tmp_path: Path) -> None:
     engine = engine_with_two_groups()
     log = tmp_path / "web.log"
     log.write_bytes(b"line one\nline two\n")
-    engine.procs[("web", "web")].stdout_log = str(log)
+    engine.processes[("web", "web")].stdout_logfile = str(log)
 
     async def scenario(client: Client, engine: FakeEngine) -> None:
         first = await (await client.get("/api/v1/processes/web/log/stdout")).json()
@@ -292,11 +296,11 @@ def test_group_restart_stops_everything_before_starting() -> None:
             ("workers:workers_01", "SUCCESS"),
         ]
         assert engine.calls == [
-            "stop workers:workers_00",
-            "start workers:workers_00",
-            "start workers:workers_01",
+            ("stop", "workers", "workers_00", True),
+            ("start", "workers", "workers_00", True),
+            ("start", "workers", "workers_01", True),
         ]
-        assert all(p.state == ProcessState.RUNNING for p in engine.procs.values())
+        assert all(p.state == ProcessState.RUNNING for p in engine.processes.values())
 
     run_scenario(engine_with_two_groups(), scenario)
 
@@ -305,7 +309,7 @@ def test_send_to_stdin() -> None:
     async def scenario(client: Client, engine: FakeEngine) -> None:
         status, _ = await post(client, "/api/v1/processes/web/stdin", {"data": "héllo\n"})
         assert status == 200
-        assert engine.stdin == [("web:web", "héllo\n".encode())]
+        assert engine.calls[-1] == ("stdin", "web", "web", "héllo\n".encode())
         status, body = await post(client, "/api/v1/processes/web/stdin", {"data": 5})
         assert (status, body["name"]) == (400, "INCORRECT_PARAMETERS")
         status, body = await post(

@@ -9,8 +9,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from minder.protocol.states import ProcessState
+from tests.fakes.engine import FakeEngine
 from tests.unit.webui.conftest import run_scenario, token
-from tests.unit.webui.fake_engine import FakeEngine
 
 Client = TestClient[web.Request, web.Application]
 
@@ -96,12 +96,12 @@ def test_confirm_form_post_acts_and_redirects_relatively() -> None:
     async def scenario(client: Client, e: FakeEngine) -> None:
         form = {"action": "stop", "processname": "web", "csrf_token": token()}
         assert await notice_after(client, form) == "Process web stopped"
-        assert e.procs[("web", "web")].state == ProcessState.STOPPED
+        assert e.processes[("web", "web")].state == ProcessState.STOPPED
         form = {"action": "start", "processname": "nosuch", "csrf_token": token()}
         assert (await notice_after(client, form)).startswith("ERROR: BAD_NAME")
         form = {"action": "stopall", "csrf_token": token()}
         assert await notice_after(client, form) == "All stopped"
-        assert all(p.state == ProcessState.STOPPED for p in e.procs.values())
+        assert all(p.state == ProcessState.STOPPED for p in e.processes.values())
         # a crafted link shows nothing: the text is not taken from the URL
         forged = await (await client.get("/?message=ERROR:%20disk%20wiped&notice=x")).text()
         assert "disk wiped" not in forged and "minder-notice" not in forged
@@ -118,6 +118,6 @@ def test_confirm_form_post_without_token_or_from_elsewhere_is_refused() -> None:
             "/index.html", data=form, headers={"Origin": "http://evil.example"}
         )
         assert resp.status == 403
-        assert e.procs[("web", "web")].state == ProcessState.RUNNING
+        assert e.processes[("web", "web")].state == ProcessState.RUNNING
 
     run_scenario(engine(), scenario)

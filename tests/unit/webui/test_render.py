@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from minder.http.webui import render
 from minder.http.webui.assets import StaticAssets
 from minder.protocol.states import ProcessState
-from tests.unit.webui.fake_engine import FakeEngine
+from tests.fakes.engine import FakeEngine
 
 DAEMON = render.Daemon("id<x>", "RUNNING", "0.1.0", "4.3.0", 42)
 

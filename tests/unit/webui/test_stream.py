@@ -9,10 +9,11 @@ from typing import Any
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
+from minder.engine.api import ConfigDiff
 from minder.model.events import MainLogLine, ProcessLogChunk
 from minder.protocol.states import ProcessState
+from tests.fakes.engine import FakeEngine
 from tests.unit.webui.conftest import mutation_headers, run_scenario
-from tests.unit.webui.fake_engine import FakeEngine
 
 Client = TestClient[web.Request, web.Application]
 
@@ -106,6 +107,7 @@ def test_group_changes_send_the_new_process_list() -> None:
     async def scenario(client: Client, e: FakeEngine) -> None:
         resp = await client.get("/api/v1/events")
         await next_event(resp)
+        e.pending = ConfigDiff(added=("fresh",), changed=(), removed=())  # in the config now
         await e.add_group("fresh")
         name, body = await next_event(resp)
         while name == "process":

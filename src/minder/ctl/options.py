@@ -103,7 +103,9 @@ def check_url(value: str) -> str:
     raise ValueError(f"value {value!r} is not a URL")
 
 
-def _parse_argv(argv: list[str]) -> tuple[dict[str, str], bool, list[str], list[str]]:
+def _parse_argv(  # noqa: C901 - one branch per supervisorctl option, as getopt reads them
+    argv: list[str],
+) -> tuple[dict[str, str], bool, list[str], list[str]]:
     """getopt-style: returns (option values, interactive flag, remaining args, every -s)."""
     values: dict[str, str] = {}
     servers: list[str] = []

@@ -102,7 +102,7 @@ def _containment_preview(opts: DaemonOptions) -> str:
     return preview(root.daemon.containment)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - the composition root: each exit path of start-up in order
     try:
         opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     except UsageError as exc:

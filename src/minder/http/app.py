@@ -7,9 +7,6 @@ the security headers are app-wide, so they cover the web UI's routes too.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
@@ -21,11 +18,10 @@ from minder.http.logtail import logtail_handler, mainlogtail_handler
 from minder.http.metrics import metrics_handler
 from minder.http.rpc_endpoint import rpc_handler
 from minder.http.security import MAX_BODY_BYTES, add_security_headers, request_hygiene
+from minder.http.webui import register as register_webui
 from minder.model.specs import HttpServerSpec
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
-
-WEBUI_MODULE = "minder.http.webui"
 
 API_KEY: web.AppKey[EngineAPI] = web.AppKey("minder_api")
 SPEC_KEY: web.AppKey[HttpServerSpec] = web.AppKey("minder_http_spec")
@@ -62,9 +58,5 @@ def build_app(
         "/metrics", metrics_handler(api)
     )  # Prometheus; minder only (lightweb.py too)
 
-    if importlib.util.find_spec(WEBUI_MODULE) is not None:
-        webui = importlib.import_module(WEBUI_MODULE)
-        register = getattr(webui, "register", None)
-        if register is not None:
-            register(app, api, csrf_token=csrf_token)
+    register_webui(app, api, csrf_token=csrf_token)
     return app

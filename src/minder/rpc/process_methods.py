@@ -8,7 +8,7 @@ re-labelled with the name the caller used, as supervisord reports them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,6 +71,20 @@ class ProcessMethods:
         with named(namespec):
             return self._api.snapshot(group, name)
 
+    async def _one_or_group(
+        self,
+        name: str,
+        one: Callable[[str, str], Awaitable[None]],
+        group_form: Callable[[str], Awaitable[list[CallResult]]],
+    ) -> Any:
+        """``g:name`` acts on one process (True); ``g:*`` on the group (its results)."""
+        group, proc = split_namespec(name)
+        with named(name):  # supervisord names faults as the caller wrote the name
+            if proc is None:
+                return await group_form(group)
+            await one(group, proc)
+        return True
+
     # --- start ------------------------------------------------------------
     async def startProcess(self, name: str, wait: bool = True) -> Any:
         """Start a process (``group:*`` starts the group and returns its results).
@@ -79,13 +93,11 @@ class ProcessMethods:
         @param boolean wait wait until the process is RUNNING
         @return boolean result always true unless an error occurred
         """
-        group, proc = split_namespec(name)
-        if proc is None:
-            with named(name):  # supervisord names the group form as written
-                return await self.startProcessGroup(group, wait)
-        with named(name):
-            await self._api.start_process(group, proc, bool(wait))
-        return True
+        return await self._one_or_group(
+            name,
+            lambda group, proc: self._api.start_process(group, proc, bool(wait)),
+            lambda group: self.startProcessGroup(group, wait),
+        )
 
     async def startProcessGroup(self, name: str, wait: bool = True) -> list[CallResult]:
         """Start every process of a group that is not already running.
@@ -112,13 +124,11 @@ class ProcessMethods:
         @param boolean wait wait until the process is stopped
         @return boolean result always true unless an error occurred
         """
-        group, proc = split_namespec(name)
-        if proc is None:
-            with named(name):  # supervisord names the group form as written
-                return await self.stopProcessGroup(group, wait)
-        with named(name):
-            await self._api.stop_process(group, proc, bool(wait))
-        return True
+        return await self._one_or_group(
+            name,
+            lambda group, proc: self._api.stop_process(group, proc, bool(wait)),
+            lambda group: self.stopProcessGroup(group, wait),
+        )
 
     async def stopProcessGroup(self, name: str, wait: bool = True) -> list[CallResult]:
         """Stop every running process of a group.
@@ -145,13 +155,11 @@ class ProcessMethods:
         @param string signal signal name (``HUP``) or number
         @return boolean result always true unless an error occurred
         """
-        group, proc = split_namespec(name)
-        if proc is None:
-            with named(name):  # supervisord names the group form as written
-                return await self.signalProcessGroup(group, sig)
-        with named(name):
-            await self._api.signal_process(group, proc, sig)
-        return True
+        return await self._one_or_group(
+            name,
+            lambda group, proc: self._api.signal_process(group, proc, sig),
+            lambda group: self.signalProcessGroup(group, sig),
+        )
 
     async def signalProcessGroup(self, name: str, sig: str) -> list[CallResult]:
         """Send a signal to every signallable process of a group.

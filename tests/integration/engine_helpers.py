@@ -21,6 +21,7 @@ from tests.support.daemons import descendants, wait_for
 
 T = TypeVar("T")
 PY = sys.executable
+SLEEP = f"{PY} -c 'import time; time.sleep(300)'"  # a child that runs until stopped
 
 
 class RecordingLog:

@@ -23,6 +23,7 @@ from minder.protocol.states import ProcessState as S
 from minder.protocol.states import SupervisorState
 from tests.integration.engine_helpers import (
     PY,
+    SLEEP,
     Running,
     proc,
     program,
@@ -32,8 +33,6 @@ from tests.integration.engine_helpers import (
     until,
     until_state,
 )
-
-SLEEP = f"{PY} -c 'import time; time.sleep(300)'"
 
 
 def spawned_order(r: Running) -> list[str]:

@@ -16,6 +16,7 @@ from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import ProcessState as S
 from tests.integration.engine_helpers import (
     PY,
+    SLEEP,
     Running,
     proc,
     program,
@@ -27,7 +28,6 @@ from tests.integration.engine_helpers import (
 )
 from tests.support.daemons import process_alive
 
-SLEEP = f"{PY} -c 'import time; time.sleep(300)'"
 IGNORES_SIGTERM = """
     import signal, sys, time
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -133,7 +133,7 @@ def test_an_injected_spawner_places_every_child(tmp_path: Path) -> None:
     from minder.engine.spawn import Pipes
     from minder.protocol.states import ProcessState as S
     from tests.integration.engine_helpers import (
-        PY,
+        SLEEP,
         Running,
         proc,
         program,
@@ -150,9 +150,8 @@ def test_an_injected_spawner_places_every_child(tmp_path: Path) -> None:
         asked.append((spec.name, kw.get("command") is not None))
         return spawn(spec, env, **kw)
 
-    sleeper = f"{PY} -c 'import time; time.sleep(300)'"
-    spec = proc("placed", sleeper, tmp_path, startsecs=0, autostart=True)
-    idle = proc("later", sleeper, tmp_path, startsecs=0, autostart=False)
+    spec = proc("placed", SLEEP, tmp_path, startsecs=0, autostart=True)
+    idle = proc("later", SLEEP, tmp_path, startsecs=0, autostart=False)
 
     async def scenario() -> None:
         root = root_of(program(spec), program(idle), tmp=tmp_path)

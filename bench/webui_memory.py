@@ -10,8 +10,7 @@ stylesheet and scripts, the process list, a few seconds of the live event
 stream), the tail page, and a Prometheus scrape of /metrics (a 404 from
 supervisord, which has none) — and, after a pause, memory is read again.
 Memory that a request takes and never gives back shows up as the
-difference. Prints one table; the bench scenario of the same name
-(bench/scenarios) runs this comparison among the others.
+difference. Prints one table (docs/performance.md quotes it).
 """
 
 from __future__ import annotations

@@ -162,8 +162,14 @@ def _kill_all(pids: dict[int, int]) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def _reap_orphans() -> None:
-    """Reap zombies re-parented to us (only matters when we are a subreaper)."""
+def reap_orphans() -> None:
+    """Kill and reap what was re-parented to us, when we are a subreaper.
+
+    Called after a run's teardown, when every descendant left is an orphan
+    of that run (a detached daemon's children, killed or not yet).
+    """
+    if not _subreaper:
+        return
     for pid in procfs.descendants(os.getpid()):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
@@ -198,8 +204,7 @@ def stop(daemon: Daemon, grace: float) -> None:
     deadline = time.monotonic() + 10
     while any(procfs.alive(p) for p in before) and time.monotonic() < deadline:
         time.sleep(0.02)
-    if _subreaper:
-        _reap_orphans()
+    reap_orphans()
 
 
 @contextlib.contextmanager

@@ -117,9 +117,18 @@ def _kill(pids: dict[int, int], sig: int) -> None:
                 os.kill(pid, sig)
 
 
-def teardown(roots: list[int], first_signal: int = signal.SIGTERM, grace: float = 10.0) -> None:
-    """Ask the roots to stop, then freeze and kill whatever is left of their trees."""
-    known = tree(roots)
+def teardown(
+    roots: list[int],
+    first_signal: int = signal.SIGTERM,
+    grace: float = 10.0,
+    known: dict[int, int] | None = None,
+) -> None:
+    """Ask the roots to stop, then freeze and kill whatever is left of their trees.
+
+    ``known``: processes seen in the tree earlier, killed too even if they
+    have left it since (a daemon told to quit orphans its children).
+    """
+    known = {**(known or {}), **tree(roots)}
     root_ticks = {r: t for r, t in known.items() if r in roots}
     _kill(root_ticks, first_signal)
     deadline = time.monotonic() + grace

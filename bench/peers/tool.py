@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import daemons
 from bench.peers import proctree
 
 
@@ -108,12 +109,14 @@ class Tool:
             self.start(run, programs)
             yield run
         finally:
+            known = proctree.tree(run.roots)  # before shutdown orphans any of them
             with contextlib.suppress(Exception):
                 self.shutdown(run)
-            proctree.teardown(run.roots, self.first_signal)
+            proctree.teardown(run.roots, self.first_signal, known=known)
             if run.proc is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     run.proc.wait(10)
+            daemons.reap_orphans()
 
 
 def spawn(argv: list[str], workdir: Path, *, env: dict[str, str] | None = None,

@@ -28,6 +28,7 @@ class Sizes:
     stopall_n: int = 500
     scale_n: int = 5000
     scale_cap: float = 300.0
+    probe_n: int = 500
 
 
 FULL = Sizes()
@@ -68,4 +69,5 @@ def tiny(sizes: Sizes, n: int) -> Sizes:
         stopall_n=n,
         scale_n=n,
         scale_cap=30.0,
+        probe_n=n,
     )

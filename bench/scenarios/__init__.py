@@ -6,7 +6,7 @@ filters by ``Scenario.group``.
 
 from __future__ import annotations
 
-from bench.scenarios import control, latency, logs, pacing, rpc_load, spawn
+from bench.scenarios import control, latency, logs, pacing, probes, rpc_load, spawn
 from bench.scenarios.base import Scenario
 from bench.sizes import Sizes
 
@@ -27,10 +27,11 @@ def plan(s: Sizes) -> list[Scenario]:
     out.append(control.ctl(s.ctl_n, s.ctl_runs))
     out.append(control.stopall(s.stopall_n))
     out.append(control.scale(s.scale_n, s.scale_cap))
+    out.append(probes.probes(s.probe_n, s.idle_window))
     return out
 
 
 GROUPS = (
     "spawn", "idle", "restart", "stop", "pacing", "containment", "logs", "rpc", "ctl", "stopall",
-    "scale",
+    "scale", "probes",
 )

@@ -115,8 +115,10 @@ def test_identity_methods(rpc: xmlrpc.client.ServerProxy, daemon: RunningDaemon)
 
 def test_introspection(rpc: xmlrpc.client.ServerProxy) -> None:
     names = rpc.system.listMethods()
-    assert len(names) == 42 and names == sorted(names)  # supervisord's 41 + minder.*
-    assert [n for n in names if n.startswith("minder.")] == ["minder.updateProcessGroup"]
+    assert len(names) == 45 and names == sorted(names)  # supervisord's 41 + minder.*
+    assert [n for n in names if n.startswith("minder.")] == [
+        "minder.getAllProcessVitals", "minder.getProcessVitals", "minder.rollingRestart",
+        "minder.updateProcessGroup"]
     assert rpc.system.methodSignature("supervisor.startProcess") == [
         "boolean",
         "string",

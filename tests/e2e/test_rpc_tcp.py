@@ -178,6 +178,9 @@ SWEEP: list[tuple[str, tuple[object, ...]]] = [
     ("supervisor.readMainLog", (-100, 0)),
     ("supervisor.reloadConfig", ()),
     ("minder.updateProcessGroup", ("a",)),
+    ("minder.getProcessVitals", ("a",)),
+    ("minder.getAllProcessVitals", ()),
+    ("minder.rollingRestart", (["a"],)),
     ("supervisor.addProcessGroup", ("a",)),
     ("supervisor.removeProcessGroup", ("a",)),
     ("supervisor.getProcessInfo", ("a",)),
@@ -211,6 +214,12 @@ SWEEP: list[tuple[str, tuple[object, ...]]] = [
 ]
 
 
+def vitals_cpu(listed: object) -> object:
+    """CPU % is sampled at each call: compare everything else."""
+    assert isinstance(listed, list) and len(listed) == 1
+    return listed[0]["cpu_percent"]
+
+
 def test_every_method_over_tcp(tcp: TcpDaemon) -> None:
     user = USER if tcp.auth != "none" else None
     answers: dict[str, object] = {}
@@ -226,8 +235,14 @@ def test_every_method_over_tcp(tcp: TcpDaemon) -> None:
     assert answers["minder.updateProcessGroup"] == {
         "group": "a", "action": "unchanged", "restarted": [], "added": [], "removed": []
     }
+    vitals = answers["minder.getProcessVitals"]
+    assert isinstance(vitals, dict) and vitals["name"] == "a" and vitals["ready"] is True
+    assert answers["minder.getAllProcessVitals"] == [vitals | {"cpu_percent": vitals_cpu(
+        answers["minder.getAllProcessVitals"])}]
     assert answers["supervisor.addProcessGroup"] == (90, "ALREADY_ADDED: a")
     assert answers["supervisor.removeProcessGroup"] == (91, "STILL_RUNNING: a")
+    (rolled,) = answers["minder.rollingRestart"]  # type: ignore[misc]
+    assert (rolled["name"], rolled["outcome"]) == ("a", "restarted")
     assert answers["supervisor.stopProcess"] is True
     assert answers["supervisor.startProcess"] is True
     assert answers["supervisor.startAllProcesses"] == [

@@ -167,5 +167,7 @@ def test_supervisorctl_prints_the_same(observed: dict[str, Any], step: int) -> N
 def test_rpc_faults_and_shapes_match(observed: dict[str, Any]) -> None:
     upstream, ours = dict(observed["supervisord"][0]), dict(observed["minderd"][0])
     assert upstream.pop("minder methods") == []
-    assert ours.pop("minder methods") == ["minder.updateProcessGroup"]
+    assert ours.pop("minder methods") == [
+        "minder.getAllProcessVitals", "minder.getProcessVitals", "minder.rollingRestart",
+        "minder.updateProcessGroup"]
     assert ours == upstream

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from minder.engine.api import (
@@ -31,6 +31,7 @@ from minder.engine.api import (
     LogStream,
     Outcome,
     ProcessSnapshot,
+    RolloutStep,
     Usage,
 )
 from minder.engine.bus import EventBus
@@ -417,6 +418,20 @@ class FakeEngine:
 
     async def usage(self) -> tuple[Usage | None, dict[int, Usage]]:
         return None, {}
+
+    # --- minder: issue 16 ------------------------------------------------------------
+    def process_load(self, pid: int) -> tuple[float, int] | None:
+        return (1.5, 4096 * pid) if pid else None
+
+    async def rolling_restart(
+        self, targets: Sequence[tuple[str, str | None]], batch: int = 1
+    ) -> list[RolloutStep]:
+        steps: list[RolloutStep] = []
+        for group, name in targets:
+            names = [name] if name is not None else [
+                p.name for p in self._ordered(group)]
+            steps += [RolloutStep(make_namespec(group, n), "restarted", "fake") for n in names]
+        return steps
 
     # --- events --------------------------------------------------------------------------
     def subscribe(self, *, logs: bool = False, maxsize: int = 1000) -> FakeSubscription:

@@ -345,7 +345,7 @@ def test_depends_on_orders_start_and_stop(tmp_path: Path) -> None:
 
             assert at("success: db") < at("spawned: 'web'")
             assert at("success: web") < at("spawned: 'cron'")
-            assert "web waits for db to be RUNNING before it starts" in r.log.text()
+            assert "web waits for db to be ready before it starts" in r.log.text()
         return r
 
     r = run(scenario())

@@ -76,6 +76,7 @@ SAMPLE_INPUTS: dict[type, mc.Input] = {
     mc.Stop: mc.Stop(),
     mc.GiveUp: mc.GiveUp(),
     mc.SignalFailed: mc.SignalFailed("EPERM"),
+    mc.StartFailed: mc.StartFailed("not ready within 5s (ready_deadline)", 1),
 }
 
 
@@ -309,3 +310,14 @@ def test_policy_from_spec_makes_stopasgroup_imply_killasgroup() -> None:
 
     spec = ProcessSpec(name="x", program_name="x", command="true", stopasgroup=True)
     assert mc.Policy.from_spec(spec).killasgroup is True
+
+
+def test_a_start_failed_after_the_stop_backs_off_then_gives_up_at_startretries() -> None:
+    m = mc.Machine(mc.Policy("p", startretries=2))
+    m, effects = mc.step(m, mc.StartFailed("not ready within 5s", 1), 100.0)
+    assert m.state is S.BACKOFF and m.backoff == 1 and m.deadline == pytest.approx(101.0)
+    assert m.spawnerr == "not ready within 5s"
+    assert any(isinstance(e, mc.Log) and "start failed: p" in e.message for e in effects)
+    m = replace(m, state=S.STOPPED)
+    m, _ = mc.step(m, mc.StartFailed("not ready within 5s", 3), 200.0)
+    assert m.state is S.FATAL

@@ -18,6 +18,7 @@ from minder.config.context import LoadContext, SectionReader
 from minder.config.daemon_section import existing_dirpath
 from minder.config.diagnostics import ValueProblem
 from minder.config.expand import expand
+from minder.config.health import read_health, read_resources
 from minder.model.specs import AutoRestart, LogSpec, ProcessSpec
 
 DEFAULT_PROCESS_NAME = "%(program_name)s"
@@ -109,6 +110,7 @@ def read_processes(
         pacing=contained.pacing,
         killdescendants=contained.killdescendants,
         essential=contained.essential,
+        resources=read_resources(r, static),
         source=r.provenance,
     )
     capture = {
@@ -143,6 +145,8 @@ def read_processes(
             stdout=stdout,
             stderr=stderr,
             environment=environment,
+            # per process, so ready_check=tcp://127.0.0.1:%(process_num)d works
+            health=read_health(r, names),
         ))
     return tuple(processes)
 

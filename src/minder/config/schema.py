@@ -8,6 +8,7 @@ drift from what the loader accepts.
 
 from __future__ import annotations
 
+import resource
 import sys
 from dataclasses import dataclass
 
@@ -66,8 +67,42 @@ CONTAINMENT_PROGRAM_KEYS: tuple[Key, ...] = (
         "Stop and exit also end every process the program left running (setsid, double "
         "fork); false leaves them, as supervisord does.", minder=True),
     Key("essential", "false", "boolean",
-        "When this process exits for good, the daemon shuts down and exits with its code.",
+        "When this process exits for good, the daemon shuts down and exits with its code; "
+        "/readyz then waits only for essential programs.",
         minder=True),
+)
+
+_PROBE_FORMS = "tcp://HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND or notify"
+_RLIMIT_NAMES = sorted(n[len("RLIMIT_"):].lower() for n in dir(resource) if n.startswith("RLIMIT_"))
+
+# minder (issue 16): readiness, liveness and per-program resources.
+HEALTH_KEYS: tuple[Key, ...] = (
+    Key("ready_check", "(none: ready = RUNNING)", _PROBE_FORMS,
+        "When the process is ready: a TCP connect, an HTTP GET answering 2xx, a command "
+        "exiting 0, or READY=1 on $NOTIFY_SOCKET (sd_notify).", minder=True),
+    Key("ready_interval", "1", "seconds", "Time between readiness probes.", minder=True),
+    Key("ready_timeout", "1", "seconds", "Time one readiness probe may take.", minder=True),
+    Key("ready_deadline", "60", "seconds, 0 = none",
+        "Not ready this long after spawn: the start failed (retried up to startretries, "
+        "then FATAL).", minder=True),
+    Key("health_check", "(none)", _PROBE_FORMS,
+        "Liveness probe; notify means WATCHDOG=1 pings within every health_interval "
+        "($WATCHDOG_USEC is set).", minder=True),
+    Key("health_interval", "10", "seconds", "Time between liveness probes.", minder=True),
+    Key("health_timeout", "1", "seconds", "Time one liveness probe may take.", minder=True),
+    Key("health_retries", "3", "integer >= 1",
+        "Consecutive failed liveness probes before the process is restarted.", minder=True),
+    Key("health_start_period", "0", "seconds",
+        "Liveness failures this soon after the process became ready do not count.",
+        minder=True),
+    Key("environment_file", "(none)", "path; -path if it may be missing",
+        "dotenv file (KEY=value, quotes, # comments) added before environment=.",
+        minder=True),
+    Key("memory_limit", "0 (none)", "byte size",
+        "Restart the process when its memory use (its cgroup, or its process tree's RSS) "
+        "exceeds this.", minder=True),
+    *(Key(f"rlimit_{name}", "(inherit)", "N, SOFT:HARD or unlimited (KB/MB/GB allowed)",
+          f"RLIMIT_{name.upper()} of the process.", minder=True) for name in _RLIMIT_NAMES),
 )
 
 PROCESS_KEYS: tuple[Key, ...] = (
@@ -100,6 +135,7 @@ PROCESS_KEYS: tuple[Key, ...] = (
     Key("depends_on", "(none)", "comma list of program names",
         "Start these programs first and stop them after this one.", minder=True),
     *CONTAINMENT_PROGRAM_KEYS,
+    *HEALTH_KEYS,
 )
 
 _DAEMON_KEYS = (
@@ -142,6 +178,9 @@ _DAEMON_KEYS = (
 _AUTH_KEYS = (
     Key("username", "(none)", "string", "Basic-auth user name."),
     Key("password", "(none)", "string or {SHA}hex", "Basic-auth password."),
+    Key("probe_endpoints", "false", "boolean",
+        "Serve GET /healthz and /readyz without credentials: a status and a one-line "
+        "reason, nothing else.", minder=True),
 )
 
 SECTION_KINDS: tuple[SectionKind, ...] = (

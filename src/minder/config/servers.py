@@ -31,6 +31,7 @@ def read_unix_server(ctx: LoadContext, section: str) -> HttpServerSpec:
         chown_gid=chown[1],
         username=username,
         password=password,
+        probe_endpoints=r.get("probe_endpoints", values.boolean, False, env),
         source=r.provenance,
     )
 
@@ -62,6 +63,7 @@ def read_inet_server(ctx: LoadContext, section: str) -> HttpServerSpec:
         username=username,
         password=password,
         allow_unauthenticated_remote=allow,
+        probe_endpoints=r.get("probe_endpoints", values.boolean, False, env),
         source=r.provenance,
     )
 

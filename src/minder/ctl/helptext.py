@@ -34,6 +34,8 @@ TOPICS: dict[str, str] = {
     "restart <gname>:*\tRestart every process of a group\n"
     "restart <name> <name>\tRestart several processes or groups\n"
     "restart all\t\tRestart every process\n"
+    "restart --rolling [--batch N] <gname>:*\tOne (or N) at a time, each ready before the\n"
+    "\t\t\tnext; stops at the first failure (minderd only)\n"
     "Note: restart uses the config already loaded; see reread and update to change it.",
     "shutdown": "shutdown \tStop every process and then the daemon itself.",
     "signal": "signal <signal name> <name>\t\tSend a signal to a process\n"

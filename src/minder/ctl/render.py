@@ -57,14 +57,27 @@ def avail_line(info: Mapping[str, Any]) -> str:
     return f"{namespec:<32} {inuse:<9} {auto:<9} {priority}"
 
 
-def status_json(infos: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+# minder.getProcessVitals keys that ``status --json`` adds (against minderd only).
+VITALS_KEYS = (
+    "ready", "ready_check", "health_check", "status", "health_failures", "last_answer",
+    "restarts", "health_restarts", "memory_restarts", "last_exit", "waiting", "essential",
+    "cpu_percent", "rss",
+)
+
+
+def status_json(
+    infos: Iterable[Mapping[str, Any]],
+    vitals: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """The documented ``status --json`` shape: one object per process.
 
     ``uptime`` is seconds since start for a running process, else null; the
-    other keys are getProcessInfo's, plus ``namespec`` (what commands accept).
+    other keys are getProcessInfo's, plus ``namespec`` (what commands accept),
+    plus minder's VITALS_KEYS when the daemon is minderd.
     """
     out = []
     for info in infos:
+        extra = (vitals or {}).get((info["group"], info["name"]), {})
         running = info["statename"] == "RUNNING" and info.get("start", 0)
         out.append({
             "namespec": make_namespec(info["group"], info["name"]),
@@ -82,6 +95,7 @@ def status_json(infos: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "spawnerr": info.get("spawnerr", ""),
             "stdout_logfile": info.get("stdout_logfile", ""),
             "stderr_logfile": info.get("stderr_logfile", ""),
+            **{key: extra[key] for key in VITALS_KEYS if key in extra},
         })
     return out
 

@@ -20,7 +20,7 @@ changing every caller in the same commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,6 +77,24 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class VitalsSnapshot:
+    """minder's view of a process beyond supervisord's state (issue 16)."""
+
+    ready: bool
+    ready_check: str  # "" when ready means RUNNING
+    health_check: str  # "" without a liveness check
+    status: str  # the last STATUS= the process sent over sd_notify
+    health_failures: int  # consecutive failed liveness probes
+    last_answer: str  # the last probe's answer
+    restarts: int  # spawns after the first, whatever caused them
+    health_restarts: int
+    memory_restarts: int
+    last_exit: str  # "exit status 1", "terminated by SIGKILL (…why minder stopped it)"
+    essential: bool
+    waiting: str = ""  # depends_on: "waiting for db to be ready", "dependency db is FATAL"
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSnapshot:
     """The state of one process at one moment (cheap to build, immutable)."""
 
@@ -94,6 +112,7 @@ class ProcessSnapshot:
     spec: ProcessSpec
     group_priority: int
     next_start: float = 0.0  # epoch of a scheduled restart (crash-loop pacing), 0 if none
+    vitals: VitalsSnapshot | None = None  # minder (issue 16); None for stand-in engines
 
     @property
     def stoppable(self) -> bool:
@@ -104,6 +123,15 @@ class ProcessSnapshot:
         if self.state in RUNNING_STATES:
             return True
         return bool(self.next_start) and self.state in (ProcessState.EXITED, ProcessState.FATAL)
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutStep:
+    """One process's part in a rolling restart (minder)."""
+
+    namespec: str
+    outcome: str  # "restarted", "failed", "not reached"
+    detail: str  # "pid 12 -> 34", or why it failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +300,18 @@ class EngineAPI(Protocol):
         ...
 
     def send_remote_comm_event(self, type_: str, data: str) -> None: ...
+
+    async def rolling_restart(
+        self, targets: Sequence[tuple[str, str | None]], batch: int = 1
+    ) -> list[RolloutStep]:
+        """minder: restart targets ((group, name), or (group, None) for a whole
+        group) ``batch`` at a time, each batch ready before the next; stops at
+        the first failure, leaving the rest on their old instance."""
+        ...
+
+    def process_load(self, pid: int) -> tuple[float, int] | None:
+        """minder: (CPU % of one core since the previous reading, RSS bytes) of a live pid."""
+        ...
 
     # --- logs (engine/logs/access.py; file reads run off the event loop) ----
     async def read_log(self, ref: LogRef, offset: int, length: int) -> bytes:

@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
-from minder.engine.api import Outcome
+from minder.engine.api import Outcome, RolloutStep
+from minder.engine.bus import EventBus
+from minder.engine.clock import Clock
 from minder.engine.group import GroupRuntime
 from minder.engine.process import ProcessRunner
+from minder.engine.rollout import rolling_restart
+from minder.engine.vitals import restart_for
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.signals import BadSignal, parse_signal
@@ -66,6 +70,7 @@ class ProcessControl:
         self._groups = groups  # the Supervisor's live mapping (read only here)
         self._check_running = check_running  # SHUTDOWN_STATE unless the daemon runs
         self._log = log
+        self._rollouts = 0
 
     # --- choosing targets -------------------------------------------------
 
@@ -118,6 +123,33 @@ class ProcessControl:
     def clear_logs(self, group: str, name: str) -> None:
         self._check_running()
         self._clear(self.runner(group, name))
+
+    # --- minder: rolling and health restarts (issue 16) -------------------------
+
+    async def rolling_restart(
+        self, targets: Sequence[tuple[str, str | None]], batch: int, bus: EventBus, clock: Clock,
+    ) -> list[RolloutStep]:
+        """Restart ``targets`` ((group, name), or (group, None) for a group in start
+        order) ``batch`` at a time, each batch ready before the next; the first
+        failure stops the rollout (engine/rollout.py). Every target must be running."""
+        self._check_running()
+        if batch < 1:
+            raise SupervisorFault(Faults.BAD_ARGUMENTS, "batch must be at least 1")
+        runners: list[ProcessRunner] = []
+        for group, name in targets:
+            chosen = self.in_start_order(group) if name is None else [self.runner(group, name)]
+            runners += [r for r in chosen if r not in runners]
+        for runner in runners:
+            if runner.state not in RUNNING_STATES:
+                raise SupervisorFault(Faults.NOT_RUNNING, runner.namespec)
+        batches = [runners[i : i + batch] for i in range(0, len(runners), batch)]
+        self._rollouts += 1
+        return await rolling_restart(batches, bus, clock, f"r{self._rollouts}")
+
+    async def restart_for(self, runner: ProcessRunner, kind: str, reason: str) -> None:
+        """A health, memory or readiness verdict: restart through the stop path
+        (engine/vitals.py says how each kind is counted and retried)."""
+        await restart_for(runner, kind, reason)
 
     # --- a group or everything -------------------------------------------------
 

@@ -19,6 +19,7 @@ from minder.engine.fcgi import FcgiSocket
 from minder.engine.logs.autonames import auto_log_path
 from minder.engine.output import LogSink, OutputChannel
 from minder.engine.process import EngineContext, ProcessRunner
+from minder.engine.vitals import vitals_snapshot
 from minder.model.specs import GroupSpec, LogSpec, ProcessSpec
 from minder.protocol.states import STOPPED_STATES
 
@@ -177,6 +178,7 @@ class GroupRuntime:
             spec=runner.spec,
             group_priority=self.spec.priority,
             next_start=runner.next_start_epoch(),
+            vitals=vitals_snapshot(runner),  # minder: readiness, restarts (issue 16)
         )
 
     def remove_process(self, name: str) -> None:

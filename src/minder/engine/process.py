@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.containment import NO_CONTAINMENT, NO_JOURNAL, Containment, SpawnJournal
+from minder.engine.notify import NotifyDirectory
 from minder.engine.output import (
     MAX_STDIN_PENDING,
     OutputChannel,
@@ -34,6 +35,7 @@ from minder.engine.output import (
 )
 from minder.engine.reaper import Reaper
 from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
+from minder.engine.vitals import RestartHook, Vitals
 from minder.model import machine as mc
 from minder.model.events import ProcessStateChanged
 from minder.model.specs import ProcessSpec
@@ -76,6 +78,9 @@ class EngineContext:
     containment: Containment = NO_CONTAINMENT  # who owns a program's descendants
     journal: SpawnJournal = NO_JOURNAL  # the children state file next to the pidfile
     output_tee: Callable[[str, str], Callable[[bytes], None]] | None = None  # (name, channel)
+    # minder (issue 16): where notify sockets go, and who restarts on a verdict
+    notify_dir: NotifyDirectory | None = None
+    on_verdict: RestartHook | None = None
 
 
 # A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
@@ -125,6 +130,8 @@ class ProcessRunner:
         self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
         self._prepared: tuple[dict[str, str], tuple[str, list[str]]] | None = None
         self.removed = False
+        self.vitals = Vitals(self, ctx.notify_dir, ctx.on_verdict)
+        self.blocked_by = ""  # depends_on: why a start is held back (engine/dependencies.py)
 
     # --- identity and snapshots -------------------------------------------
 
@@ -143,6 +150,11 @@ class ProcessRunner:
     @property
     def pid(self) -> int:
         return self.machine.pid
+
+    @property
+    def ready(self) -> bool:
+        """minder: RUNNING, or past its ready_check (engine/vitals.py)."""
+        return self.vitals.ready
 
     @property
     def sort_key(self) -> tuple[int, str]:
@@ -186,6 +198,7 @@ class ProcessRunner:
                     when=self.ctx.clock.time(),
                 )
             )
+            self.vitals.changed(effect.to_state)
             self._check_waiters()
         elif isinstance(effect, mc.Spawn):
             self._spawn()
@@ -223,13 +236,15 @@ class ProcessRunner:
 
     def environment(self) -> dict[str, str]:
         ctx = self.ctx
-        return child_environment(
+        env = child_environment(
             self.spec,
             self.group,
             base=ctx.base_env,
             daemon_env=ctx.daemon_env,
             server_url=ctx.server_url,
         )
+        self.vitals.environment(env)
+        return env
 
     def _spawn(self) -> None:
         try:
@@ -265,6 +280,7 @@ class ProcessRunner:
         if pipes.stdin is not None:
             self.stdin = StdinWriter(self.ctx.loop, pipes.stdin)
         self.ctx.reaper.watch(popen, self._reaped)
+        self.vitals.spawned()
         self._inbox.append(mc.Spawned(popen.pid))
 
     def _kill(self, signum: int, to_group: bool) -> None:
@@ -294,6 +310,7 @@ class ProcessRunner:
         self.returncode = returncode
         self.stop_epoch = self.ctx.clock.time()
         rand = self.ctx.random()
+        self.vitals.exited(returncode)
         if returncode < 0:
             inp = mc.Exited(-1, -returncode, self.ctx.may_restart(), rand)
         else:
@@ -342,6 +359,10 @@ class ProcessRunner:
 
     async def wait_until(self, predicate: Predicate) -> None:
         await self.future_until(predicate)
+
+    def recheck_waiters(self) -> None:
+        """Something a waiter's predicate reads changed outside the machine (readiness)."""
+        self._check_waiters()
 
     async def wait_stopped(self) -> None:
         await self.wait_until(_is_stopped)
@@ -499,6 +520,7 @@ class ProcessRunner:
     def close(self) -> None:
         """Release fds and timers (the process must be stopped)."""
         self.removed = True
+        self.vitals.close()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

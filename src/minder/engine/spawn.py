@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from minder.engine.rlimit_shim import with_rlimits
 from minder.engine.workdir import working_directory_for
 from minder.model.specs import ProcessSpec
 from minder.protocol.faults import Faults
@@ -97,6 +98,7 @@ def child_environment(
     if url:
         env["SUPERVISOR_SERVER_URL"] = url
     env.update(daemon_env)
+    env.update(spec.resources.file_environment)  # minder: environment_file, then environment
     env.update(spec.environment)
     return env
 
@@ -208,6 +210,8 @@ def spawn(
             else f"unknown error making dispatchers for {spec.name!r}: {_errno_name(exc)}"
         ) from None
     child_stdin = stdin_fd if stdin_fd is not None else in_r
+    # rlimits: through an exec shim that drops user/group itself (rlimit_shim.py says why)
+    filename, argv, popen_ids = with_rlimits(spec, filename, argv, (user, group, extra_groups))
     try:
         # directory= is entered with the permissions of user= (engine.workdir).
         with working_directory_for(spec.directory, user, group, extra_groups) as cwd:
@@ -223,9 +227,9 @@ def spawn(
                 process_group=0,  # like setpgrp(): terminal signals stay with us
                 close_fds=True,
                 restore_signals=True,  # SIGPIPE/SIGXFSZ back to default in the child
-                user=user,
-                group=group,
-                extra_groups=extra_groups,
+                user=popen_ids[0],
+                group=popen_ids[1],
+                extra_groups=popen_ids[2],
             )
     except OSError as exc:
         for fd in opened:

@@ -22,7 +22,7 @@ import contextlib
 import dataclasses
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from minder.engine.api import (
     ConfigDiff,
@@ -32,6 +32,7 @@ from minder.engine.api import (
     LogSlice,
     Outcome,
     ProcessSnapshot,
+    RolloutStep,
     Usage,
 )
 from minder.engine.bus import EventBus, Subscription
@@ -51,6 +52,8 @@ from minder.engine.events.service import EventListeners  # issue 6: event listen
 from minder.engine.group import GroupRuntime, SinkFactory
 from minder.engine.logs.access import LogAccess
 from minder.engine.logs.follow import LogFollower
+from minder.engine.memwatch import MemoryWatch, UsageSampler
+from minder.engine.notify import NotifyDirectory
 from minder.engine.prefixed import PrefixedStdout
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.reaper import Reaper
@@ -128,6 +131,12 @@ class Supervisor:
         self.event_listeners: EventListeners | None = None  # issue 6: listener pools
         self._exit_code = 0  # issue 14: set by an essential program that ends
         self._prefixed: PrefixedStdout | None = None  # childlogs_to_stdout
+        # issue 16: notify sockets, usage sampling, memory limits, verdict restarts
+        self._notify_dir = NotifyDirectory()
+        self.usage_sampler = UsageSampler()
+        self._memory_watch: MemoryWatch | None = None
+        self._verdict_tasks: set[asyncio.Task[None]] = set()
+        self._rollouts = 0
 
     # --- life cycle --------------------------------------------------------
 
@@ -159,7 +168,15 @@ class Supervisor:
             spawner=self._spawner,
             containment=self.containment,
             journal=self._journal,
+            notify_dir=self._notify_dir,
+            on_verdict=self._on_verdict,
         )
+        # memory_limit reads the program's cgroup (or its tree's RSS) through containment
+        self.usage_sampler.memory_reader = (
+            lambda runner: self.containment.memory_usage(runner.namespec, runner.pid)
+            if runner.pid else None
+        )
+        self._memory_watch = MemoryWatch(loop, self.usage_sampler, self._all_runners)
         if self._root.daemon.childlogs_to_stdout:  # issue 14: "name | line" on our stdout
             self._prefixed = PrefixedStdout()
             self._ctx.output_tee = self._prefixed.channel
@@ -172,9 +189,19 @@ class Supervisor:
         self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
         for gspec in self._root.groups:
             self._autostart(self.groups[gspec.name])
+        self._memory_watch.refresh()
         self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()
         self.bus.add_listener(self._refresh_ticks_on_pool_change)
+
+    def _on_verdict(self, runner: ProcessRunner, kind: str, reason: str) -> None:
+        """A health, memory or readiness verdict: restart through the stop path."""
+        if self._mood is not SupervisorState.RUNNING:
+            return
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self.control.restart_for(runner, kind, reason))
+        self._verdict_tasks.add(task)
+        task.add_done_callback(self._verdict_tasks.discard)
 
     def _tick_wanted(self, period: int) -> bool:
         """Whether some listener pool subscribes to TICK_<period> (or EVENT)."""
@@ -186,6 +213,8 @@ class Supervisor:
     def _refresh_ticks_on_pool_change(self, event: DomainEvent) -> None:
         if isinstance(event, (GroupAdded, GroupRemoved)) and self._ticks is not None:
             self._ticks.refresh()
+        if isinstance(event, (GroupAdded, GroupRemoved)) and self._memory_watch is not None:
+            self._memory_watch.refresh()
 
     def _create_group(self, gspec: GroupSpec) -> GroupRuntime:
         assert self._ctx is not None
@@ -324,6 +353,10 @@ class Supervisor:
             await self._stop_task
         if self._ticks is not None:
             self._ticks.stop()
+        if self._memory_watch is not None:
+            self._memory_watch.close()
+        for task in list(self._verdict_tasks):
+            task.cancel()
         if self.event_listeners is not None:  # issue 6
             self.event_listeners.close()
         for group in self.groups.values():
@@ -339,6 +372,7 @@ class Supervisor:
             if killed:
                 self._reaper.collect(killed, timeout=2.0)
             self._reaper.close()
+        self._notify_dir.close()
 
     # --- EngineAPI: the daemon -------------------------------------------
 
@@ -463,6 +497,11 @@ class Supervisor:
     async def clear_processes_logs(self, group: str | None) -> list[Outcome]:
         return await self.control.clear_processes_logs(group)
 
+    async def rolling_restart(
+        self, targets: Sequence[tuple[str, str | None]], batch: int = 1
+    ) -> list[RolloutStep]:
+        return await self.control.rolling_restart(targets, batch, self.bus, self.clock)
+
     async def send_stdin(self, group: str, name: str, data: bytes) -> None:
         self._check_mood()
         self.control.runner(group, name).write_stdin(data)
@@ -473,6 +512,10 @@ class Supervisor:
         if paths is None:
             return None
         return paths.stdout if channel == "stdout" else paths.stderr
+
+    def process_load(self, pid: int) -> tuple[float, int] | None:
+        sampled = self.usage_sampler.usage(pid)
+        return (sampled.cpu_percent, sampled.rss) if sampled is not None else None
 
     def send_remote_comm_event(self, type_: str, data: str) -> None:
         self.bus.publish(RemoteCommunication(type_, data))

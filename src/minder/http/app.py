@@ -16,6 +16,7 @@ from minder.http.auth import Credentials, FailureThrottle, basic_auth_middleware
 from minder.http.logsink import HttpLog
 from minder.http.logtail import logtail_handler, mainlogtail_handler
 from minder.http.metrics import metrics_handler
+from minder.http.probes import PROBE_PATHS, healthz_handler, readyz_handler
 from minder.http.rpc_endpoint import rpc_handler
 from minder.http.security import MAX_BODY_BYTES, add_security_headers, request_hygiene
 from minder.http.webui import register as register_webui
@@ -40,7 +41,10 @@ def build_app(
     middlewares: list[Middleware] = [request_hygiene]
     if spec.username:
         credentials = Credentials(spec.username, spec.password)
-        middlewares.append(basic_auth_middleware(credentials, throttle or FailureThrottle()))
+        public = PROBE_PATHS if spec.probe_endpoints else frozenset()
+        middlewares.append(
+            basic_auth_middleware(credentials, throttle or FailureThrottle(), public=public)
+        )
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app.on_response_prepare.append(add_security_headers)
     streams.install(app)
@@ -57,6 +61,9 @@ def build_app(
     app.router.add_get(
         "/metrics", metrics_handler(api)
     )  # Prometheus; minder only (lightweb.py too)
+    if spec.probe_endpoints:  # minder: for orchestrators, without credentials
+        app.router.add_get("/healthz", healthz_handler(api))
+        app.router.add_get("/readyz", readyz_handler(api))
 
     register_webui(app, api, csrf_token=csrf_token)
     return app

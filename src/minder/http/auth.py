@@ -106,9 +106,15 @@ def unauthorized() -> web.HTTPUnauthorized:
     return error
 
 
-def basic_auth_middleware(credentials: Credentials, throttle: FailureThrottle) -> Middleware:
+def basic_auth_middleware(
+    credentials: Credentials, throttle: FailureThrottle, public: frozenset[str] = frozenset()
+) -> Middleware:
+    """``public``: exact paths served without credentials, for GET and HEAD only."""
+
     @web.middleware
     async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in public and request.method in ("GET", "HEAD"):
+            return await handler(request)
         verdict = credentials.check(request.headers.get("Authorization"))
         if verdict:
             return await handler(request)

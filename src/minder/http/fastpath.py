@@ -241,7 +241,11 @@ class FastConnection(asyncio.Protocol):
 
     def _serve_get(self, transport: asyncio.Transport, light: LightWeb, head: GetHead) -> None:
         credentials = self._site.credentials
-        if credentials is not None and credentials.check(head.authorization) is not True:
+        if (
+            credentials is not None
+            and not light.is_public(head.path)
+            and credentials.check(head.authorization) is not True
+        ):
             self._hand_over()  # aiohttp answers 401, after the throttle's delay
             return
         tcp_peer = isinstance(transport.get_extra_info("peername"), tuple)

@@ -50,12 +50,17 @@ NO_STORE = (("Cache-Control", "no-store"),)
 class LightWeb:
     """One HTTP server section's light routes; built at start, filled on first use."""
 
-    def __init__(self, api: EngineAPI, csrf_token: str) -> None:
+    def __init__(self, api: EngineAPI, csrf_token: str, probe_endpoints: bool = False) -> None:
         self.api = api
         self.csrf_token = csrf_token
+        self.probe_endpoints = probe_endpoints  # minder: /healthz, /readyz (http/probes.py)
         self._assets: StaticAssets | None = None
         self._template: Template | None = None
         self.streams: set[EventSubscription] = set()  # open event streams
+
+    def is_public(self, path: str) -> bool:
+        """Served without credentials: /healthz and /readyz where enabled."""
+        return self.probe_endpoints and path in ("/healthz", "/readyz")
 
     def route(self, head: GetHead, tcp_peer: bool) -> Route | Stream | None:
         """The answer for ``head``, or None to hand the request to aiohttp."""
@@ -68,6 +73,8 @@ class LightWeb:
             if "notice" in head.query or head.query.get("action", "refresh") != "refresh":
                 return None  # the confirm page and one-time notices are aiohttp's
             return lambda: self._page(head)
+        if self.is_public(path):
+            return lambda: self._probe(path)
         if path == "/ok.html":
             return _ready(Answer(200, "text/plain; charset=utf-8", b"OK"))
         if path == "/metrics":
@@ -134,10 +141,19 @@ class LightWeb:
         text = await metrics.scrape(self.api)
         return Answer(200, metrics.CONTENT_TYPE, text.encode(), NO_STORE)
 
-    async def _json(self, what: str) -> Answer:
-        from minder.http.webui.serialize import daemon_json, processes_json
+    async def _probe(self, path: str) -> Answer:
+        from minder.http.probes import CONTENT_TYPE, probe_answer
 
-        payload: Any = daemon_json(self.api) if what == "daemon" else processes_json(self.api)
+        status, line = probe_answer(self.api, path)
+        return Answer(status, CONTENT_TYPE, (line + "\n").encode(), NO_STORE)
+
+    async def _json(self, what: str) -> Answer:
+        from minder.http.webui.serialize import daemon_json, processes_json, with_usage
+
+        payload: Any = (
+            daemon_json(self.api) if what == "daemon"
+            else [with_usage(self.api, p) for p in processes_json(self.api)]
+        )
         return Answer(200, JSON_TYPE, json.dumps(payload).encode("utf-8"), NO_STORE)
 
     # --- built on first use ------------------------------------------------------

@@ -176,6 +176,32 @@ def process_families(
     return [counts, state, state_info, pid, start, status, *usage]
 
 
+def vitals_families(processes: Sequence[ProcessSnapshot]) -> list[Family]:
+    """minder's readiness, health and restart counters per process (issue 16)."""
+    ready = Family("minder_process_ready", "gauge",
+                   "1 when the process is ready (RUNNING, or past its ready_check).")
+    restarts = Family("minder_process_restarts_total", "counter",
+                      "Starts after the first, whatever caused them.")
+    health = Family("minder_process_health_restarts_total", "counter",
+                    "Restarts caused by failed liveness checks.")
+    memory = Family("minder_process_memory_restarts_total", "counter",
+                    "Restarts caused by exceeding memory_limit.")
+    failing = Family("minder_process_health_failures", "gauge",
+                     "Consecutive failed liveness probes right now.")
+    for p in processes:
+        v = p.vitals
+        if v is None:
+            continue
+        labels = label_text((("group", p.group), ("name", p.name)))
+        ready.add(int(v.ready), labels)
+        restarts.add(v.restarts, labels)
+        health.add(v.health_restarts, labels)
+        memory.add(v.memory_restarts, labels)
+        if v.health_check:
+            failing.add(v.health_failures, labels)
+    return [ready, restarts, health, memory, failing]
+
+
 def listener_families(
     drops: Mapping[str, int], overruns: Mapping[str, int] | None = None
 ) -> list[Family]:
@@ -206,6 +232,7 @@ def families(
     return [
         *daemon_families(daemon),
         *process_families(processes, usages),
+        *vitals_families(processes),
         *listener_families(drops, overruns),
     ]
 

@@ -106,7 +106,7 @@ class HttpServers:
             csrf_token=token,
         )
         credentials = Credentials(spec.username, spec.password) if spec.username else None
-        light = LightWeb(self._api, token)
+        light = LightWeb(self._api, token, probe_endpoints=spec.probe_endpoints)
         site = FastSite(table, self._log, credentials, fallback, KEEPALIVE_SECONDS, light)
         loop = asyncio.get_running_loop()
         server = await loop.create_server(site, sock=bound.sock, backlog=BACKLOG)

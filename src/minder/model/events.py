@@ -26,6 +26,30 @@ class ProcessStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessReadinessChanged:
+    """minder: a process became ready or stopped being ready (no supervisord event)."""
+
+    group: str
+    name: str
+    ready: bool
+    reason: str  # one line: the probe's answer, "READY=1", "RUNNING", "exited"
+    when: float
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutProgress:
+    """minder: one step of a rolling restart (for the web UI's progress)."""
+
+    rollout: str  # an id per rollout
+    namespec: str  # "" for the final "done"/"aborted"
+    phase: str  # "stopping", "starting", "ready", "failed", "done", "aborted"
+    done: int  # processes finished so far
+    total: int
+    detail: str
+    when: float
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessLogChunk:
     """Output read from a child (emitted only while someone subscribes)."""
 
@@ -83,6 +107,8 @@ class MainLogLine:
 
 DomainEvent = (
     ProcessStateChanged
+    | ProcessReadinessChanged
+    | RolloutProgress
     | ProcessLogChunk
     | ProcessCommunication
     | GroupAdded

@@ -143,7 +143,23 @@ class SignalFailed:
     error: str
 
 
-Input = Start | Spawned | SpawnFailed | Exited | TimerFired | Stop | GiveUp | SignalFailed
+@dataclass(frozen=True, slots=True)
+class StartFailed:
+    """minder: the start was judged failed after the process was stopped.
+
+    Sent once a process that never became ready within ``ready_deadline`` has
+    been stopped; ``tries`` counts such failures in a row, so retries and
+    FATAL follow startretries exactly as for a process that exits too soon.
+    """
+
+    error: str
+    tries: int
+
+
+Input = (
+    Start | Spawned | SpawnFailed | Exited | TimerFired | Stop | GiveUp | SignalFailed
+    | StartFailed
+)
 
 
 # --- effects --------------------------------------------------------------
@@ -454,6 +470,10 @@ def _cancel_pending(m: Machine, inp: Input, now: float) -> Result:
     fx: list[Effect] = []
     new = _go(m, S.STOPPED, fx, pid=0, timer=None, deadline=None, streak=0)
     return new, tuple(fx)
+def _start_failed(m: Machine, inp: Input, now: float) -> Result:
+    assert isinstance(inp, StartFailed)
+    fx: list[Effect] = [Log("warn", f"start failed: {m.policy.name}: {inp.error}")]
+    return _enter_backoff(replace(m, backoff=max(0, inp.tries - 1)), fx, now, inp.error)
 
 
 def _signal_failed(m: Machine, inp: Input, now: float) -> Result:
@@ -494,6 +514,7 @@ TABLE: dict[tuple[S, type], tuple[Handler, frozenset[S]]] = {
     (S.RUNNING, Stop): (_stop_running, frozenset({S.STOPPING})),
     (S.BACKOFF, Stop): (_stop_backoff, frozenset({S.STOPPED})),
     (S.BACKOFF, GiveUp): (_give_up_backoff, frozenset({S.FATAL})),
+    (S.STOPPED, StartFailed): (_start_failed, frozenset({S.BACKOFF, S.FATAL})),
     (S.STARTING, SignalFailed): (_signal_failed, frozenset({S.UNKNOWN})),
     (S.RUNNING, SignalFailed): (_signal_failed, frozenset({S.UNKNOWN})),
     (S.STOPPING, SignalFailed): (_signal_failed, frozenset({S.UNKNOWN})),

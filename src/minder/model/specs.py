@@ -60,6 +60,46 @@ class LogSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeSpec:
+    """One check of a process (minder: ready_check / health_check).
+
+    ``kind`` is "tcp" (connect to host:port), "http" (GET url, expect 2xx),
+    "exec" (run command, expect exit 0) or "notify" (the sd_notify protocol:
+    READY=1 for readiness, WATCHDOG=1 pings for liveness).
+    """
+
+    kind: str
+    target: str = ""  # host:port, the URL, or the command line; "" for notify
+    host: str = ""
+    port: int = 0
+    interval: float = 1.0  # seconds between probes
+    timeout: float = 1.0  # seconds one probe may take; a slower probe failed
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSpec:
+    """Readiness and liveness of a process (minder extension)."""
+
+    ready: ProbeSpec | None = None  # None: ready means RUNNING
+    ready_deadline: float = 0.0  # seconds from spawn; 0 = no deadline
+    health: ProbeSpec | None = None
+    health_retries: int = 3  # consecutive failures before a restart
+    health_start_period: float = 0.0  # failures in this window after ready don't count
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    """Per-process resources (minder extension)."""
+
+    # (name, soft, hard) with RLIM_INFINITY as -1, e.g. ("NOFILE", 1024, 4096)
+    rlimits: tuple[tuple[str, int, int], ...] = ()
+    memory_limit: int = 0  # bytes; 0 = none
+    environment_file: str | None = None
+    # The file's variables, read at load time; never shown in a repr or log.
+    file_environment: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSpec:
     """One process (a program with numprocs=3 yields three of these)."""
 
@@ -97,6 +137,9 @@ class ProcessSpec:
     pacing: Pacing = DEFAULT_PACING
     killdescendants: bool = True  # stop/exit also ends what the program left running
     essential: bool = False  # its exit ends the daemon (container mode)
+    # minder: readiness, liveness and resources (issue 16)
+    health: HealthSpec = HealthSpec()
+    resources: ResourceSpec = ResourceSpec()
     source: Provenance | None = field(default=None, compare=False)
 
 
@@ -148,6 +191,8 @@ class HttpServerSpec:
     # minder: an inet server on a non-loopback address without credentials
     # refuses to start unless this is set (secure by default).
     allow_unauthenticated_remote: bool = False
+    # minder: serve /healthz and /readyz without credentials (issue 16)
+    probe_endpoints: bool = False
     source: Provenance | None = field(default=None, compare=False)
 
 

@@ -86,3 +86,34 @@ class GroupUpdateInfo(TypedDict):
     restarted: list[str]  # process names stopped and recreated
     added: list[str]
     removed: list[str]
+
+
+class ProcessVitals(TypedDict):
+    """minder.getProcessVitals's answer: minder's view beyond supervisord's state."""
+
+    group: str
+    name: str
+    statename: str
+    ready: bool  # RUNNING, or past its ready_check
+    ready_check: str  # "" when ready means RUNNING
+    health_check: str  # "" without a liveness check
+    status: str  # the last STATUS= sent over sd_notify
+    health_failures: int  # consecutive failed liveness probes
+    last_answer: str  # the last probe's answer
+    restarts: int  # starts after the first, whoever caused them
+    health_restarts: int
+    memory_restarts: int
+    last_exit: str  # "exit status 1", "terminated by SIGTERM (why minder stopped it)"
+    waiting: str  # depends_on: why it is not started yet
+    essential: bool
+    cpu_percent: float  # of one core since the previous reading; 0.0 when not running
+    rss: int  # bytes; 0 when not running
+
+
+class RolloutResult(TypedDict):
+    """One entry of minder.rollingRestart's answer."""
+
+    group: str
+    name: str
+    outcome: str  # "restarted", "failed", "not reached"
+    detail: str  # "pid 12 -> 34", or why it failed

@@ -34,7 +34,13 @@ from typing import Any, cast
 from minder.engine.api import ProcessSnapshot
 from minder.protocol.results import ProcessInfo
 from minder.protocol.states import ProcessState
-from minder.rpc.structs import process_info, running_description, uptime_of, uptime_text
+from minder.rpc.structs import (
+    process_info,
+    readiness_suffix,
+    running_description,
+    uptime_of,
+    uptime_text,
+)
 from minder.rpc.xmlcodec import (
     STRUCT_CLOSE_BYTES,
     STRUCT_OPEN_BYTES,
@@ -57,7 +63,7 @@ _MIDDLE = (
     "pid",
 )
 
-Version = tuple[ProcessState, int, float, float, int, str, str, str, float]
+Version = tuple[ProcessState, int, float, float, int, str, str, str, float, str, str]
 
 
 def version_of(snap: ProcessSnapshot) -> Version:
@@ -72,6 +78,9 @@ def version_of(snap: ProcessSnapshot) -> Version:
         snap.stdout_logfile,
         snap.stderr_logfile,
         snap.next_start,
+        # minder: the description's readiness and depends_on texts
+        readiness_suffix(snap),
+        snap.vitals.waiting if snap.vitals is not None else "",
     )
 
 
@@ -109,7 +118,9 @@ class _Clock:
 class _Entry:
     """One process at one version: its fixed parts and its last rendering."""
 
-    __slots__ = ("clock", "head", "items", "last", "middle", "running", "tail", "version")
+    __slots__ = (
+        "clock", "head", "items", "last", "middle", "running", "suffix", "tail", "version",
+    )
 
     def __init__(self, snap: ProcessSnapshot, version: Version) -> None:
         info = cast(dict[str, Any], process_info(snap))
@@ -118,6 +129,7 @@ class _Entry:
         self.head = STRUCT_OPEN_BYTES + struct_members({k: info[k] for k in _BEFORE_NOW})
         self.middle = struct_members({k: info[k] for k in _MIDDLE})
         self.running = snap.state == ProcessState.RUNNING
+        self.suffix = version[9]  # readiness, after the uptime
         # Outside RUNNING the description depends on the version only.
         self.tail = b"" if self.running else _description_tail(info["description"])
         self.last: RenderedStruct | None = None
@@ -131,7 +143,7 @@ class _Entry:
         if last is not None and moment == self.clock:
             return last
         if self.running:
-            description = running_description(snap.pid, clock.uptime(uptime))
+            description = running_description(snap.pid, clock.uptime(uptime)) + self.suffix
             tail = _description_tail(description)
         else:
             description = self.items["description"]

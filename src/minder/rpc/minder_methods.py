@@ -11,7 +11,10 @@ in-place update did (engine/reload.py); nothing is inferred here.
 from __future__ import annotations
 
 from minder.engine.api import EngineAPI, GroupUpdate
-from minder.protocol.results import GroupUpdateInfo
+from minder.protocol.faults import Faults, SupervisorFault
+from minder.protocol.names import split_namespec
+from minder.protocol.results import GroupUpdateInfo, ProcessVitals, RolloutResult
+from minder.rpc.vitals import vitals_info
 
 
 def update_info(report: GroupUpdate) -> GroupUpdateInfo:
@@ -41,3 +44,46 @@ class MinderMethods:
             or 'unchanged'), and the process names 'restarted', 'added', 'removed'}
         """
         return update_info(await self._api.update_group(str(name)))
+
+    async def getProcessVitals(self, name: str) -> ProcessVitals:
+        """Readiness, health, restart counts, last exit reason, CPU and memory
+        of one process (minder only; its supervisord state is unchanged).
+
+        @param string name the process name (or group:name)
+        @return struct vitals {'ready', 'ready_check', 'health_check', 'status',
+            'health_failures', 'last_answer', 'restarts', 'health_restarts',
+            'memory_restarts', 'last_exit', 'waiting', 'essential',
+            'cpu_percent', 'rss', and 'group', 'name', 'statename'}
+        """
+        group, process = split_namespec(str(name))
+        if process is None:
+            raise SupervisorFault(Faults.BAD_NAME, str(name))
+        return vitals_info(self._api, self._api.snapshot(group, process))
+
+    async def getAllProcessVitals(self) -> list[ProcessVitals]:
+        """getProcessVitals for every process, sorted like getAllProcessInfo.
+
+        @return array of vitals structs
+        """
+        return [vitals_info(self._api, snap) for snap in self._api.snapshots()]
+
+    async def rollingRestart(self, names: list[str], batch: int = 1) -> list[RolloutResult]:
+        """Restart processes ``batch`` at a time, each batch ready (RUNNING, or
+        past its ready_check) before the next; stop at the first failure and
+        leave the rest running on their old instance (minder only).
+
+        @param array names process names, group:name or group:* (a whole group, in start order)
+        @param int batch how many to restart at once (default 1)
+        @return array of structs {'group', 'name', 'outcome' ('restarted',
+            'failed' or 'not reached'), 'detail'}
+        """
+        if not isinstance(names, list) or not names:
+            raise SupervisorFault(Faults.INCORRECT_PARAMETERS, "names must be a non-empty array")
+        targets = [split_namespec(str(n)) for n in names]
+        steps = await self._api.rolling_restart(targets, int(batch))
+        out: list[RolloutResult] = []
+        for step in steps:
+            group, process = split_namespec(step.namespec)
+            out.append({"group": group, "name": process or group, "outcome": step.outcome,
+                        "detail": step.detail})
+        return out

@@ -50,17 +50,35 @@ def scheduled_restart(snap: ProcessSnapshot) -> str:
     return f"{reason}: next start at {when}.{fraction}"
 
 
+def readiness_suffix(snap: ProcessSnapshot) -> str:
+    """minder: ", ready" / ", not ready" after a RUNNING description, for
+    processes with a ready_check or health_check only (any other process's
+    description stays supervisord's, word for word)."""
+    v = snap.vitals
+    if v is None or snap.state is not ProcessState.RUNNING:
+        return ""
+    if not (v.ready_check or v.health_check):
+        return ""
+    text = ", ready" if v.ready else ", not ready"
+    if v.health_failures:
+        text += f", {v.health_failures} failed health checks"
+    return text
+
+
 def describe(snap: ProcessSnapshot) -> str:
     """The one-line ``description`` supervisorctl prints after the state."""
     state = snap.state
     if state == ProcessState.RUNNING:
-        return running_description(snap.pid, uptime_text(uptime_of(snap)))
+        return running_description(snap.pid, uptime_text(uptime_of(snap))) + readiness_suffix(snap)
     scheduled = scheduled_restart(snap)
     if scheduled:
         return scheduled if state == ProcessState.EXITED else f"{snap.spawnerr}; {scheduled}"
     if state in (ProcessState.BACKOFF, ProcessState.FATAL):
         return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
     if state in (ProcessState.STOPPED, ProcessState.EXITED):
+        waiting = snap.vitals.waiting if snap.vitals is not None else ""
+        if waiting and state is ProcessState.STOPPED:  # minder's depends_on
+            return f"Not started ({waiting})"
         if snap.start:
             return time.strftime("%b %d %I:%M %p", time.localtime(snap.stop))
         return "Not started"

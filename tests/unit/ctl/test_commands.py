@@ -45,10 +45,22 @@ def test_status_bad_names_exit_4_but_stopped_wins() -> None:
 
 
 def test_status_json_keeps_stdout_parseable(capsys: pytest.CaptureFixture[str]) -> None:
-    out, code = CannedSession({"supervisor.getAllProcessInfo": INFOS}).run("status --json a x")
+    out, code = CannedSession({"supervisor.getAllProcessInfo": INFOS,
+                               "minder.getAllProcessVitals": []}).run("status --json a x")
     assert code == 4
     assert [row["namespec"] for row in json.loads(out)] == ["a"]
     assert "x: ERROR (no such process)" in capsys.readouterr().err
+
+
+def test_status_json_adds_minders_vitals_when_the_daemon_has_them() -> None:
+    vitals = [{"group": "a", "name": "a", "ready": True, "restarts": 2, "rss": 4096,
+               "last_exit": "exit status 1", "unlisted": "dropped"}]
+    out, _ = CannedSession({"supervisor.getAllProcessInfo": INFOS,
+                            "minder.getAllProcessVitals": vitals}).run("status --json a")
+    (row,) = json.loads(out)
+    assert (row["ready"], row["restarts"], row["rss"], row["last_exit"]) == (
+        True, 2, 4096, "exit status 1")
+    assert "unlisted" not in row
 
 
 def test_status_without_daemon_exits_4() -> None:

@@ -134,8 +134,61 @@ def do_stop(s: Session, arg: str) -> None:
               bad_group_exit=Exit.GENERIC)
 
 
+def _rolling_args(words: list[str]) -> tuple[list[str], int] | str:
+    """(names, batch) from ``--rolling [--batch N] NAME...``, or an error line."""
+    names: list[str] = []
+    batch = 1
+    rest = iter(words)
+    for word in rest:
+        if word == "--rolling":
+            continue
+        if word == "--batch" or word.startswith("--batch="):
+            text = word.partition("=")[2] if "=" in word else next(rest, "")
+            if not text.isdigit() or int(text) < 1:
+                return "Error: --batch needs a whole number of at least 1"
+            batch = int(text)
+        elif word.startswith("--"):
+            return f"Error: unknown option {word}"
+        else:
+            names.append(word)
+    if not names or "all" in names:
+        return "Error: restart --rolling requires process names or group:* (not all)"
+    return names, batch
+
+
+def do_rolling_restart(s: Session, words: list[str]) -> None:
+    """minder's ``restart --rolling [--batch N] NAME|GROUP:*...`` (minderd only)."""
+    parsed = _rolling_args(words)
+    if isinstance(parsed, str):
+        s.output(parsed)
+        s.exitstatus = Exit.INVALID_ARGS
+        return
+    names, batch = parsed
+    try:
+        steps = s.call("minder.rollingRestart", names, batch)
+    except RpcFault as fault:
+        s.exitstatus = Exit.GENERIC
+        if fault.code == Faults.UNKNOWN_METHOD:
+            s.output("Error: this daemon cannot do a rolling restart (it is not minderd)")
+            return
+        s.output(f"Error: {fault.text}")
+        return
+    for step in steps:
+        name = make_namespec(step["group"], step["name"])
+        if step["outcome"] == "restarted":
+            s.output(f"{name}: restarted ({step['detail']})")
+        elif step["outcome"] == "failed":
+            s.output(f"{name}: ERROR ({step['detail']})")
+            s.exitstatus = Exit.GENERIC
+        else:
+            s.output(f"{name}: not restarted ({step['detail']})")
+
+
 def do_restart(s: Session, arg: str) -> None:
     if not s.upcheck():
+        return
+    if "--rolling" in arg.split():
+        do_rolling_restart(s, arg.split())
         return
     if not arg.split():
         s.output("Error: restart requires a process name")

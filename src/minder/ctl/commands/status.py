@@ -39,6 +39,16 @@ def select(
     return chosen, errors
 
 
+def _vitals(s: Session) -> dict[tuple[str, str], dict[str, Any]]:
+    """minder.getAllProcessVitals by (group, name); {} from a daemon without it."""
+    from minder.ctl.wire import RpcFault
+
+    try:
+        return {(v["group"], v["name"]): v for v in s.call("minder.getAllProcessVitals")}
+    except RpcFault:
+        return {}  # upstream supervisord: the supervisord keys only
+
+
 def do_status(s: Session, arg: str) -> None:
     words = arg.split()
     as_json = "--json" in words
@@ -55,7 +65,7 @@ def do_status(s: Session, arg: str) -> None:
     if as_json:
         import json
 
-        s.output(json.dumps(status_json(chosen), indent=2))
+        s.output(json.dumps(status_json(chosen, _vitals(s)), indent=2))
     else:
         for line in status_lines(chosen, s.colour):
             s.output(line)

@@ -25,9 +25,11 @@ from minder.http.webui.serialize import (
     process_json,
     processes_json,
     slice_json,
+    with_usage,
 )
 from minder.http.webui.stream import EventStreams
 from minder.protocol.faults import Faults, SupervisorFault
+from minder.protocol.names import split_namespec
 
 PREFIX = "/api/v1"
 CHANNELS = ("stdout", "stderr")
@@ -54,6 +56,7 @@ class JsonApi:
             f"{PREFIX}/processes/{{name}}/log/{{channel}}/download",
             json_errors(self.process_log_download),
         )
+        post(f"{PREFIX}/rolling-restart", json_errors(self.rolling_restart))
         get(f"{PREFIX}/groups", json_errors(self.groups))
         get(f"{PREFIX}/groups/{{group}}", json_errors(self.group))
         post(f"{PREFIX}/groups/{{group}}/{{action}}", json_errors(self.group_action))
@@ -78,11 +81,11 @@ class JsonApi:
         return _json(openapi_document())
 
     async def processes(self, request: web.Request) -> web.Response:
-        return _json(processes_json(self.api))
+        return _json([with_usage(self.api, p) for p in processes_json(self.api)])
 
     async def process(self, request: web.Request) -> web.Response:
         snap = actions.resolve_process(self.api, request.match_info["name"])
-        return _json(process_json(snap))
+        return _json(with_usage(self.api, process_json(snap)))
 
     async def groups(self, request: web.Request) -> web.Response:
         return _json(groups_json(self.api.snapshots()))
@@ -133,6 +136,20 @@ class JsonApi:
     async def all_action(self, request: web.Request) -> web.Response:
         body = await self._guarded_body(request)
         return await self._bulk(request, None, body)
+
+    async def rolling_restart(self, request: web.Request) -> web.Response:
+        """minder: one batch at a time, each ready before the next (engine/rollout.py)."""
+        body = await self._guarded_body(request)
+        names, batch = body.get("names"), body.get("batch", 1)
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ApiError(400, "BAD_ARGUMENTS", "names must be a non-empty list of strings")
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise ApiError(400, "BAD_ARGUMENTS", "batch must be a whole number of at least 1")
+        steps = await self.api.rolling_restart([split_namespec(n) for n in names], batch)
+        return _json({"results": [
+            {"namespec": st.namespec, "outcome": st.outcome, "detail": st.detail}
+            for st in steps
+        ]})
 
     async def reread(self, request: web.Request) -> web.Response:
         await self._guarded_body(request)

@@ -37,7 +37,9 @@ from minder.model.events import (
     GroupRemoved,
     MainLogLine,
     ProcessLogChunk,
+    ProcessReadinessChanged,
     ProcessStateChanged,
+    RolloutProgress,
     SupervisorStateChanged,
 )
 from minder.protocol.faults import SupervisorFault
@@ -102,6 +104,25 @@ def _hello(api: EngineAPI) -> dict[str, Any]:
     return {"daemon": daemon_json(api), "processes": processes_json(api)}
 
 
+def _render_minder(
+    api: EngineAPI, event: ProcessReadinessChanged | RolloutProgress
+) -> list[tuple[str, Any]]:
+    """minder's readiness changes (the row's Ready cell) and rolling-restart progress."""
+    if isinstance(event, RolloutProgress):
+        return [("rollout", {"rollout": event.rollout, "namespec": event.namespec,
+                             "phase": event.phase, "done": event.done,
+                             "total": event.total, "detail": event.detail})]
+    try:
+        snap = process_json(api.snapshot(event.group, event.name))
+    except SupervisorFault:
+        return []
+    if not snap.get("ready_check"):
+        return []  # ready = RUNNING: the state change event already said it
+    readiness = {"namespec": snap["namespec"], "ready": event.ready,
+                 "reason": event.reason, "when": event.when}
+    return [("process", {"readiness": readiness, "process": snap})]
+
+
 def _render(api: EngineAPI, event: DomainEvent, log_filter: _LogFilter) -> list[tuple[str, Any]]:
     if isinstance(event, ProcessStateChanged):
         try:
@@ -111,6 +132,8 @@ def _render(api: EngineAPI, event: DomainEvent, log_filter: _LogFilter) -> list[
         except SupervisorFault:  # removed meanwhile
             current = None
         return [("process", {"event": state_event_json(event), "process": current})]
+    if isinstance(event, (ProcessReadinessChanged, RolloutProgress)):
+        return _render_minder(api, event)
     if isinstance(event, ProcessLogChunk):
         if log_filter.wants(make_namespec(event.group, event.name)):
             return [("log", log_chunk_json(event))]

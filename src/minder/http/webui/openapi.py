@@ -75,6 +75,14 @@ _PATHS: list[tuple[str, str, str, list[dict[str, Any]], bool]] = [
         [_NAME],
         True,
     ),
+    (
+        "post",
+        "/rolling-restart",
+        "Restart {names} (namespecs or group:*) {batch} at a time, each ready before the "
+        "next; stops at the first failure",
+        [],
+        True,
+    ),
     ("get", "/groups", "Every group with its members and state counts", [], False),
     ("get", "/groups/{group}", "One group with its members", [_GROUP], False),
     (

@@ -25,10 +25,10 @@ from urllib.parse import quote
 
 from minder.engine.api import MAX_LOG_SLICE, EngineAPI, LogRef, ProcessSnapshot
 from minder.http.webui.actions import resolve_process
-from minder.http.webui.serialize import describe
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.states import RUNNING_STATES, ProcessState
+from minder.rpc.structs import describe
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

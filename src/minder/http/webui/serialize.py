@@ -8,35 +8,43 @@ clock), so a table that is open for hours keeps counting without polling.
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from typing import Any
 
 from minder.engine.api import ConfigDiff, EngineAPI, LogSlice, ProcessSnapshot
 from minder.model.events import ProcessLogChunk, ProcessStateChanged
 from minder.protocol.names import make_namespec
-from minder.protocol.states import ProcessState
-from minder.rpc.structs import scheduled_restart
+from minder.rpc.structs import describe  # one description for supervisorctl and the UI
 
 JSON = dict[str, Any]
 
 
-def describe(snap: ProcessSnapshot) -> str:
-    """The one-line description supervisorctl shows, so both UIs agree."""
-    state = snap.state
-    if state == ProcessState.RUNNING:
-        uptime = timedelta(seconds=max(0, int(snap.now - snap.start)))
-        return f"pid {snap.pid}, uptime {uptime}"
-    scheduled = scheduled_restart(snap)
-    if scheduled:
-        return scheduled if state == ProcessState.EXITED else f"{snap.spawnerr}; {scheduled}"
-    if state in (ProcessState.BACKOFF, ProcessState.FATAL):
-        return snap.spawnerr or f'unknown error (try "tail {snap.name}")'
-    if state in (ProcessState.STOPPED, ProcessState.EXITED):
-        if not snap.start:
-            return "Not started"
-        return time.strftime("%b %d %I:%M %p", time.localtime(snap.stop))
-    return ""
+def vitals_json(snap: ProcessSnapshot) -> JSON:
+    """minder's readiness, health and restart facts (no CPU/RSS: see with_usage)."""
+    v = snap.vitals
+    if v is None:
+        return {}
+    return {
+        "ready": v.ready,
+        "ready_check": v.ready_check,
+        "health_check": v.health_check,
+        "status": v.status,
+        "health_failures": v.health_failures,
+        "last_answer": v.last_answer,
+        "restarts": v.restarts,
+        "health_restarts": v.health_restarts,
+        "memory_restarts": v.memory_restarts,
+        "last_exit": v.last_exit,
+        "waiting": v.waiting,
+        "essential": v.essential,
+    }
+
+
+def with_usage(api: EngineAPI, entry: JSON) -> JSON:
+    """Add CPU % and RSS (sampled now) to a process_json entry."""
+    usage = api.process_load(int(entry["pid"])) if entry["pid"] else None
+    entry["cpu_percent"] = round(usage[0], 1) if usage is not None else None
+    entry["rss"] = usage[1] if usage is not None else None
+    return entry
 
 
 def process_json(snap: ProcessSnapshot) -> JSON:
@@ -61,6 +69,7 @@ def process_json(snap: ProcessSnapshot) -> JSON:
         "group_priority": snap.group_priority,
         "autostart": snap.spec.autostart,
         "command": snap.spec.command,
+        **vitals_json(snap),
     }
 
 

@@ -19,7 +19,9 @@ const table = new ProcessTable({
   template: $("row-template"),
   empty: $("empty"),
   onAction: processAction,
-  onGroupAction: (group, action) => bulkAction(`api/v1/groups/${encodeURIComponent(group)}`, action, `group ${group}`, (p) => p.group === group),
+  onGroupAction: (group, action) => (action === "rolling"
+    ? rollingRestart(group)
+    : bulkAction(`api/v1/groups/${encodeURIComponent(group)}`, action, `group ${group}`, (p) => p.group === group)),
   onLogs: (namespec) => go(logHash(namespec, "stdout")),
   onMore: (proc, button) => menu.toggle(proc, button),
   onChange: () => refreshCounts(),
@@ -73,9 +75,10 @@ function setConnection(state) {
 
 let greeted = false;
 const stream = new LiveStream({
-  hello: (m) => { greeted = true; setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); route(); },
+  hello: (m) => { greeted = true; setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); route(); refreshUsage(); },
   resync: (m) => { setDaemon(m.daemon); table.setAll(m.processes); refreshCounts(); },
   process: (m) => { if (m.process) table.update(m.process); },
+  rollout: (m) => table.rolloutProgress(m),
   groups: (m) => { table.setAll(m.processes); refreshCounts(); },
   supervisor: (daemon) => setDaemon(daemon),
   log: (chunk) => viewer.onChunk(chunk),
@@ -94,6 +97,14 @@ Promise.all([getJSON("api/v1/daemon"), getJSON("api/v1/processes")]).then(([daem
 }).catch((err) => showBanner(`Cannot reach the daemon: ${err.message}`, { error: true }));
 
 setInterval(() => table.tick(), 1000);
+
+// CPU and memory are sampled when asked; refresh them while the page is seen.
+const USAGE_EVERY_MS = 5000;
+function refreshUsage() {
+  if (document.hidden) return;
+  getJSON("api/v1/processes").then((procs) => table.usage(procs)).catch(() => {});
+}
+setInterval(refreshUsage, USAGE_EVERY_MS);
 
 // ---- actions -------------------------------------------------------------
 async function processAction(namespec, action) {
@@ -160,6 +171,33 @@ async function bulkAction(base, action, label, member) {
     errorToast(`${action} ${label}`, err);
   } finally {
     table.setBusy(names, false);
+  }
+}
+
+// minder: restart a group one process at a time, each ready before the next.
+// Progress arrives on the stream ("rollout" events) and shows in the group row.
+async function rollingRestart(group) {
+  const members = [...table.procs.values()].filter((p) => p.group === group);
+  const ok = await confirmAction(
+    `Rolling restart of ${group}?`,
+    `Restarts the ${members.length} processes of ${group} one at a time, each ready before the next. The first failure stops it; the rest keep running.`,
+    "Rolling restart",
+  );
+  if (!ok) return;
+  table.rolloutStarted(group, members.length);
+  try {
+    const { results } = await postJSON("api/v1/rolling-restart", { names: [`${group}:*`], batch: 1 });
+    const failed = results.find((r) => r.outcome === "failed");
+    const restarted = results.filter((r) => r.outcome === "restarted").length;
+    if (failed) {
+      toast(`Rolling restart of ${group} stopped at ${failed.namespec}`, `${restarted} of ${results.length} restarted; ${failed.detail}`, { error: true });
+    } else {
+      toast(`Rolling restart of ${group}: ${restarted} restarted`);
+    }
+    table.rolloutFinished(group, failed ? `stopped at ${failed.namespec}` : "done");
+  } catch (err) {
+    errorToast(`Rolling restart of ${group}`, err);
+    table.rolloutFinished(group, "failed");
   }
 }
 

@@ -58,3 +58,21 @@ const ANSI = /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-
 export function stripAnsi(text) {
   return text.replace(ANSI, "");
 }
+
+// minder's readiness column: "ready", "not ready" (with why), or nothing
+// for a process that is not running.
+export function readiness(proc) {
+  if (!RUNNING_STATES.has(proc.statename)) return { text: "", cls: "", title: "" };
+  const why = [proc.last_answer, proc.status].filter(Boolean).join(" — ");
+  if (proc.health_failures) return { text: `failing ${proc.health_failures}×`, cls: "ready-bad", title: why };
+  if (proc.ready) return { text: "ready", cls: "ready-yes", title: why };
+  return { text: "not ready", cls: "ready-wait", title: why || proc.waiting || "" };
+}
+
+export function bytesText(n) {
+  if (n === null || n === undefined) return "";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return `${n < 10 && i ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
+}

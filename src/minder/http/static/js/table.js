@@ -2,9 +2,9 @@
 // state change touches one row (and its group's header) and keyboard focus
 // is never lost to a re-render.
 
-import { RUNNING_STATES, STARTABLE_STATES, category, describe, exitText, noteServerTime, uptime } from "./format.js";
+import { RUNNING_STATES, STARTABLE_STATES, bytesText, category, describe, exitText, noteServerTime, readiness, uptime } from "./format.js";
 
-const GROUP_ACTIONS = [["start", "Start"], ["restart", "Restart"], ["stop", "Stop"]];
+const GROUP_ACTIONS = [["start", "Start"], ["restart", "Restart"], ["rolling", "Rolling restart"], ["stop", "Stop"]];
 
 export class ProcessTable {
   constructor({ tbody, template, empty, onAction, onGroupAction, onLogs, onMore, onChange }) {
@@ -147,7 +147,7 @@ export class ProcessTable {
     tr.className = "group-row";
     tr.dataset.group = group;
     const th = document.createElement("th");
-    th.colSpan = 7;
+    th.colSpan = 11;
     th.scope = "rowgroup";
     const head = document.createElement("div");
     head.className = "group-head";
@@ -156,6 +156,10 @@ export class ProcessTable {
     name.textContent = group;
     const counts = document.createElement("span");
     counts.className = "group-counts";
+    const progress = document.createElement("span");
+    progress.className = "group-progress";
+    progress.setAttribute("role", "status");
+    progress.hidden = true;
     const actions = document.createElement("div");
     actions.className = "row-actions";
     for (const [act, label] of GROUP_ACTIONS) {
@@ -163,11 +167,11 @@ export class ProcessTable {
       b.type = "button";
       b.className = act === "stop" ? "btn btn-sm btn-danger" : "btn btn-sm";
       b.dataset.groupAct = act;
-      b.textContent = `${label} group`;
+      b.textContent = act === "rolling" ? label : `${label} group`;
       b.setAttribute("aria-label", `${label} every process of group ${group}`);
       actions.append(b);
     }
-    head.append(name, counts, actions);
+    head.append(name, counts, progress, actions);
     th.append(head);
     tr.append(th);
     return tr;
@@ -186,6 +190,7 @@ export class ProcessTable {
     const anyStartable = members.some((p) => STARTABLE_STATES.has(p.statename));
     tr.querySelector('[data-group-act="start"]').disabled = !anyStartable;
     tr.querySelector('[data-group-act="stop"]').disabled = !anyRunning;
+    tr.querySelector('[data-group-act="rolling"]').disabled = !anyRunning || this.rolling?.has(group);
   }
 
   fillRow(row, p) {
@@ -204,6 +209,19 @@ export class ProcessTable {
     desc.textContent = describe(p);
     desc.title = p.description;
     row.querySelector(".col-exit").textContent = exitText(p);
+    const ready = readiness(p);
+    const readyCell = row.querySelector(".col-ready");
+    readyCell.textContent = ready.text;
+    readyCell.className = `col-ready ${ready.cls}`;
+    readyCell.title = ready.title;
+    const restarts = row.querySelector(".col-restarts");
+    restarts.textContent = p.restarts ? String(p.restarts) : "";
+    restarts.title = p.last_exit ? `last exit: ${p.last_exit}` : "";
+    // CPU and memory come from the periodic usage refresh (see usage()).
+    if ("cpu_percent" in p) {
+      row.querySelector(".col-cpu").textContent = p.cpu_percent === null ? "" : `${p.cpu_percent}%`;
+      row.querySelector(".col-rss").textContent = bytesText(p.rss);
+    }
     const running = RUNNING_STATES.has(p.statename);
     const busy = this.busy.has(p.namespec);
     const set = (act, visible) => {
@@ -267,6 +285,51 @@ export class ProcessTable {
       c[category(p)] += 1;
     }
     return c;
+  }
+
+  // ---- rolling restart progress (minder) ----------------------------------
+  progressOf(group) {
+    return this.groupRows.get(group)?.querySelector(".group-progress") ?? null;
+  }
+
+  rolloutStarted(group, total) {
+    this.rolling = this.rolling ?? new Set();
+    this.rolling.add(group);
+    const el = this.progressOf(group);
+    if (el) { el.hidden = false; el.textContent = `rolling restart 0/${total}…`; }
+    this.fillGroupRow(group);
+  }
+
+  rolloutProgress(m) {
+    const group = m.namespec ? this.procs.get(m.namespec)?.group : null;
+    if (!group) return;
+    const el = this.progressOf(group);
+    if (!el) return;
+    el.hidden = false;
+    const what = { stopping: "stopping", starting: "starting", ready: "ready", failed: "FAILED" }[m.phase] ?? m.phase;
+    el.textContent = `rolling restart ${m.done}/${m.total}: ${m.namespec} ${what}`;
+    el.classList.toggle("failed", m.phase === "failed");
+  }
+
+  rolloutFinished(group, text) {
+    this.rolling?.delete(group);
+    const el = this.progressOf(group);
+    if (el) el.textContent = `rolling restart ${text}`;
+    this.fillGroupRow(group);
+  }
+
+  // CPU % and memory are sampled by the server on request, not streamed:
+  // merge a /processes answer into the rows without touching anything else.
+  usage(processes) {
+    for (const u of processes) {
+      const p = this.procs.get(u.namespec);
+      const row = this.rows.get(u.namespec);
+      if (!p || !row) continue;
+      p.cpu_percent = u.cpu_percent;
+      p.rss = u.rss;
+      row.querySelector(".col-cpu").textContent = u.cpu_percent === null ? "" : `${u.cpu_percent}%`;
+      row.querySelector(".col-rss").textContent = bytesText(u.rss);
+    }
   }
 
   tick() {

@@ -109,6 +109,36 @@ class OutputChannel:
         self.pid = 0
         self._readers = 0  # open pipes feeding this channel (a grandchild may hold one)
 
+    # --- what other engine parts plug in (never by writing these fields) -----
+
+    def started(self, pid: int) -> None:
+        """A new child writes to this channel from now on (its pid tags the events)."""
+        self.pid = pid
+
+    def plug(
+        self,
+        *,
+        route: Route | None = None,
+        capture: Capture | None = None,
+        tee: Route | None = None,
+    ) -> None:
+        """Install a listener's protocol (``route``), capture mode (``capture``) or a
+        copy to the daemon's stdout (``tee``), once each."""
+        if route is not None and self.route is None:
+            self.route = route
+        if capture is not None and self.capture is None:
+            self.capture = capture
+        if tee is not None and self.tee is None:
+            self.tee = tee
+
+    def feed_uncaptured(self, data: bytes) -> None:
+        """Log ``data`` past the capture filter (what a capture parser held back at the end)."""
+        hook, self.capture = self.capture, None
+        try:
+            self.feed(data)
+        finally:
+            self.capture = hook
+
     def splice_from(self, fd: int) -> int | None:
         """Move the pipe's bytes to the log in the kernel, or None: read them instead."""
         if (

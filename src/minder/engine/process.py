@@ -113,9 +113,9 @@ class ProcessRunner:
         self._stdin_fd = stdin_fd  # fcgi: the shared socket as fd 0
         self._on_exit = on_exit
         if ctx.output_tee is not None:  # [supervisord] childlogs_to_stdout
-            stdout.tee = ctx.output_tee(spec.name, "stdout")
+            stdout.plug(tee=ctx.output_tee(spec.name, "stdout"))
             if stderr is not None:
-                stderr.tee = ctx.output_tee(spec.name, "stderr")
+                stderr.plug(tee=ctx.output_tee(spec.name, "stderr"))
         self.returncode: int | None = None  # Popen-style, of the last exit
         self.machine = mc.Machine(mc.Policy.from_spec(spec))
         self.popen: subprocess.Popen[bytes] | None = None
@@ -270,12 +270,12 @@ class ProcessRunner:
         self.popen = popen
         self.ctx.journal.spawned(self.namespec, popen.pid)
         self.start_epoch = self.ctx.clock.time()
-        self.stdout.pid = popen.pid
+        self.stdout.started(popen.pid)
         assert pipes.stdout is not None
         self._readers = [r for r in self._readers if r.fd is not None]
         self._readers.append(PipeReader(self.ctx.loop, pipes.stdout, self.stdout))
         if pipes.stderr is not None and self.stderr is not None:
-            self.stderr.pid = popen.pid
+            self.stderr.started(popen.pid)
             self._readers.append(PipeReader(self.ctx.loop, pipes.stderr, self.stderr))
         if pipes.stdin is not None:
             self.stdin = StdinWriter(self.ctx.loop, pipes.stdin)

@@ -171,7 +171,7 @@ class EventListeners:
             return
         pool = self.router.pools.get(group)
         if pool is not None and runner.stdout.route is None:
-            runner.stdout.route = self._listener_stdout(runner.stdout)
+            runner.stdout.plug(route=self._listener_stdout(runner.stdout))
         channels = [] if pool is not None else [(runner.stdout, runner.spec.stdout)]
         if runner.stderr is not None:
             channels.append((runner.stderr, runner.spec.stderr))
@@ -179,7 +179,7 @@ class EventListeners:
             if log.capture_maxbytes > 0 and channel.capture is None:
                 splitter = CaptureSplitter(log.capture_maxbytes)
                 self._splitters[(group, name, channel.channel)] = splitter
-                channel.capture = self._capture(channel, splitter)
+                channel.plug(capture=self._capture(channel, splitter))
 
     def _listener_stdout(self, channel: OutputChannel) -> Callable[[bytes], None]:
         """A listener's stdout: logged as usual, then fed to its pool."""
@@ -223,11 +223,7 @@ class EventListeners:
                 continue
             tail = b"".join(s.data for s in splitter.finish())
             if tail:
-                hook, channel.capture = channel.capture, None
-                try:
-                    channel.feed(tail)
-                finally:
-                    channel.capture = hook
+                channel.feed_uncaptured(tail)
 
     def _log_events_enabled(self, group: str, name: str, channel: str) -> bool:
         runner = self._runner(group, name)

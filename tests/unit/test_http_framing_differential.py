@@ -236,6 +236,7 @@ def request_target(raw: bytes) -> str:
 @example(b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 42\r\n\r\n")
 @example(b"POST /RPC2 HTTP/1.1\r\nContent-Length: 3\r\n folded\r\n\r\nabc")
 @example(b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
+@example(b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: a\r\nUser-Agent: b\r\n\r\n")
 @example(b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
 def test_what_the_fast_path_serves_aiohttp_reads_the_same_way(raw: bytes) -> None:
     data = raw + FOLLOWER  # a client's stream: this request, then the next
@@ -281,3 +282,12 @@ def check_same_reading(
             assert [m.path for m, _, _ in following] == ["/second"], f"{name}: next request"
     finally:
         reader.close()
+
+
+def test_every_header_aiohttp_refuses_to_see_twice_is_one_the_fast_path_refuses_too() -> None:
+    from aiohttp import http_parser
+
+    from minder.http.wire import _DECISIVE
+
+    singletons = getattr(http_parser, "SINGLETON_HEADERS", frozenset())
+    assert set(singletons) <= _DECISIVE, sorted(set(singletons) - _DECISIVE)

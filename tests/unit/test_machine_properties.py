@@ -36,6 +36,8 @@ TIMER_OF = {
     S.STARTING: mc.Timer.STARTSECS,
     S.BACKOFF: mc.Timer.BACKOFF,
     S.STOPPING: mc.Timer.STOPWAIT,
+    S.EXITED: mc.Timer.RESTART,  # a paced restart after a quick exit
+    S.FATAL: mc.Timer.COOLDOWN,  # a retry after fatal_cooldown
 }
 
 
@@ -64,7 +66,7 @@ def test_invariants_hold_for_any_input_sequence(
         if m.timer is not None:
             assert TIMER_OF.get(m.state) is m.timer
             assert m.deadline is not None
-        if m.state in (S.STOPPED, S.EXITED, S.FATAL, S.RUNNING):
+        if m.state in (S.STOPPED, S.RUNNING):
             assert m.timer is None
         # No pid outside the states that have a live child.
         if m.state in (S.STOPPED, S.EXITED, S.FATAL, S.BACKOFF):

@@ -61,20 +61,29 @@ _PREFIX = b"POST /RPC2"
 MAX_FAST_LINE = 256
 # A head longer than this cannot be within the header limits.
 MAX_FAST_HEAD = MAX_FAST_LINE + MAX_HEADER_TOTAL_BYTES + 2 * PARSER_MAX_HEADERS
-# Headers that decide what the fast path does; a repeated one is FOREIGN
-# (aiohttp reads the first, an intermediary may have read the last).
+# Headers that may not repeat; a repeated one is FOREIGN. Those that decide
+# what the fast path does (aiohttp reads the first, an intermediary may have
+# read the last), and RFC 9110's singletons, which aiohttp's strict request
+# parser refuses when repeated: the fast path must never serve a request
+# aiohttp would answer 400 (tests/unit/test_http_framing_differential.py).
 _DECISIVE = frozenset(
     {
         "authorization",
         "connection",
         "content-length",
+        "content-location",
+        "content-range",
         "content-type",
+        "etag",
         "expect",
         "host",
+        "max-forwards",
         "origin",
         "sec-fetch-site",
+        "server",
         "transfer-encoding",
         "upgrade",
+        "user-agent",
         "x-forwarded-host",
     }
 )

@@ -320,3 +320,35 @@ def test_a_rolling_restart_in_batches_of_two(tmp_path: Path) -> None:
             assert all(r.sup.snapshot("s", f"s{i}").vitals.restarts == 1 for i in range(4))
 
     run(main())
+
+
+def test_start_all_starts_a_dependent_only_once_its_dependency_is_ready(tmp_path: Path) -> None:
+    port = free_port()
+    db = proc("db", late_server(tmp_path, port, 1.5), startsecs=0, autostart=False,
+              health=HealthSpec(ready=ProbeSpec("tcp", "", "127.0.0.1", port, 0.1, 0.5)))
+    stamp = tmp_path / "web-started"
+    web = proc("web", script(tmp_path, "web2", f"""
+        import time
+        open({str(stamp)!r}, "w").write(repr(time.time()))
+        time.sleep(600)
+    """), startsecs=0, autostart=False, depends_on=("db",))
+    broken = proc("broken", "/bin/false", startsecs=1, startretries=0, autostart=False)
+    child = proc("child", "/bin/sleep 600", startsecs=0, autostart=False,
+                 depends_on=("broken",))
+
+    async def main() -> None:
+        root = root_of(program(db), program(web), program(broken), program(child))
+        async with Running(root) as r:
+            outcomes = await r.sup.start_processes(None, True)
+            faults = {(o.name, o.fault.code if o.fault else None) for o in outcomes}
+            assert ("db", None) in faults and ("web", None) in faults
+            assert {o.name for o in outcomes} == {"db", "web", "broken", "child"}
+            bad = {o.name: o.fault for o in outcomes if o.fault is not None}
+            assert set(bad) == {"broken", "child"}
+            assert "dependency broken failed" in str(bad["child"])
+            opened = float((tmp_path / f"opened{port}").read_text())
+            await until(lambda: stamp.exists() and stamp.read_text(), 10, "web to write")
+            assert float(stamp.read_text()) >= opened, "web started before db was ready"
+            assert r.sup.snapshot("child", "child").state is ProcessState.STOPPED
+
+    run(main())

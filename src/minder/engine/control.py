@@ -31,7 +31,7 @@ from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.group import GroupRuntime
 from minder.engine.process import ProcessRunner
-from minder.engine.rollout import rolling_restart
+from minder.engine.rollout import rolling_restart, until_ready
 from minder.engine.vitals import restart_for
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
@@ -66,11 +66,14 @@ class ProcessControl:
         *,
         check_running: Callable[[], None],
         log: Callable[[str, str], None],
+        defer: Callable[[ProcessRunner], None] | None = None,
     ) -> None:
         self._groups = groups  # the Supervisor's live mapping (read only here)
         self._check_running = check_running  # SHUTDOWN_STATE unless the daemon runs
         self._log = log
         self._rollouts = 0
+        # depends_on: start now if the dependencies are ready, else once they are
+        self._defer = defer or ProcessRunner.start_now
 
     # --- choosing targets -------------------------------------------------
 
@@ -156,7 +159,51 @@ class ProcessControl:
     async def start_processes(self, group: str | None, wait: bool) -> list[Outcome]:
         self._check_running()
         targets = [r for r in self.in_start_order(group) if r.state not in RUNNING_STATES]
+        if any(r.spec.depends_on for r in targets):
+            return await self._start_in_dependency_order(targets, wait)
         return await self._one_pass(targets, ProcessRunner.request_start, wait)
+
+    async def _start_in_dependency_order(
+        self, targets: list[ProcessRunner], wait: bool
+    ) -> list[Outcome]:
+        """minder's depends_on: start in waves, each ready before the next.
+
+        Without ``wait`` every start is handed to the deferred starts (now if
+        its dependencies are ready, else once they are). With it, a wave is
+        the targets none of whose dependencies is still to be started; it is
+        started (supervisord's order inside it) and waited for until ready; a
+        process whose dependency failed is not started and says why.
+        """
+        if not wait:
+            for runner in targets:
+                self._defer(runner)
+            return [_outcome(r, None) for r in targets]
+        outcomes: list[Outcome] = []
+        failed: set[str] = set()  # program names that did not become ready
+        pending = list(targets)
+        while pending:
+            waiting_for = {r.spec.program_name for r in pending}
+            wave = [r for r in pending if not waiting_for & set(r.spec.depends_on)] or pending
+            pending = [r for r in pending if r not in wave]
+            blocked = [r for r in wave if failed & set(r.spec.depends_on)]
+            for runner in blocked:
+                needs = ", ".join(sorted(failed & set(runner.spec.depends_on)))
+                failed.add(runner.spec.program_name)
+                outcomes.append(_outcome(runner, SupervisorFault(
+                    Faults.ABNORMAL_TERMINATION, f"{runner.namespec}: dependency {needs} failed")))
+            started = await self._one_pass(
+                [r for r in wave if r not in blocked], ProcessRunner.request_start, True)
+            for outcome in started:
+                runner = self.runner(outcome.group, outcome.name)
+                if outcome.fault is None:
+                    try:
+                        await until_ready(runner)
+                    except SupervisorFault as fault:
+                        outcome = _outcome(runner, fault)
+                if outcome.fault is not None:
+                    failed.add(runner.spec.program_name)
+                outcomes.append(outcome)
+        return outcomes
 
     async def stop_processes(self, group: str | None, wait: bool) -> list[Outcome]:
         self._check_running()

@@ -48,6 +48,7 @@ class ConfigReloader:
         drop_group: Callable[[str], None],
         stop_and_wait: StopAll,
         stop_group: Callable[[str], Coroutine[Any, Any, list[Outcome]]],
+        autostart: Callable[[ProcessRunner], None] = ProcessRunner.start_now,
     ) -> None:
         self.pending = root
         self._groups = groups  # the Supervisor's live mapping (changed only through it)
@@ -57,6 +58,7 @@ class ConfigReloader:
         self._drop_group = drop_group
         self._stop_and_wait = stop_and_wait
         self._stop_group = stop_group
+        self._autostart = autostart  # depends_on: deferred until the dependencies are ready
 
     def load(self) -> RootSpec:
         """Read the config file again (CANT_REREAD if there is none or it is broken)."""
@@ -162,7 +164,7 @@ class ConfigReloader:
             await self._stop_and_wait([group.processes[n] for n in plan.stale])
             for runner in group.replace_processes(new, self.pending.daemon.environment, plan.stale):
                 if runner.spec.autostart:
-                    runner.start_now()
+                    self._autostart(runner)  # depends_on: once its dependencies are ready
         return GroupUpdate(
             name,
             "updated",

@@ -38,8 +38,10 @@ def _failure(runner: ProcessRunner) -> str | None:
     return None
 
 
-async def _until_ready(runner: ProcessRunner, loop: asyncio.AbstractEventLoop) -> None:
-    """Return once ready; raise SupervisorFault(FAILED) when the start fails."""
+async def until_ready(runner: ProcessRunner) -> None:
+    """Return once ready; raise SupervisorFault(FAILED) when the start fails.
+
+    Also what ``start all`` waits for between dependency waves (control.py)."""
     deadline = runner.spec.health.ready_deadline or DEFAULT_READY_WAIT
     namespec = runner.namespec
 
@@ -60,7 +62,6 @@ async def rolling_restart(
     batches: Sequence[Sequence[ProcessRunner]], bus: EventBus, clock: Clock, rollout_id: str,
 ) -> list[RolloutStep]:
     """Restart ``batches`` in order; stop at the first failure (see the module doc)."""
-    loop = asyncio.get_running_loop()
     total = sum(len(b) for b in batches)
     steps: list[RolloutStep] = []
     done = 0
@@ -78,7 +79,7 @@ async def rolling_restart(
         for runner in batch:
             publish(runner.namespec, "starting")
             runner.start_now()
-        results = await asyncio.gather(*(_until_ready(r, loop) for r in batch),
+        results = await asyncio.gather(*(until_ready(r) for r in batch),
                                        return_exceptions=True)
         failed = False
         for runner, result in zip(batch, results, strict=True):

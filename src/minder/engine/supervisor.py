@@ -112,7 +112,10 @@ class Supervisor:
         self._next_root: RootSpec | None = None  # set by a restart: the config to reload with
         self.logs = LogAccess(self._log_path_of, self.bus)
         self._usage = UsageReader()
-        self.control = ProcessControl(self.groups, check_running=self._check_mood, log=self._log)
+        self.control = ProcessControl(
+            self.groups, check_running=self._check_mood, log=self._log,
+            defer=self._deferred.autostart,
+        )
         self.config = ConfigReloader(
             root,
             self.groups,
@@ -122,6 +125,7 @@ class Supervisor:
             drop_group=self._drop_group,
             stop_and_wait=self._stop_runners,
             stop_group=lambda name: self.control.stop_processes(name, True),
+            autostart=self._deferred.autostart,
         )
         self._ctx: EngineContext | None = None
         self._reaper: Reaper | None = None

@@ -65,19 +65,24 @@ def pid_in(path: Path) -> int:
     return int(path.read_text())
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode: str) -> None:
+def escaper_body(tmp_path: Path, extra: str = "") -> tuple[str, Path]:
+    """A program section running ESCAPER, and where it writes its descendants' pids."""
     script = tmp_path / "escaper.py"
     script.write_text(ESCAPER)
     out = tmp_path / "pids"
-    body = f"""
-    [program:escaper]
-    command={PY} {script} {out}
-    startsecs=0
-    stopasgroup=true
-    """
+    return f"[program:escaper]\ncommand={PY} {script} {out}\nstartsecs=0\n{extra}", out
+
+
+def escaped_pids(out: Path) -> tuple[int, int]:
+    """(the setsid grandchild, the double-forked daemon), once both have started."""
+    return pid_in(Path(f"{out}.setsid")), pid_in(Path(f"{out}.daemon"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode: str) -> None:
+    body, out = escaper_body(tmp_path, "stopasgroup=true\n")
     with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:
-        grandchild, daemonized = pid_in(Path(f"{out}.setsid")), pid_in(Path(f"{out}.daemon"))
+        grandchild, daemonized = escaped_pids(out)
         assert process_alive(grandchild) and process_alive(daemonized)
         assert daemon_json(d)["containment"]["mode"] == mode
         result = d.ctl("stop", "escaper")
@@ -92,16 +97,9 @@ def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_shutdown_leaves_no_descendant(tmp_path: Path, mode: str) -> None:
-    script = tmp_path / "escaper.py"
-    script.write_text(ESCAPER)
-    out = tmp_path / "pids"
-    body = f"""
-    [program:escaper]
-    command={PY} {script} {out}
-    startsecs=0
-    """
+    body, out = escaper_body(tmp_path)
     with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:
-        grandchild, daemonized = pid_in(Path(f"{out}.setsid")), pid_in(Path(f"{out}.daemon"))
+        grandchild, daemonized = escaped_pids(out)
         d.stop()
         assert d.proc.returncode == 0
     assert not process_alive(grandchild) and not process_alive(daemonized)

@@ -161,6 +161,7 @@ def process_row(snap: ProcessSnapshot, grouped: bool, token: str) -> str:
         forms.append(_action_form("start", "Start", namespec, token))
     if snap.state in RUNNING_STATES:
         forms.append(_action_form("restart", "Restart", namespec, token))
+    if snap.stoppable:  # running, or waiting for a paced restart that stop cancels
         forms.append(_action_form("stop", "Stop", namespec, token))
     link = esc(tail_link(namespec))
     forms.append(f'<a class="btn btn-sm" href="{link}" aria-label="Log of {esc(namespec)}">Log</a>')

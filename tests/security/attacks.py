@@ -142,13 +142,24 @@ class GuessResult:
 
 
 def guess_passwords(
-    port: int, user: str, candidates: list[str], *, parallel: int, seconds: float
+    port: int,
+    user: str,
+    candidates: list[str],
+    *,
+    parallel: int,
+    seconds: float,
+    sources: list[str] | None = None,
+    patience: float = 30.0,
 ) -> GuessResult:
     """Try ``candidates`` over ``parallel`` connections at a time; count the answers.
 
     A guess counts as answered when the daemon said 200 or 401 about it (a
     429 or a closed connection tells the guesser nothing). Stops at the
-    deadline, or when every candidate got an answer.
+    deadline, or when every candidate got an answer. ``sources``: loopback
+    addresses to connect from in turn (a guesser with many addresses).
+    ``patience``: a guess not answered by then is given up (its connection
+    closed), as a guesser does when the right password is the one answered
+    at once.
     """
     import selectors
 
@@ -157,6 +168,7 @@ def guess_passwords(
     todo = list(reversed(candidates))
     selector = selectors.DefaultSelector()
     pending: dict[socket.socket, bytearray] = {}
+    sent_at: dict[socket.socket, float] = {}
     sent = answered = 0
     found: float | None = None
 
@@ -164,17 +176,20 @@ def guess_passwords(
         nonlocal sent
         while todo and len(pending) < parallel and time.monotonic() < deadline:
             guess = todo.pop()
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            source = (sources[sent % len(sources)], 0) if sources else None
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=source)
             sock.sendall(rpc_request(authorization=basic_header(user, guess)))
             sock.setblocking(False)
             pending[sock] = bytearray()
+            sent_at[sock] = time.monotonic()
             selector.register(sock, selectors.EVENT_READ)
             sent += 1
 
     try:
         launch()
         while pending and time.monotonic() < deadline:
-            for key, _ in selector.select(timeout=max(0.0, min(0.5, deadline - time.monotonic()))):
+            wait = max(0.0, min(0.05, deadline - time.monotonic()))
+            for key, _ in selector.select(timeout=wait):
                 sock = key.fileobj
                 assert isinstance(sock, socket.socket)
                 data = pending[sock]
@@ -195,6 +210,11 @@ def guess_passwords(
                 selector.unregister(sock)
                 sock.close()
                 del pending[sock]
+            now = time.monotonic()
+            for sock in [s for s in pending if now - sent_at[s] > patience]:
+                selector.unregister(sock)
+                sock.close()
+                del pending[sock]
             launch()
     finally:
         for sock in pending:
@@ -202,6 +222,18 @@ def guess_passwords(
             sock.close()
         selector.close()
     return GuessResult(sent, answered, time.monotonic() - began, found)
+
+
+def timed_login(
+    port: int, authorization: str, source: str = "127.0.0.1"
+) -> tuple[float, int | None]:
+    """(seconds, status) of one XML-RPC call with these credentials from ``source``."""
+    began = time.monotonic()
+    address = ("127.0.0.1", port)
+    with socket.create_connection(address, timeout=30, source_address=(source, 0)) as sock:
+        sock.sendall(rpc_request(authorization=authorization))
+        status = read_status(sock, 30)
+    return time.monotonic() - began, status
 
 
 # --- 4. connection flood --------------------------------------------------------------
@@ -249,3 +281,38 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         conn = super().make_connection(host)  # type: ignore[arg-type]
         conn.timeout = self._timeout
         return conn
+
+
+# --- 3. DNS rebinding -----------------------------------------------------------------
+
+
+def request_as(
+    target: int | str,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    timeout: float = 10.0,
+) -> tuple[int, bytes]:
+    """One request to a TCP port (int) or unix socket (str) with exactly the
+    ``Host`` given in ``headers`` (http.client would add its own)."""
+    import http.client
+
+    from tests.support.daemons import UnixStreamHTTPConnection
+
+    conn: http.client.HTTPConnection
+    if isinstance(target, int):
+        conn = http.client.HTTPConnection("127.0.0.1", target, timeout=timeout)
+    else:
+        conn = UnixStreamHTTPConnection(target, timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()

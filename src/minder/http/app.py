@@ -12,13 +12,19 @@ from aiohttp.typedefs import Middleware
 
 from minder.engine.api import EngineAPI
 from minder.http import streams
-from minder.http.auth import Credentials, FailureThrottle, basic_auth_middleware
+from minder.http.auth import Credentials, LoginGate, basic_auth_middleware
+from minder.http.hostcheck import allowed_names
 from minder.http.logsink import HttpLog
 from minder.http.logtail import logtail_handler, mainlogtail_handler
 from minder.http.metrics import metrics_handler
 from minder.http.probes import PROBE_PATHS, healthz_handler, readyz_handler
 from minder.http.rpc_endpoint import rpc_handler
-from minder.http.security import MAX_BODY_BYTES, add_security_headers, request_hygiene
+from minder.http.security import (
+    MAX_BODY_BYTES,
+    add_security_headers,
+    host_guard,
+    request_hygiene,
+)
 from minder.http.webui import register as register_webui
 from minder.model.specs import HttpServerSpec
 from minder.rpc.methods import build_table
@@ -35,15 +41,17 @@ def build_app(
     log: HttpLog,
     *,
     table: RpcTable | None = None,
-    throttle: FailureThrottle | None = None,
+    gate: LoginGate | None = None,
     csrf_token: str | None = None,
 ) -> web.Application:
     middlewares: list[Middleware] = [request_hygiene]
+    if not spec.username:
+        middlewares.append(host_guard(allowed_names(spec.host)))
     if spec.username:
         credentials = Credentials(spec.username, spec.password)
         public = PROBE_PATHS if spec.probe_endpoints else frozenset()
         middlewares.append(
-            basic_auth_middleware(credentials, throttle or FailureThrottle(), public=public)
+            basic_auth_middleware(credentials, gate or LoginGate(), public=public)
         )
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app.on_response_prepare.append(add_security_headers)

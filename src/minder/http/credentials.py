@@ -1,6 +1,6 @@
 """HTTP Basic credentials of one server section, checked in constant time.
 
-Apart from auth.py (the aiohttp middleware and the failure throttle) so
+Apart from auth.py (the aiohttp middleware; logins.py paces attempts) so
 that the XML-RPC fast path (fastpath.py) can check a password without
 importing aiohttp: one implementation of the check serves both.
 

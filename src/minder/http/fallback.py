@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING
 
 from minder.engine.api import EngineAPI
 from minder.http.hygiene import PARSER_MAX_HEADERS, PARSER_MAX_LINE
+from minder.http.logins import LoginGate
 from minder.http.logsink import HttpLog
 from minder.model.specs import HttpServerSpec
 from minder.rpc.table import RpcTable
 
 if TYPE_CHECKING:
     from aiohttp import web
-
-    from minder.http.auth import FailureThrottle
 
 ProtocolFactory = Callable[[], asyncio.Protocol]
 
@@ -40,7 +39,7 @@ class LazyAiohttp:
         spec: HttpServerSpec,
         log: HttpLog,
         table: RpcTable,
-        throttle: Callable[[], FailureThrottle],
+        gate: LoginGate,
         *,
         shutdown_grace: float,
         keepalive: float,
@@ -51,7 +50,7 @@ class LazyAiohttp:
         self._spec = spec
         self._log = log
         self._table = table
-        self._throttle = throttle
+        self._gate = gate
         self._shutdown_grace = shutdown_grace
         self._keepalive = keepalive
         self._runner: web.AppRunner | None = None
@@ -94,7 +93,7 @@ class LazyAiohttp:
                 self._spec,
                 self._log,
                 table=self._table,
-                throttle=self._throttle(),
+                gate=self._gate,
                 csrf_token=self._csrf_token,
             )
             runner = web.AppRunner(

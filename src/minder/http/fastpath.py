@@ -9,11 +9,18 @@ here by the same call (rpc/dispatch.py) rpc_endpoint.py makes, and so are the pl
 reading the web UI and of a /metrics scrape (getwire.py, lightweb.py), so
 that neither loads aiohttp. Anything else — another path,
 a wrong or missing password, a malformed or unusual request — is handed
-over: the connection's transport is given to a protocol of this section's
-aiohttp server (fallback.py) together with every byte not yet answered, so
-aiohttp sees the connection as if it had accepted it and gives the answer
-(status, body, throttle delay) it has always given. From then on the
-connection is aiohttp's.
+over: once its whole head is in (or ``HEAD_TIMEOUT`` closes it), the
+connection's transport is given to a protocol of this section's aiohttp
+server (fallback.py) together with every byte not yet answered, so aiohttp
+sees the connection as if it had accepted it and gives the answer (status,
+body, login turn) it has always given. From then on the connection is
+aiohttp's; this protocol only relays to it, so that the daemon's
+connection budget (limits.py) still counts it and can close it.
+
+Before anything is served here: on a server without credentials, a TCP
+request must name us in ``Host`` (hostcheck.py); on one with credentials,
+the password must be right and the login gate (logins.py) must let the
+client in at once. Otherwise aiohttp answers (403, or 401/200 in turn).
 
 One call is in flight per connection; pipelined requests wait in the
 buffer (reading pauses when it grows) and are answered in order. A client
@@ -31,13 +38,18 @@ from typing import Any
 from minder.http.credentials import Credentials
 from minder.http.fallback import LazyAiohttp, ProtocolFactory
 from minder.http.getwire import GetHead, chunk, frame, maybe_get, scan_get, stream_head
+from minder.http.hostcheck import host_allowed
 from minder.http.lightweb import LightWeb, Route, Stream
+from minder.http.limits import HEAD_TIMEOUT, MAX_HEAD_WAIT, ConnectionBudget
+from minder.http.logins import LoginGate, peer_key_of
 from minder.http.logsink import HttpLog
 from minder.http.wire import RpcHead, Verdict, response, scan_head
 from minder.rpc.dispatch import INTERNAL_ERROR, dispatch
 from minder.rpc.table import RpcTable
 from minder.rpc.xmlcodec import parse_request
 
+# How long the body of a fast-path request may take once its head is in.
+BODY_TIMEOUT = 30.0
 # Unanswered bytes held while a call is in flight before reading pauses.
 PAUSE_ABOVE = 64 * 1024
 
@@ -50,14 +62,21 @@ class FastSite:
         table: RpcTable,
         log: HttpLog,
         credentials: Credentials | None,
+        gate: LoginGate,
+        budget: ConnectionBudget,
         fallback: LazyAiohttp,
         keepalive: float,
         light: LightWeb | None = None,
+        host_names: frozenset[str] | None = None,
     ) -> None:
         self.table = table
         self.light = light
         self.log = log
         self.credentials = credentials
+        self.gate = gate
+        self.budget = budget
+        # Without credentials: the Host names answered over TCP (hostcheck.py).
+        self.host_names = host_names
         self.fallback = fallback
         self.keepalive = keepalive
         self.connections: set[FastConnection] = set()
@@ -99,9 +118,11 @@ class FastSite:
 class FastConnection(asyncio.Protocol):
     __slots__ = (
         "_buf",
+        "_deadline",
         "_eof",
         "_head",
         "_idle",
+        "_inner",
         "_last",
         "_loop",
         "_resumed",
@@ -125,6 +146,11 @@ class FastConnection(asyncio.Protocol):
         self._writing_paused = False
         self._idle: asyncio.TimerHandle | None = None
         self._last = self._loop.time()  # last sign of life, for the keep-alive timeout
+        # When the request being received must be whole (its head, then its
+        # body), or None between requests and during a call.
+        self._deadline: float | None = self._last + HEAD_TIMEOUT
+        # aiohttp's protocol, once the connection is handed over (we relay to it).
+        self._inner: asyncio.Protocol | None = None
         self.busy = False  # a call in flight, or a hand-over under way
         self.call: asyncio.Task[None] | None = None
         self.streaming = False  # the call is an event stream: it ends with the connection
@@ -134,11 +160,32 @@ class FastConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
+        sock = transport.get_extra_info("socket")
+        if not self._site.budget.admit(self, sock.fileno() if sock is not None else -1):
+            transport.abort()  # over the cap, and nobody can give way
+            return
         self._transport = transport
         self._site.connections.add(self)
         self._arm_idle()
 
+    @property
+    def evictable(self) -> bool:
+        """Anything but a call in flight (an event stream is not one) may be
+        closed for a newcomer."""
+        return self.call is None or self.streaming
+
+    def evict(self) -> None:
+        transport = self._transport if self._inner is None else self._handed_transport()
+        if transport is not None:
+            transport.abort()
+
     def data_received(self, data: bytes) -> None:
+        if self._inner is not None:
+            self._site.budget.settle(self)  # activity: the last to give way
+            self._inner.data_received(data)
+            return
+        if not self._buf and self._deadline is None and not self.busy:
+            self._must_be_whole_in(HEAD_TIMEOUT)  # a new request begins
         self._buf += data
         self._last = self._loop.time()
         if not self.busy and not self._writing_paused:
@@ -147,17 +194,24 @@ class FastConnection(asyncio.Protocol):
             self._transport.pause_reading()
 
     def eof_received(self) -> bool:
+        if self._inner is not None:
+            return bool(self._inner.eof_received())
         self._eof = True
         if not self.busy and not self._writing_paused:
             self._advance()
         return True  # keep writing: a half-closed client still gets its answers
 
     def pause_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.pause_writing()
         self._writing_paused = True
         if self._resumed is not None:
             self._resumed.clear()
 
     def resume_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.resume_writing()
+            return
         self._writing_paused = False
         if self._resumed is not None:
             self._resumed.set()
@@ -165,6 +219,10 @@ class FastConnection(asyncio.Protocol):
             self._advance()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._site.budget.discard(self)
+        if self._inner is not None:
+            self._inner.connection_lost(exc)
+            self._inner = None
         self._transport = None
         self._site.connections.discard(self)
         self._buf.clear()
@@ -204,18 +262,19 @@ class FastConnection(asyncio.Protocol):
             else:
                 verdict = scan_head(buf, self._searched)
             if verdict is Verdict.FOREIGN:
-                self._hand_over()
+                self._hand_over_whole_head(transport)
                 return
             if verdict is Verdict.INCOMPLETE:
                 self._searched = len(buf)
                 self._wait_for_more(transport)
                 return
             assert isinstance(verdict, RpcHead)
-            credentials = self._site.credentials
-            if credentials is not None and credentials.check(verdict.authorization) is not True:
-                self._hand_over()  # aiohttp answers 401, after the throttle's delay
+            if not self._may_serve(verdict.authorization, verdict.host, transport):
+                self._hand_over()  # aiohttp answers (403, or 401/200 in the client's turn)
                 return
             head = self._head = verdict
+            self._site.budget.settle(self)
+            self._deadline = self._loop.time() + BODY_TIMEOUT
         end = head.body_start + head.content_length
         if len(buf) < end:
             self._wait_for_more(transport)
@@ -228,10 +287,44 @@ class FastConnection(asyncio.Protocol):
         del buf[:end]
         self._head = None
         self._searched = 0
+        self._deadline = None
         self.busy = True
         self.call = self._site.start_call(self._serve(head, method, params))
         if len(buf) > PAUSE_ABOVE:
             transport.pause_reading()
+
+    def _may_serve(
+        self,
+        authorization: str | None,
+        host: str | None,
+        transport: asyncio.Transport,
+        public: bool = False,
+    ) -> bool:
+        """Without credentials, a Host we answer (over TCP); with them, the right
+        password, and the login gate lets this client in at once (``public``
+        paths, the probes, need no password)."""
+        site = self._site
+        names = site.host_names
+        if names is not None and not host_allowed(host, names):
+            return not isinstance(transport.get_extra_info("peername"), tuple)
+        credentials = site.credentials
+        if credentials is None or public:
+            return True
+        if credentials.check(authorization) is not True:
+            return False
+        key = peer_key_of(transport.get_extra_info("socket"), transport.get_extra_info("peername"))
+        return site.gate.try_now(key)
+
+    def _hand_over_whole_head(self, transport: asyncio.Transport) -> None:
+        """Hand over once the head is whole: aiohttp has no head timeout of its own."""
+        buf = self._buf
+        whole = buf.find(b"\r\n\r\n", max(0, self._searched - 3)) >= 0
+        if whole or self._eof or len(buf) > MAX_HEAD_WAIT:
+            self._site.budget.settle(self)
+            self._hand_over()
+            return
+        self._searched = len(buf)
+        transport.resume_reading()
 
     def _wait_for_more(self, transport: asyncio.Transport) -> None:
         if self._eof:
@@ -240,21 +333,18 @@ class FastConnection(asyncio.Protocol):
             transport.resume_reading()
 
     def _serve_get(self, transport: asyncio.Transport, light: LightWeb, head: GetHead) -> None:
-        credentials = self._site.credentials
-        if (
-            credentials is not None
-            and not light.is_public(head.path)
-            and credentials.check(head.authorization) is not True
-        ):
-            self._hand_over()  # aiohttp answers 401, after the throttle's delay
+        self._site.budget.settle(self)
+        public = light.is_public(head.path)
+        if not self._may_serve(head.authorization, head.headers.get("host"), transport, public):
+            self._hand_over()  # aiohttp answers (403, or 401/200 in the client's turn)
             return
-        tcp_peer = isinstance(transport.get_extra_info("peername"), tuple)
-        route = light.route(head, tcp_peer)
+        route = light.route(head)
         if route is None:
             self._hand_over()
             return
         del self._buf[: head.end]
         self._searched = 0
+        self._deadline = None
         self.busy = True
         if isinstance(route, Stream):
             self.streaming = True
@@ -340,6 +430,8 @@ class FastConnection(asyncio.Protocol):
             return
         self.busy = False
         self._last = self._loop.time()
+        if self._buf:  # a pipelined request is already arriving
+            self._deadline = self._last + HEAD_TIMEOUT
         self._arm_idle()
         if not self._writing_paused:
             self._advance()
@@ -374,7 +466,7 @@ class FastConnection(asyncio.Protocol):
         self._buf.clear()
         transport.resume_reading()  # aiohttp pauses it again itself if it must
         protocol = factory()
-        transport.set_protocol(protocol)
+        self._inner = protocol  # the transport still calls us: we relay
         protocol.connection_made(transport)
         if self._writing_paused:
             protocol.pause_writing()
@@ -385,9 +477,26 @@ class FastConnection(asyncio.Protocol):
 
     # --- keep-alive timeout ------------------------------------------------
 
+    def _handed_transport(self) -> asyncio.Transport | None:
+        transport = getattr(self._inner, "transport", None)
+        return transport if isinstance(transport, asyncio.Transport) else None
+
+    def _due(self) -> float:
+        due = self._last + self._site.keepalive
+        return due if self._deadline is None else min(due, self._deadline)
+
+    def _must_be_whole_in(self, seconds: float) -> None:
+        """The request now arriving must be whole within ``seconds``, or the
+        connection is closed (a trickled request holds nothing for long)."""
+        self._deadline = self._loop.time() + seconds
+        if self._idle is not None and self._idle.when() > self._deadline:
+            self._idle.cancel()
+            self._idle = None
+        self._arm_idle()
+
     def _arm_idle(self) -> None:
         if self._idle is None:
-            self._idle = self._loop.call_at(self._last + self._site.keepalive, self._check_idle)
+            self._idle = self._loop.call_at(self._due(), self._check_idle)
 
     def _check_idle(self) -> None:
         """Close a connection that has been silent for the keep-alive timeout.
@@ -398,7 +507,7 @@ class FastConnection(asyncio.Protocol):
         self._idle = None
         if self._transport is None or self.busy:
             return  # lost, handed over, or a call in flight (re-armed when it answers)
-        due = self._last + self._site.keepalive
+        due = self._due()
         if self._loop.time() >= due:
             with contextlib.suppress(Exception):
                 self._transport.close()

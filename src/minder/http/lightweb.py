@@ -11,9 +11,9 @@ request these routes are not sure about go to aiohttp as before, which
 then stays loaded.
 
 Each answer is the one the aiohttp route gives (same renderer, same JSON,
-same headers, same DNS-rebinding refusal: a request that would be refused
-is handed over so that aiohttp words the refusal). Authentication happens
-before this (fastpath.py), and the pages carry the server's one CSRF
+same headers). Authentication and the DNS-rebinding Host check happen
+before this (fastpath.py: a request that would be refused is handed over so
+that aiohttp words the refusal), and the pages carry the server's one CSRF
 token, which the aiohttp app, once loaded, checks.
 """
 
@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from minder.engine.api import EngineAPI, EventSubscription
 from minder.http.getwire import Answer, GetHead
-from minder.http.webui.csrf import host_needs_credentials
 
 if TYPE_CHECKING:
     from minder.http.webui.assets import StaticAssets
@@ -62,13 +61,9 @@ class LightWeb:
         """Served without credentials: /healthz and /readyz where enabled."""
         return self.probe_endpoints and path in ("/healthz", "/readyz")
 
-    def route(self, head: GetHead, tcp_peer: bool) -> Route | Stream | None:
+    def route(self, head: GetHead) -> Route | Stream | None:
         """The answer for ``head``, or None to hand the request to aiohttp."""
         path = head.path
-        checked = path in PAGES or path.startswith("/api/v1/")
-        anonymous_tcp = tcp_peer and "authorization" not in head.headers
-        if checked and anonymous_tcp and host_needs_credentials(head.host):
-            return None  # a DNS-rebinding suspect: aiohttp words the refusal (403)
         if path in PAGES:
             if "notice" in head.query or head.query.get("action", "refresh") != "refresh":
                 return None  # the confirm page and one-time notices are aiohttp's

@@ -7,6 +7,8 @@
   ``PARSER_MAX_LINE``) so the client sees our status, not a generic 400.
 * A NUL byte or invalid UTF-8 in the path, query or a header value is a
   400: nothing downstream has to wonder what such a name means.
+* On a server without credentials, a TCP request for a ``Host`` that is not
+  ours is a 403 on every route (DNS rebinding; the rule is hostcheck.py's).
 
 The limits themselves live in hygiene.py, which needs no aiohttp.
 """
@@ -14,8 +16,9 @@ The limits themselves live in hygiene.py, which needs no aiohttp.
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
+from minder.http.hostcheck import host_allowed
 from minder.http.hygiene import (
     MAX_BODY_BYTES,
     MAX_HEADER_FIELD_BYTES,
@@ -36,6 +39,7 @@ __all__ = [
     "SECURITY_HEADERS",
     "SERVER_NAME",
     "add_security_headers",
+    "host_guard",
     "is_clean_url",
     "request_hygiene",
 ]
@@ -82,3 +86,29 @@ async def request_hygiene(request: web.Request, handler: Handler) -> web.StreamR
         except UnicodeDecodeError:
             raise web.HTTPBadRequest(text="invalid UTF-8 in a request header\n") from None
     return await handler(request)
+
+
+def host_guard(names: frozenset[str]) -> Middleware:
+    """403 for a TCP request whose Host is not one of ours (a credential-less server)."""
+
+    @web.middleware
+    async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        host = request.headers.get("Host")
+        if not isinstance(peer, tuple) or host_allowed(host, names):
+            return await handler(request)
+        message = (
+            f"refusing a request for host {host!r}: this server has no credentials, so it "
+            "answers only its IP address, localhost or its own host name (DNS rebinding "
+            "protection); use one of those, or configure a username and password"
+        )
+        if request.path.startswith("/api/"):
+            return web.json_response(
+                {"code": 403, "name": "HOST_REFUSED", "message": message},
+                status=403,
+                headers={"Cache-Control": "no-store"},
+            )
+        raise web.HTTPForbidden(text=message + "\n")
+
+    return check_host

@@ -20,14 +20,16 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from minder.engine.api import EngineAPI
 from minder.http.binding import BoundServer, bind_servers
 from minder.http.credentials import Credentials
 from minder.http.fallback import LazyAiohttp
 from minder.http.fastpath import FastSite
+from minder.http.hostcheck import allowed_names
 from minder.http.lightweb import LightWeb
+from minder.http.limits import ConnectionBudget
+from minder.http.logins import LoginGate
 from minder.http.logsink import HttpLog
 from minder.http.sockets import BACKLOG, HttpServerError, unlink_if_ours
 from minder.http.webui.csrf import new_token
@@ -35,13 +37,11 @@ from minder.model.specs import HttpServerSpec, RpcInterfaceSpec
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
 
-if TYPE_CHECKING:
-    from minder.http.auth import FailureThrottle
-
 __all__ = ["HttpServerError", "HttpServers"]
 
 SHUTDOWN_GRACE = 3.0
-KEEPALIVE_SECONDS = 75.0  # aiohttp's default keeps idle clients for an hour
+KEEPALIVE_SECONDS = 75.0
+ACCEPT_BATCH = 16  # aiohttp's default keeps idle clients for an hour
 
 
 @dataclass
@@ -59,7 +59,10 @@ class HttpServers:
         self._specs = tuple(specs)
         self._log = log
         self._running: list[_Running] = []
-        self._throttle: FailureThrottle | None = None
+        # One login gate for every server: a client's attempts count together.
+        self._gate = LoginGate()
+        # One connection budget too: descriptors are the process's, not a server's.
+        self._budget = ConnectionBudget()
 
     async def start(self) -> None:
         """Bind and serve (the daemon binds first itself: see binding.py)."""
@@ -82,14 +85,6 @@ class HttpServers:
             await self.close()
             raise
 
-    def _shared_throttle(self) -> FailureThrottle:
-        """One wrong-password throttle for every server, made with the first aiohttp app."""
-        if self._throttle is None:
-            from minder.http.auth import FailureThrottle
-
-            self._throttle = FailureThrottle()
-        return self._throttle
-
     async def _start_one(self, bound: BoundServer, table: RpcTable) -> None:
         spec = bound.spec
         # One CSRF token per server: in the pages the fast path serves and
@@ -100,21 +95,37 @@ class HttpServers:
             spec,
             self._log,
             table,
-            self._shared_throttle,
+            self._gate,
             shutdown_grace=SHUTDOWN_GRACE,
             keepalive=KEEPALIVE_SECONDS,
             csrf_token=token,
         )
         credentials = Credentials(spec.username, spec.password) if spec.username else None
         light = LightWeb(self._api, token, probe_endpoints=spec.probe_endpoints)
-        site = FastSite(table, self._log, credentials, fallback, KEEPALIVE_SECONDS, light)
+        host_names = None if spec.username else allowed_names(spec.host)
+        site = FastSite(
+            table,
+            self._log,
+            credentials,
+            self._gate,
+            self._budget,
+            fallback,
+            KEEPALIVE_SECONDS,
+            light,
+            host_names,
+        )
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(site, sock=bound.sock, backlog=BACKLOG)
+        # asyncio accepts up to ``backlog`` connections per wake-up before any
+        # of them reaches the protocol (and the connection budget): keep that
+        # batch small, then give the kernel its full listen queue back.
+        server = await loop.create_server(site, sock=bound.sock, backlog=ACCEPT_BATCH)
+        bound.sock.listen(BACKLOG)
         self._running.append(_Running(spec, server, site, bound.unix_path, bound.unix_inode))
 
     async def close(self) -> None:
         """Stop listening, let calls in flight answer (briefly), close every connection."""
         running, self._running = self._running, []
+        self._gate.close()  # attempts waiting for their turn give up now
         for server in running:
             server.server.close()
         await asyncio.gather(*(server.site.close(SHUTDOWN_GRACE) for server in running))

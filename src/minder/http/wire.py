@@ -46,6 +46,7 @@ class RpcHead:
     body_start: int  # offset of the body in the buffer
     content_length: int
     authorization: str | None
+    host: str | None = None
 
 
 # The route is /RPC2{rest:.*}; a rest with '%', '.' or a query string may
@@ -192,7 +193,14 @@ def _judge(headers: dict[str, str], http11: bool, body_start: int) -> RpcHead | 
             return Verdict.FOREIGN
     if cross_site_refusal(headers.get, content_type) is not None:
         return Verdict.FOREIGN
-    return RpcHead(http11, keep_alive, body_start, content_length, headers.get("authorization"))
+    return RpcHead(
+        http11,
+        keep_alive,
+        body_start,
+        content_length,
+        headers.get("authorization"),
+        headers.get("host"),
+    )
 
 
 # --- answers -----------------------------------------------------------------

@@ -3,12 +3,21 @@ and which request URLs count as clean."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 
 import pytest
 
-from minder.http.auth import MAX_DELAY, Credentials, FailureThrottle, failure_delay
+from minder.http.credentials import Credentials
+from minder.http.logins import (
+    GLOBAL_BURST,
+    MAX_DELAY,
+    PENDING_PER_CLIENT,
+    LoginGate,
+    TooManyAttempts,
+    failure_delay,
+)
 from minder.http.security import is_clean_url
 
 
@@ -42,14 +51,47 @@ def test_failure_delay_doubles_up_to_a_cap() -> None:
     assert failure_delay(10) == failure_delay(10_000) == MAX_DELAY
 
 
-def test_throttle_counts_per_peer_and_forgets() -> None:
+def test_gate_spaces_a_clients_attempts_right_ones_included_and_forgets() -> None:
     now = [1000.0]
-    throttle = FailureThrottle(clock=lambda: now[0])
-    assert throttle.record_failure("ip:1")[0] == 0.1
-    assert throttle.record_failure("ip:1")[0] == 0.2
-    assert throttle.record_failure("ip:2")[0] == 0.1
+    gate = LoginGate(clock=lambda: now[0])
+
+    def turn(key: str, ok: bool) -> bool:
+        return asyncio.run(asyncio.wait_for(gate.wait_turn(key, ok, lambda: False), 1))
+
+    assert gate.try_now("ip:1")  # a fresh client with the right password: at once
+    assert turn("ip:1", False)  # trusted: checked at once, and no longer trusted
+    assert not gate.try_now("ip:1")  # the right password must now wait 0.1 s
+    now[0] += 0.1
+    assert gate.try_now("ip:1")
+    assert gate.try_now("ip:2")  # another client is not slowed by ip:1
     now[0] += 301
-    assert throttle.record_failure("ip:1")[0] == 0.1
+    assert gate.try_now("ip:1")
+
+
+def test_gate_bounds_what_waits_and_drops_clients_that_left() -> None:
+    async def scenario() -> None:
+        gate = LoginGate()
+        assert await gate.wait_turn("ip:1", False, lambda: False)  # from the burst
+        waiting = [
+            asyncio.ensure_future(gate.wait_turn("ip:1", False, lambda: False))
+            for _ in range(PENDING_PER_CLIENT)
+        ]
+        await asyncio.sleep(0)
+        with pytest.raises(TooManyAttempts):
+            await gate.wait_turn("ip:1", True, lambda: False)
+        gate.close()
+        assert await asyncio.wait_for(asyncio.gather(*waiting), 1) == [False] * len(waiting)
+
+    asyncio.run(scenario())
+
+
+def test_gate_limits_all_untrusted_clients_together() -> None:
+    now = [1000.0]
+    gate = LoginGate(clock=lambda: now[0])
+    assert gate.try_now("ip:admin")  # logged in before the attack: trusted
+    admitted = sum(gate.try_now(f"ip:{n}") for n in range(100))
+    assert admitted == GLOBAL_BURST - 1
+    assert gate.try_now("ip:admin")  # the trusted client is never held by the others
 
 
 @pytest.mark.parametrize(

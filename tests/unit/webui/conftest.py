@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from minder.http.hostcheck import allowed_names
+from minder.http.security import host_guard
 from minder.http.webui import register
 from tests.fakes.engine import FakeEngine
 
@@ -15,9 +17,13 @@ SECRET = b"unit-test-secret"
 Scenario = Callable[[TestClient[web.Request, web.Application], FakeEngine], Awaitable[None]]
 
 
-def run_scenario(engine: FakeEngine, scenario: Scenario) -> None:
+def run_scenario(engine: FakeEngine, scenario: Scenario, *, credentials: bool = False) -> None:
+    """``credentials``: as on a server with a username, where build_app mounts no
+    host guard (its auth middleware, not modelled here, protects it)."""
+
     async def main() -> None:
-        app = web.Application()
+        guard = [] if credentials else [host_guard(allowed_names(None))]
+        app = web.Application(middlewares=guard)
         register(app, engine, csrf_secret=SECRET)
         async with TestClient(TestServer(app)) as client:
             await scenario(client, engine)

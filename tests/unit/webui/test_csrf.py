@@ -96,7 +96,7 @@ def test_same_origin_headers_and_proxy_host_are_accepted() -> None:
         )
         assert resp.status == 200
 
-    run_scenario(engine(), scenario)
+    run_scenario(engine(), scenario, credentials=True)
 
 
 @pytest.mark.parametrize(
@@ -176,10 +176,22 @@ def test_addresses_and_localhost_are_served_without_credentials(host: str) -> No
     run_scenario(engine(), scenario)
 
 
-def test_a_name_is_fine_when_the_request_carries_credentials() -> None:
+def test_a_name_is_fine_on_a_server_with_credentials() -> None:
     async def scenario(client: Client, e: FakeEngine) -> None:
         headers = {"Host": "supervisor.example", "Authorization": "Basic dXNlcjpwdw=="}
         resp = await client.get("/api/v1/csrf", headers=headers)
         assert resp.status == 200
+
+    run_scenario(engine(), scenario, credentials=True)
+
+
+def test_an_authorization_header_does_not_open_a_server_without_credentials() -> None:
+    async def scenario(client: Client, e: FakeEngine) -> None:
+        # a rebound page can add any header it likes, Authorization included
+        headers = {"Host": "rebound.example", "Authorization": "Basic dXNlcjpwdw=="}
+        resp = await client.get("/api/v1/csrf", headers=headers)
+        assert (resp.status, (await resp.json())["name"]) == (403, "HOST_REFUSED")
+        resp = await client.get("/", headers=headers)
+        assert resp.status == 403 and token() not in await resp.text()
 
     run_scenario(engine(), scenario)

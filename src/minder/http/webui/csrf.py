@@ -18,16 +18,13 @@ exploitable.
 
 DNS rebinding is the one attack that defeats same-origin checks: a page on
 ``evil.example`` re-points that name at 127.0.0.1 and is then "same
-origin" with an unauthenticated loopback server. ``check_host`` closes it:
-a TCP request that carries no credentials must name the server by an IP
-address or ``localhost``. Requests over the unix socket come from a local
-proxy and are exempt; with credentials the browser would never have sent
-them to a rebound name.
+origin" with an unauthenticated loopback server. The app-wide host guard
+(security.py, rule in hostcheck.py) closes it on every route of a server
+without credentials, before any handler here runs.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -104,36 +101,3 @@ def _netloc(url: str) -> str:
         return urlsplit(url).netloc.lower()
     except ValueError:
         return ""
-
-
-def check_host(request: web.Request) -> None:
-    """Refuse unauthenticated TCP requests addressed to a DNS name (rebinding)."""
-    transport = request.transport
-    peer = transport.get_extra_info("peername") if transport is not None else None
-    if not isinstance(peer, tuple) or "Authorization" in request.headers:
-        return
-    host = (request.url.host or "").strip("[]").lower().rstrip(".")
-    if not host_needs_credentials(host):
-        return
-    raise ApiError(
-        403,
-        "HOST_REFUSED",
-        f"refusing a request for host {host!r} without credentials (DNS rebinding "
-        "protection): use the server's IP address or localhost, or configure a "
-        "username and password",
-    )
-
-
-def host_needs_credentials(host: str) -> bool:
-    """Is ``host`` a DNS name (not localhost, not an IP address)? See check_host.
-
-    A pure function of the name, so the fast path applies the same rule.
-    """
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return True
-    return False

@@ -19,7 +19,6 @@ cross-site link plus one stray key press cannot confirm it.
 
 from __future__ import annotations
 
-import functools
 import html
 import secrets
 from collections import OrderedDict
@@ -29,9 +28,8 @@ from aiohttp import web
 from minder.engine.api import EngineAPI
 from minder.http.webui import actions, render
 from minder.http.webui.assets import StaticAssets
-from minder.http.webui.csrf import FORM_FIELD, CsrfGuard, check_host
+from minder.http.webui.csrf import FORM_FIELD, CsrfGuard
 from minder.http.webui.errors import ApiError
-from minder.http.webui.guarded import Handler
 from minder.http.webui.render import PAGE_HEADERS
 from minder.protocol.faults import SupervisorFault
 
@@ -61,24 +59,11 @@ class Pages:
 
     def add_routes(self, app: web.Application) -> None:
         for path in ("/", "/index.html"):
-            app.router.add_get(path, self._host_checked(self.index))
-            app.router.add_post(path, self._host_checked(self.legacy_post))
-        app.router.add_get("/tail.html", self._host_checked(self.tail))
+            app.router.add_get(path, self.index)
+            app.router.add_post(path, self.legacy_post)
+        app.router.add_get("/tail.html", self.tail)
         app.router.add_get("/ok.html", self.ok)
         self.assets.add_routes(app)
-
-    def _host_checked(self, handler: Handler) -> Handler:
-        """Pages carry the CSRF token: never serve them to a DNS-rebound name."""
-
-        @functools.wraps(handler)
-        async def wrapped(request: web.Request) -> web.StreamResponse:
-            try:
-                check_host(request)
-            except ApiError as err:
-                return self._page("Refused", f"<p>{html.escape(err.message)}</p>", err.status)
-            return await handler(request)
-
-        return wrapped
 
     def _page(self, title: str, body: str, status: int = 200) -> web.Response:
         return _page(title, body, self.assets.prefix(), status)

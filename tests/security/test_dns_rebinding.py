@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.test_rpc_support import free_port, xmlrpc_body
 from tests.security.attacks import request_as
-from tests.support.daemons import RunningDaemon, run_daemon
+from tests.support.daemons import RunningDaemon, run_daemon, wait_for
 
 REBOUND = "rebound.example"
 ANY_AUTH = {"Authorization": "Basic YTpi"}  # a rebound page may add one
@@ -30,9 +30,14 @@ class Open:
 @pytest.fixture(scope="module")
 def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Open]:
     port = free_port()
-    body = f"[inet_http_server]\nport=127.0.0.1:{port}\n\n[program:a]\ncommand=/bin/sleep 1000\n"
+    body = (
+        f"[inet_http_server]\nport=127.0.0.1:{port}\n\n"
+        "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n"
+    )
     with run_daemon(tmp_path_factory.mktemp("rebinding"), body) as daemon:
-        yield Open(daemon, port)
+        server = Open(daemon, port)
+        wait_for(lambda: state(server) == "RUNNING", what="program a to run")
+        yield server
 
 
 def state(server: Open) -> str:

@@ -133,3 +133,16 @@ def test_light_rpc_client_refuses_faults_and_bad_shapes(tmp_path: Path) -> None:
             rpc.check_result("supervisor.getAllProcessInfo", infos, 3)
         with pytest.raises(rpc.RpcFault, match="expected the struct"):
             rpc.check_result("supervisor.getProcessInfo", infos[0], 2, "p00001")
+
+
+def test_probes_scenario_probes_every_program() -> None:
+    problem = _minderd_problem()
+    if problem:
+        pytest.skip(problem)
+    scenario = next(s for s in plan(tiny(QUICK, N)) if s.group == "probes")
+    results = runner.run_all([scenario], ["minderd"], reps=1, use_alarm=False, log=lambda _: None)
+    outcome = results[scenario.name]["minderd"]
+    assert not outcome.errors, outcome.errors
+    # N programs probed every second: about N probes per second reach the listener
+    assert outcome.values["probes_per_s"][0] >= N / 2
+    assert not _leftovers(), "the bench left processes running"

@@ -73,6 +73,7 @@ class HealthMonitor:
         self._probe_timer: asyncio.TimerHandle | None = None
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[ProbeResult] | None = None
+        self._cancel: Callable[[], None] | None = None  # a probe on the callback path
 
     # --- what the owner tells the monitor -----------------------------------
 
@@ -207,6 +208,17 @@ class HealthMonitor:
 
     def _run(self, probe: Probe, answer: Callable[[ProbeResult], None]) -> None:
         generation = self._generation
+        start = getattr(probe, "start", None)  # TcpProbe's task-free path
+        if start is not None:
+
+            def finished(result: ProbeResult) -> None:
+                self._cancel = None
+                if generation == self._generation:
+                    answer(result)
+
+            self._cancel = start(self._loop, finished)
+            if self._cancel is not None:
+                return
 
         def done(task: asyncio.Task[ProbeResult]) -> None:
             if self._task is task:
@@ -235,6 +247,9 @@ class HealthMonitor:
             with contextlib.suppress(RuntimeError):
                 self._task.cancel()
             self._task = None
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
 
     def _reset(self) -> None:
         self._stop_probing()

@@ -309,7 +309,7 @@ autostart=false
 @pytest.mark.browser
 def test_readme_screenshot(browser: Any, tmp_path: Path) -> None:
     """The dashboard as a new user first sees it, for the README."""
-    viewport = {"width": 1100, "height": 560}
+    viewport = {"width": 1360, "height": 560}
     with (
         minderd_with_ui(tmp_path, DEMO) as (_, url),
         open_page(browser, url, viewport=viewport) as page,

@@ -352,3 +352,28 @@ def test_start_all_starts_a_dependent_only_once_its_dependency_is_ready(tmp_path
             assert r.sup.snapshot("child", "child").state is ProcessState.STOPPED
 
     run(main())
+
+
+def test_a_silent_watchdog_restarts_the_program_after_health_retries(tmp_path: Path) -> None:
+    command = script(tmp_path, "mute", """
+        import os, socket, time
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+        for _ in range(3):  # a few pings, then it hangs without a word
+            time.sleep(0.1)
+            s.sendto(b"WATCHDOG=1", os.environ["NOTIFY_SOCKET"])
+        time.sleep(600)
+    """)
+    spec = proc("mute", command, startsecs=0, stopwaitsecs=2, health=HealthSpec(
+        ready=ProbeSpec("notify"), health=ProbeSpec("notify", interval=0.3), health_retries=2))
+
+    async def main() -> None:
+        async with Running(root_of(program(spec))) as r:
+            await until(lambda: r.sup.snapshot("mute", "mute").vitals.health_restarts >= 1,
+                        15, "a watchdog restart")
+            await until(lambda: r.sup.snapshot("mute", "mute").vitals.last_exit, 10)
+            snap = r.sup.snapshot("mute", "mute")
+            assert "no WATCHDOG=1 for 0.3s" in snap.vitals.last_exit
+            assert "2 consecutive failed health checks" in snap.vitals.last_exit
+
+    run(main())

@@ -43,10 +43,13 @@ def build_groups(ctx: LoadContext, env: Mapping[str, str | int]) -> tuple[GroupS
                           "list each program in one group only",
                           "its processes run once in each group")
             processes.extend(read_processes(ctx, member_section, name, env))
+            _refuse_member_update_keys(SectionReader(ctx, member_section), section)
+        strategy, batch = _read_update_keys(r, names)
         groups.append(GroupSpec(
             name=name, kind=GroupKind.HETEROGENEOUS,
             priority=r.get("priority", values.integer, 999, names),
-            processes=tuple(processes), source=r.provenance,
+            processes=tuple(processes), update_strategy=strategy, update_batch=batch,
+            source=r.provenance,
         ))
 
     for kind in PROCESS_KINDS:
@@ -93,11 +96,49 @@ def _member_section(
     return None
 
 
+UPDATE_STRATEGIES = ("restart", "rolling")
+
+
+def update_strategy(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in UPDATE_STRATEGIES:
+        raise ValueProblem(f"unknown update_strategy {text!r}",
+                           did_you_mean(lowered, UPDATE_STRATEGIES) or "use restart or rolling")
+    return lowered
+
+
+def update_batch(text: str) -> int:
+    value = values.integer(text)
+    if value < 1:
+        raise ValueProblem(f"update_batch must be at least 1, not {value}",
+                           "write the number of processes replaced at once, e.g. 1")
+    return value
+
+
+def _read_update_keys(r: SectionReader, names: Mapping[str, str | int]) -> tuple[str, int]:
+    """minder's update_strategy / update_batch of one group's section."""
+    strategy = r.get("update_strategy", update_strategy, "restart", names)
+    batch = r.get("update_batch", update_batch, 1, names)
+    if r.has("update_batch") and strategy != "rolling":
+        r.warning("update_batch", "update_batch is ignored without update_strategy=rolling",
+                  "add update_strategy=rolling or remove update_batch")
+    return strategy, batch
+
+
+def _refuse_member_update_keys(r: SectionReader, group_section: str) -> None:
+    for key in ("update_strategy", "update_batch"):
+        if r.has(key):
+            r.warning(key, f"{key} of a [{group_section}] member is ignored",
+                      f"set {key} in [{group_section}]",
+                      "update replaces a group's processes by the group's setting")
+
+
 def _own_group(
     ctx: LoadContext, kind: str, section: str, name: str, env: Mapping[str, str | int]
 ) -> GroupSpec:
     processes = read_processes(ctx, section, name, env)
-    source = SectionReader(ctx, section).provenance
+    reader = SectionReader(ctx, section)
+    source = reader.provenance
     priority = processes[0].priority if processes else 999
     if kind == "eventlistener":
         pool, pool_priority = read_listener_pool(ctx, section, env)
@@ -109,8 +150,12 @@ def _own_group(
         if first is not None and first.uid is not None and first.gid is not None:
             ids = (first.uid, first.gid)
         socket = read_fcgi_socket(ctx, section, env, ids)
-        return GroupSpec(name, GroupKind.FCGI, priority, processes, fcgi=socket, source=source)
-    return GroupSpec(name, GroupKind.PROGRAM, priority, processes, source=source)
+        strategy, batch = _read_update_keys(reader, {"here": "", **env})
+        return GroupSpec(name, GroupKind.FCGI, priority, processes, fcgi=socket,
+                         update_strategy=strategy, update_batch=batch, source=source)
+    strategy, batch = _read_update_keys(reader, {"here": "", **env})
+    return GroupSpec(name, GroupKind.PROGRAM, priority, processes,
+                     update_strategy=strategy, update_batch=batch, source=source)
 
 
 def _section_of(group: GroupSpec) -> str:

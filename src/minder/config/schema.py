@@ -105,6 +105,18 @@ HEALTH_KEYS: tuple[Key, ...] = (
           f"RLIMIT_{name.upper()} of the process.", minder=True) for name in _RLIMIT_NAMES),
 )
 
+# minder (issue 16): how ``update`` replaces a changed group (read in groups.py).
+UPDATE_KEYS: tuple[Key, ...] = (
+    Key("update_strategy", "restart", "restart or rolling",
+        "How update replaces the changed running processes of this group: all at once "
+        "(supervisord), or rolling: update_batch at a time, each batch ready before the "
+        "next, stopping at the first failure with the rest left on the old version. "
+        "In a [group:x] member, set it in the [group:x] section.", minder=True),
+    Key("update_batch", "1", "integer >= 1",
+        "With update_strategy=rolling, how many processes are replaced at once.",
+        minder=True),
+)
+
 PROCESS_KEYS: tuple[Key, ...] = (
     Key("command", "(required)", "command line",
         "The program to run; split like a shell would, without a shell."),
@@ -213,10 +225,11 @@ SECTION_KINDS: tuple[SectionKind, ...] = (
             "Files to read, relative to the main config's directory."),
     )),
     SectionKind("program", "[program:x]", True, "A program: numprocs processes in group x.",
-                PROCESS_KEYS),
+                (*PROCESS_KEYS, *UPDATE_KEYS)),
     SectionKind("group", "[group:x]", True, "A group of several programs.", (
         Key("programs", "(none)", "comma list of program names", "Members, in start order."),
         Key("priority", "999", "integer", "Group start order."),
+        *UPDATE_KEYS,
     )),
     SectionKind("fcgi-program", "[fcgi-program:x]", True,
                 "A program whose processes share a listening socket on fd 0.", (
@@ -227,6 +240,7 @@ SECTION_KINDS: tuple[SectionKind, ...] = (
                     Key("socket_owner", "(program user)", "user or user:group",
                         "Owner of a unix socket."),
                     Key("socket_mode", "0700", "octal", "Mode of a unix socket."),
+                    *UPDATE_KEYS,
                 )),
     SectionKind("eventlistener", "[eventlistener:x]", True,
                 "A pool of processes that receive events on stdin.", (

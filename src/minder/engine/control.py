@@ -31,7 +31,7 @@ from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.group import GroupRuntime
 from minder.engine.process import ProcessRunner
-from minder.engine.rollout import rolling_restart, until_ready
+from minder.engine.rollout import Replace, rolling_restart, until_ready
 from minder.engine.vitals import restart_for
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
@@ -145,9 +145,17 @@ class ProcessControl:
         for runner in runners:
             if runner.state not in RUNNING_STATES:
                 raise SupervisorFault(Faults.NOT_RUNNING, runner.namespec)
+        return await self.roll(runners, batch, bus, clock)
+
+    async def roll(
+        self, runners: Sequence[ProcessRunner], batch: int, bus: EventBus, clock: Clock,
+        replace: Replace | None = None,
+    ) -> list[RolloutStep]:
+        """The rollout itself, for a rolling restart and for ``update`` of a
+        group with update_strategy=rolling (``replace`` builds the new runners)."""
         batches = [runners[i : i + batch] for i in range(0, len(runners), batch)]
         self._rollouts += 1
-        return await rolling_restart(batches, bus, clock, f"r{self._rollouts}")
+        return await rolling_restart(batches, bus, clock, f"r{self._rollouts}", replace)
 
     async def restart_for(self, runner: ProcessRunner, kind: str, reason: str) -> None:
         """A health, memory or readiness verdict: restart through the stop path

@@ -8,22 +8,32 @@ and reports what it actually did, so no front end has to infer it.
 
 Where minder improves on supervisord (docs/differences.md): ``update_group``
 restarts only the processes whose spec changed; the others keep their pid.
+A group with ``update_strategy=rolling`` has its changed running processes
+replaced ``update_batch`` at a time through the rollout of engine/control.py
+(each batch ready before the next); the first failure stops it, and the
+processes not reached keep running the old version. The group's spec then
+records that mix, so the next ``reread`` still shows the group changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+import dataclasses
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, Outcome
+from minder.engine.api import ConfigDiff, ConfigEntry, GroupUpdate, Outcome, RolloutStep
 from minder.engine.group import GroupRuntime
 from minder.engine.process import ProcessRunner
-from minder.model.diff import plan_group_update, recreates_group
+from minder.engine.rollout import Replace
+from minder.model.diff import GroupPlan, plan_group_update, recreates_group
 from minder.model.specs import GroupSpec, LogSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
+from minder.protocol.states import ProcessState
 
 ConfigLoader = Callable[[], RootSpec]
 StopAll = Callable[[list[ProcessRunner]], Coroutine[Any, Any, None]]
+# engine/control.py's rollout: (runners, batch size, replace) -> its steps
+Roll = Callable[[Sequence[ProcessRunner], int, Replace], Coroutine[Any, Any, list[RolloutStep]]]
 
 
 def _configured_log(log: LogSpec, redirected: bool = False) -> str:
@@ -49,6 +59,8 @@ class ConfigReloader:
         stop_and_wait: StopAll,
         stop_group: Callable[[str], Coroutine[Any, Any, list[Outcome]]],
         autostart: Callable[[ProcessRunner], None] = ProcessRunner.start_now,
+        roll: Roll | None = None,
+        log: Callable[[str, str], None] = lambda level, message: None,
     ) -> None:
         self.pending = root
         self._groups = groups  # the Supervisor's live mapping (changed only through it)
@@ -59,6 +71,8 @@ class ConfigReloader:
         self._stop_and_wait = stop_and_wait
         self._stop_group = stop_group
         self._autostart = autostart  # depends_on: deferred until the dependencies are ready
+        self._roll = roll
+        self._log = log
 
     def load(self) -> RootSpec:
         """Read the config file again (CANT_REREAD if there is none or it is broken)."""
@@ -160,6 +174,8 @@ class ConfigReloader:
             await self._stop_and_wait(list(group.processes.values()))
             await self.remove_group(name)
             await self.add_group(name)
+        elif new.update_strategy == "rolling" and self._roll is not None:
+            return await self._rolling_update(group, new, plan)
         else:
             await self._stop_and_wait([group.processes[n] for n in plan.stale])
             for runner in group.replace_processes(new, self.pending.daemon.environment, plan.stale):
@@ -172,6 +188,65 @@ class ConfigReloader:
             added=plan.added,
             removed=plan.removed,
         )
+
+    async def _rolling_update(
+        self, group: GroupRuntime, new: GroupSpec, plan: GroupPlan
+    ) -> GroupUpdate:
+        """update_strategy=rolling: the changed RUNNING processes one batch at a time.
+
+        Removed processes and changed ones that are not running are replaced
+        first, at once (nothing serves through them); added processes come
+        last, once the rollout has succeeded. After a failure the group's
+        spec is the mix actually running, with the old [supervisord]
+        environment if that changed, so the next update retries the rest.
+        """
+        assert self._roll is not None
+        old = group.spec
+        env = self.pending.daemon.environment
+        old_env = group.daemon_env
+        new_specs = {p.name: p for p in new.processes}
+        rolling = [r for r in group.in_start_order()
+                   if r.name in plan.restarted and r.state is ProcessState.RUNNING]
+        done = set(plan.stale) - {r.name for r in rolling}
+
+        def interim() -> GroupSpec:
+            kept = [new_specs[p.name] if p.name in done else p for p in old.processes
+                    if p.name in new_specs]
+            return dataclasses.replace(new, processes=tuple(kept))
+
+        at_once = [group.processes[n] for n in plan.stale if n in done]
+        await self._stop_and_wait(at_once)
+        for runner in group.replace_processes(interim(), env, tuple(r.name for r in at_once)):
+            if runner.spec.autostart:
+                self._autostart(runner)
+
+        def replace(batch: Sequence[ProcessRunner]) -> list[ProcessRunner]:
+            done.update(r.name for r in batch)
+            return group.replace_processes(interim(), env, tuple(r.name for r in batch))
+
+        steps: list[RolloutStep] = []
+        if rolling:
+            self._log("info", f"{new.name}: rolling update of {len(rolling)} process(es), "
+                      f"{new.update_batch} at a time")
+            steps = await self._roll(rolling, new.update_batch, replace)
+        for step in steps:
+            level = "info" if step.outcome == "restarted" else "warn"
+            self._log(level, f"{new.name}: rolling update: {step.namespec} {step.outcome}"
+                      + (f" ({step.detail})" if step.detail else ""))
+        failed = [s for s in steps if s.outcome == "failed"]
+        if failed:
+            left = [s.namespec for s in steps if s.outcome == "not reached"]
+            group.replace_processes(group.spec, old_env, ())
+            reason = "; ".join(s.detail for s in failed)  # each names its process
+            kept = f"; left on the old version: {', '.join(left)}" if left else ""
+            raise SupervisorFault(Faults.FAILED,
+                                  f"{new.name}: rolling update stopped ({reason}){kept}")
+        for runner in group.replace_processes(new, env, ()):
+            if runner.spec.autostart:
+                self._autostart(runner)
+        self._log("info", f"{new.name}: rolling update done")
+        return GroupUpdate(new.name, "updated", restarted=plan.restarted,
+                           added=plan.added, removed=plan.removed)
 
     async def update_all(self) -> list[GroupUpdate]:
         """supervisorctl's ``update``: re-read, then remove, update and add groups."""

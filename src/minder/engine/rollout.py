@@ -9,12 +9,17 @@ exits, backs off, goes FATAL, or is not ready by its ready_deadline —
 aborts the rollout: the processes not reached keep running on their old
 instance, untouched. Progress is published on the bus (RolloutProgress),
 so the web UI can show it while the call is in flight.
+
+``update`` of a group with ``update_strategy=rolling`` goes through the
+same loop with a ``replace`` step (engine/reload.py): once a batch is
+stopped, its runners are swapped for ones built from the new config, and
+those are the ones started and waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from minder.engine.api import RolloutStep
 from minder.engine.bus import EventBus
@@ -27,6 +32,9 @@ from minder.protocol.states import RUNNING_STATES, ProcessState
 # Without a ready_deadline, how long a process that is RUNNING but not ready
 # may take before the rollout calls it failed.
 DEFAULT_READY_WAIT = 60.0
+
+# A stopped batch -> the runners to start in its place (the same ones for a restart).
+Replace = Callable[[Sequence[ProcessRunner]], Sequence[ProcessRunner]]
 
 
 def _failure(runner: ProcessRunner) -> str | None:
@@ -60,6 +68,7 @@ async def until_ready(runner: ProcessRunner) -> None:
 
 async def rolling_restart(
     batches: Sequence[Sequence[ProcessRunner]], bus: EventBus, clock: Clock, rollout_id: str,
+    replace: Replace | None = None,
 ) -> list[RolloutStep]:
     """Restart ``batches`` in order; stop at the first failure (see the module doc)."""
     total = sum(len(b) for b in batches)
@@ -76,13 +85,14 @@ async def rolling_restart(
             publish(runner.namespec, "stopping")
             runner.stop_now()
         await asyncio.gather(*(r.wait_stopped() for r in batch))
-        for runner in batch:
+        fresh = list(replace(batch)) if replace is not None else list(batch)
+        for runner in fresh:
             publish(runner.namespec, "starting")
             runner.start_now()
-        results = await asyncio.gather(*(until_ready(r) for r in batch),
+        results = await asyncio.gather(*(until_ready(r) for r in fresh),
                                        return_exceptions=True)
         failed = False
-        for runner, result in zip(batch, results, strict=True):
+        for runner, result in zip(fresh, results, strict=True):
             done += 1
             if isinstance(result, BaseException):
                 failed = True

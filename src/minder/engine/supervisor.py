@@ -126,6 +126,9 @@ class Supervisor:
             stop_and_wait=self._stop_runners,
             stop_group=lambda name: self.control.stop_processes(name, True),
             autostart=self._deferred.autostart,
+            roll=lambda runners, batch, replace: self.control.roll(
+                runners, batch, self.bus, self.clock, replace),
+            log=self._log,
         )
         self._ctx: EngineContext | None = None
         self._reaper: Reaper | None = None

@@ -171,6 +171,12 @@ class GroupSpec:
     processes: tuple[ProcessSpec, ...] = ()
     listener: ListenerPoolSpec | None = None  # kind == EVENTLISTENER
     fcgi: FcgiSocketSpec | None = None  # kind == FCGI
+    # minder (issue 16): how ``update`` replaces the changed running processes:
+    # "restart" (all at once, supervisord) or "rolling" (update_batch at a time,
+    # each batch ready before the next). Not part of equality: changing only
+    # the strategy restarts nothing; the pending config's value is used.
+    update_strategy: str = field(default="restart", compare=False)
+    update_batch: int = field(default=1, compare=False)
     source: Provenance | None = field(default=None, compare=False)
 
 

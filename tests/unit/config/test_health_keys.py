@@ -139,3 +139,50 @@ def test_missing_environment_file(errors_of: Callable[..., list[str]],
     assert "environment_file /nope.env does not exist" in error
     p = only(load_text("[program:a]\ncommand=/bin/true\nenvironment_file=-/nope.env\n"))
     assert p.resources.file_environment == ()
+
+
+def test_update_strategy_of_a_program_and_of_a_group(load_text: Callable[..., LoadResult]) -> None:
+    result = load_text("""
+        [program:web]
+        command=/bin/true
+        update_strategy=Rolling
+        update_batch=2
+
+        [program:plain]
+        command=/bin/true
+
+        [group:g]
+        programs=a
+        update_strategy=rolling
+
+        [program:a]
+        command=/bin/true
+        update_batch=3
+    """)
+    groups = {g.name: g for g in result.root.groups}
+    assert (groups["web"].update_strategy, groups["web"].update_batch) == ("rolling", 2)
+    assert (groups["plain"].update_strategy, groups["plain"].update_batch) == ("restart", 1)
+    assert (groups["g"].update_strategy, groups["g"].update_batch) == ("rolling", 1)
+    (warning,) = [str(d) for d in result.diagnostics]
+    assert "supervisord.conf:19" in warning and "[program:a]" in warning
+    assert "update_batch of a [group:g] member is ignored" in warning
+    assert "set update_batch in [group:g]" in warning
+
+
+def test_update_strategy_errors_name_the_line_and_the_fix(
+    errors_of: Callable[..., list[str]], load_text: Callable[..., LoadResult]
+) -> None:
+    (error,) = errors_of("[program:a]\ncommand=/bin/true\nupdate_strategy=rollin\n")
+    assert "supervisord.conf:7" in error and "update_strategy" in error
+    assert "unknown update_strategy 'rollin'" in error and "did you mean 'rolling'?" in error
+    (error,) = errors_of("[program:a]\ncommand=/bin/true\nupdate_strategy=rolling\n"
+                         "update_batch=0\n")
+    assert "update_batch" in error and "supervisord.conf:8" in error
+    typo = load_text("[program:a]\ncommand=/bin/true\nupdate_stratgy=rolling\n")
+    assert any("did you mean 'update_strategy'" in str(d) for d in typo.diagnostics)
+    listener = load_text("[eventlistener:e]\ncommand=/bin/true\nevents=TICK_5\n"
+                         "update_strategy=rolling\n")  # a pool is not rolled
+    assert any("update_strategy" in str(d) for d in listener.diagnostics)
+    result = load_text("[program:a]\ncommand=/bin/true\nupdate_batch=2\n")
+    assert any("update_batch is ignored without update_strategy=rolling" in str(d)
+               for d in result.diagnostics)

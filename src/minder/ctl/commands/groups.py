@@ -139,7 +139,16 @@ def do_update(s: Session, arg: str) -> None:
         s.call("supervisor.removeProcessGroup", name)
         s.output(f"{name}: removed process group")
     for name in filter(selected, changed):
-        if _update_in_place(s, name):
+        try:
+            in_place = _update_in_place(s, name)
+        except RpcFault as fault:
+            if fault.code != Faults.FAILED:
+                raise
+            # update_strategy=rolling stopped at a failure: say so, go on with the rest
+            s.output(f"{name}: ERROR ({fault.text.removeprefix('FAILED: ')})")
+            s.exitstatus = Exit.GENERIC
+            continue
+        if in_place:
             s.output(f"{name}: stopped")
         else:
             s.call("supervisor.stopProcessGroup", name)

@@ -27,7 +27,7 @@ import signal
 import time
 from collections.abc import Iterator
 
-from minder.engine.containment import rss_bytes
+from minder.engine.usage import rss_bytes
 
 SETTLE_SECONDS = 2.0  # how long close() waits for killed members to leave
 

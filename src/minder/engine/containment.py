@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from minder.engine import proctree
+from minder.engine.usage import rss_bytes
 
 Log = Callable[[str], None]
 
@@ -60,19 +61,7 @@ class Containment(Protocol):
         """Shutdown: SIGKILL whatever is left and remove the containers; returns pids."""
 
 
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 _ENV_NAMES = (b"SUPERVISOR_GROUP_NAME", b"SUPERVISOR_PROCESS_NAME")
-
-
-def rss_bytes(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * _PAGE
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
 
 
 def sigkill_all(pids: list[int]) -> list[int]:

@@ -52,7 +52,7 @@ from minder.engine.events.service import EventListeners  # issue 6: event listen
 from minder.engine.group import GroupRuntime, SinkFactory
 from minder.engine.logs.access import LogAccess
 from minder.engine.logs.follow import LogFollower
-from minder.engine.memwatch import MemoryWatch, UsageSampler
+from minder.engine.memwatch import MemoryWatch
 from minder.engine.notify import NotifyDirectory
 from minder.engine.prefixed import PrefixedStdout
 from minder.engine.process import EngineContext, ProcessRunner
@@ -60,7 +60,7 @@ from minder.engine.reaper import Reaper
 from minder.engine.reload import ConfigLoader, ConfigReloader
 from minder.engine.spawn import Spawner, spawn
 from minder.engine.ticks import TickTimers
-from minder.engine.usage import UsageReader, sample_usage
+from minder.engine.usage import LoadSampler, UsageReader, sample_usage
 from minder.model.events import (
     DomainEvent,
     GroupAdded,
@@ -140,7 +140,7 @@ class Supervisor:
         self._prefixed: PrefixedStdout | None = None  # childlogs_to_stdout
         # issue 16: notify sockets, usage sampling, memory limits, verdict restarts
         self._notify_dir = NotifyDirectory()
-        self.usage_sampler = UsageSampler()
+        self._load = LoadSampler()
         self._memory_watch: MemoryWatch | None = None
         self._verdict_tasks: set[asyncio.Task[None]] = set()
         self._rollouts = 0
@@ -178,12 +178,7 @@ class Supervisor:
             notify_dir=self._notify_dir,
             on_verdict=self._on_verdict,
         )
-        # memory_limit reads the program's cgroup (or its tree's RSS) through containment
-        self.usage_sampler.memory_reader = (
-            lambda runner: self.containment.memory_usage(runner.namespec, runner.pid)
-            if runner.pid else None
-        )
-        self._memory_watch = MemoryWatch(loop, self.usage_sampler, self._all_runners)
+        self._memory_watch = MemoryWatch(loop, self._memory_of, self._all_runners)
         if self._root.daemon.childlogs_to_stdout:  # issue 14: "name | line" on our stdout
             self._prefixed = PrefixedStdout()
             self._ctx.output_tee = self._prefixed.channel
@@ -521,8 +516,11 @@ class Supervisor:
         return paths.stdout if channel == "stdout" else paths.stderr
 
     def process_load(self, pid: int) -> tuple[float, int] | None:
-        sampled = self.usage_sampler.usage(pid)
-        return (sampled.cpu_percent, sampled.rss) if sampled is not None else None
+        return self._load.load(pid)
+
+    def _memory_of(self, runner: ProcessRunner) -> int | None:
+        """memory_limit reads the program's cgroup (or its members' RSS) through containment."""
+        return self.containment.memory_usage(runner.namespec, runner.pid) if runner.pid else None
 
     def send_remote_comm_event(self, type_: str, data: str) -> None:
         self.bus.publish(RemoteCommunication(type_, data))

@@ -9,9 +9,11 @@ within shutdown_timeout on SIGTERM even when a program ignores it.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -153,12 +155,26 @@ def test_sigterm_stops_everything_within_shutdown_timeout(tmp_path: Path) -> Non
     assert not any(process_alive(p) for p in stubborn)
 
 
+def probe_get(port: int, path: str) -> tuple[int, str]:
+    """What a kubelet's httpGet probe sees: the status and the body's first line."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode(errors="replace").strip()
+    finally:
+        conn.close()
+
+
 def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
     """examples/container/minder.conf as PID 1, with its paths moved under tmp_path."""
     example = Path(__file__).parents[2] / "examples" / "container"
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "worker.py").write_text((example / "worker.py").read_text())
     port = 18000 + (os.getpid() % 1000)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        probe_port = int(probe.getsockname()[1])
     conf = tmp_path / "minder.conf"
     conf.write_text(
         (example / "minder.conf").read_text()
@@ -166,13 +182,21 @@ def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
         .replace("/app", str(tmp_path / "app"))
         .replace("python ", f"{PY} ")
         .replace("8000", str(port))
+        .replace(":9001", f":{probe_port}")
     )
-    check = subprocess.run([str(VENV_BIN / "minderd"), "--check", "-c", str(conf)],
+    minderd = str(VENV_BIN / "minderd")
+    no_password = {k: v for k, v in os.environ.items() if k != "MINDER_HTTP_PASSWORD"}
+    refused = subprocess.run([minderd, "--check", "-c", str(conf)], env=no_password,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0  # no password in the environment: refused, line named
+    assert "'inet_http_server.password'" in refused.stdout + refused.stderr
+    env = {**no_password, "MINDER_HTTP_PASSWORD": "s3cret-from-a-secret"}
+    check = subprocess.run([minderd, "--check", "-c", str(conf)], env=env,
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
     proc = subprocess.Popen(
-        ["unshare", "--pid", "--fork", "--mount-proc", str(VENV_BIN / "minderd"), "-c", str(conf)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+        ["unshare", "--pid", "--fork", "--mount-proc", minderd, "-c", str(conf)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env,
     )
     assert proc.stdout is not None
     os.set_blocking(proc.stdout.fileno(), False)
@@ -186,8 +210,14 @@ def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
     try:
         wait_for(lambda: answers(tmp_path / "minder.sock"), timeout=30, what="the example")
         wait_for(heard_heartbeat, timeout=20, what="the worker's first heartbeat on stdout")
-        minderd = descendants(proc.pid)[0]
-        subprocess.run(["kill", "-TERM", str(minderd)], check=True)
+        # The Kubernetes probes of kubernetes.yaml, without credentials.
+        assert probe_get(probe_port, "/healthz") == (200, "ok")
+        wait_for(lambda: probe_get(probe_port, "/readyz")[0] == 200, timeout=20,
+                 what="/readyz 200 once web answers its ready_check")
+        assert probe_get(probe_port, "/readyz")[1].startswith("ready")
+        assert probe_get(probe_port, "/")[0] == 401  # the rest needs the password
+        pid1 = descendants(proc.pid)[0]
+        subprocess.run(["kill", "-TERM", str(pid1)], check=True)
         proc.wait(30)
         heard_heartbeat()
         out, err = bytes(seen), proc.stderr.read() if proc.stderr else b""

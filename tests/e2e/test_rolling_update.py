@@ -156,6 +156,17 @@ def test_update_replaces_a_rolling_group_one_at_a_time(tmp_path: Path) -> None:
         # the group still differs from the config: the next update retries the rest
         assert "w: changed" in daemon.ctl("reread").stdout
 
+        # A fixed version: the stopped one is replaced at once, the two others rolled.
+        set_version(daemon, "broken", "v3")
+        fixed, counts = update_watching(daemon)
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        v3 = all_ready(daemon, names)
+        assert {version_of(pid) for pid in v3.values()} == {"v3"}
+        assert all(v3[n] != v2[n] for n in names[1:])
+        assert min(counts) >= 1, counts
+        assert "w: rolling update of 2 process(es), 1 at a time" in daemon.main_log()
+        assert daemon.ctl("reread").stdout == "No config updates to processes\n"
+
 
 def json_call(daemon: RunningDaemon, method: str, path: str, payload: object = None,
               token: bool = True) -> tuple[int, Any]:

@@ -17,7 +17,14 @@ from minder.model.events import (
     ProcessStateChanged,
     SupervisorStateChanged,
 )
-from minder.model.specs import FcgiSocketSpec, GroupKind, GroupSpec, LogSpec, RootSpec
+from minder.model.specs import (
+    FcgiSocketSpec,
+    GroupKind,
+    GroupSpec,
+    LogSpec,
+    ProcessSpec,
+    RootSpec,
+)
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import ProcessState as S
 from minder.protocol.states import SupervisorState
@@ -350,3 +357,57 @@ def test_depends_on_orders_start_and_stop(tmp_path: Path) -> None:
 
     r = run(scenario())
     assert stopped_order(r) == ["cron", "web", "db"]
+
+
+def test_a_stopped_rolling_update_keeps_the_old_environment_for_the_next_update(
+    tmp_path: Path,
+) -> None:
+    """update_strategy=rolling with a changed [supervisord] environment and numprocs
+    grown: the first new process fails, so the rest keep their pids, the added one is
+    not created, and the group keeps the old environment, so the next update (a fixed
+    config) replaces every process still on the old one and adds the new member."""
+    def procs(n: int, first: str) -> tuple[ProcessSpec, ...]:
+        return tuple(replace(proc(f"w_{i}", first if i == 0 else SLEEP, startsecs=1,
+                                  startretries=0), program_name="w") for i in range(n))
+
+    def grp(n: int, first: str) -> GroupSpec:
+        return GroupSpec("w", GroupKind.PROGRAM, processes=procs(n, first),
+                         update_strategy="rolling", update_batch=1)
+
+    root = root_of(grp(3, SLEEP), tmp=tmp_path, environment=(("V", "1"),))
+    broken = replace(root, daemon=replace(root.daemon, environment=(("V", "2"),)),
+                     groups=(grp(4, f"{PY} -c 'raise SystemExit(1)'"),))
+    fixed = replace(broken, groups=(grp(4, SLEEP),))
+    roots = [broken]
+    names = ("w_0", "w_1", "w_2")
+
+    async def scenario() -> Running:
+        async with Running(root, config_loader=lambda: roots[-1]) as r:
+            sup = r.sup
+            for n in names:
+                await until_state(sup, "w", n, S.RUNNING)
+            old = {n: sup.snapshot("w", n).pid for n in names}
+            sup.reload_config()
+            with pytest.raises(SupervisorFault) as info:
+                await sup.update_group("w")
+            assert info.value.code is Faults.FAILED
+            assert "left on the old version: w:w_1, w:w_2" in (info.value.extra or "")
+            assert sup.snapshot("w", "w_0").state is not S.RUNNING
+            assert {n: sup.snapshot("w", n).pid for n in names[1:]} == {
+                n: old[n] for n in names[1:]}
+            assert "w_3" not in sup.groups["w"].processes  # added only after success
+            assert sup.groups["w"].daemon_env == (("V", "1"),)
+            assert "w: rolling update: w:w_1 not reached (rollout aborted)" in r.log.text()
+            roots.append(fixed)
+            diff = sup.reload_config()
+            assert diff.changed == ("w",)
+            report = await sup.update_group("w")
+            assert (report.restarted, report.added) == (names, ("w_3",))
+            for n in (*names, "w_3"):
+                await until_state(sup, "w", n, S.RUNNING)
+            assert all(sup.snapshot("w", n).pid != old[n] for n in names[1:])
+            assert sup.groups["w"].daemon_env == (("V", "2"),)
+            assert sup.reload_config().changed == ()
+        return r
+
+    run(scenario())

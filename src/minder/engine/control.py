@@ -23,7 +23,9 @@ decided here but by the runner's spawner (EngineContext.spawner).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import signal
 from collections.abc import Callable, Mapping, Sequence
 
 from minder.engine.api import Outcome, RolloutStep
@@ -72,6 +74,7 @@ class ProcessControl:
         self._check_running = check_running  # SHUTDOWN_STATE unless the daemon runs
         self._log = log
         self._rollouts = 0
+        self._verdict_tasks: set[asyncio.Task[None]] = set()
         # depends_on: start now if the dependencies are ready, else once they are
         self._defer = defer or ProcessRunner.start_now
 
@@ -157,10 +160,17 @@ class ProcessControl:
         self._rollouts += 1
         return await rolling_restart(batches, bus, clock, f"r{self._rollouts}", replace)
 
-    async def restart_for(self, runner: ProcessRunner, kind: str, reason: str) -> None:
+    def restart_for(self, runner: ProcessRunner, kind: str, reason: str) -> None:
         """A health, memory or readiness verdict: restart through the stop path
-        (engine/vitals.py says how each kind is counted and retried)."""
-        await restart_for(runner, kind, reason)
+        (engine/vitals.py says how each kind is counted and retried), in a task
+        held here until it ends or the daemon closes (``cancel_verdicts``)."""
+        task = asyncio.get_running_loop().create_task(restart_for(runner, kind, reason))
+        self._verdict_tasks.add(task)
+        task.add_done_callback(self._verdict_tasks.discard)
+
+    def cancel_verdicts(self) -> None:
+        for task in list(self._verdict_tasks):
+            task.cancel()
 
     # --- a group or everything -------------------------------------------------
 
@@ -256,6 +266,26 @@ class ProcessControl:
         return await self._one_pass(self.in_start_order(group), self._clear, wait=False)
 
     # --- the daemon's stop (shutdown, reload) ------------------------------------
+
+    async def stop_and_wait(self, runners: list[ProcessRunner]) -> None:
+        """Stop ``runners`` without checks (update), highest sort key first."""
+        for runner in sorted(runners, key=lambda r: r.sort_key, reverse=True):
+            runner.stop_now()
+        await asyncio.gather(*(r.wait_stopped() for r in runners))
+
+    def kill_all(self) -> None:
+        """A second exit signal: SIGKILL whatever is still alive, at once."""
+        for group in self._groups.values():
+            for runner in group.processes.values():
+                if runner.spec.killdescendants:
+                    runner.ctx.containment.kill_leftovers(runner.namespec, 0)
+                if runner.popen is not None:
+                    with contextlib.suppress(OSError):
+                        runner.ctx.reaper.send_signal(
+                            runner.popen.pid,
+                            signal.SIGKILL,
+                            to_group=runner.spec.killasgroup or runner.spec.stopasgroup,
+                        )
 
     async def stop_for_exit(self, waves: list[list[ProcessRunner]]) -> None:
         """Stop group by group, highest priority number first, as supervisord does.

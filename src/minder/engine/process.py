@@ -36,6 +36,7 @@ from minder.engine.output import (
 from minder.engine.reaper import Reaper
 from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
 from minder.engine.vitals import RestartHook, Vitals
+from minder.engine.waiters import Predicate, Waiters, is_stopped
 from minder.model import machine as mc
 from minder.model.events import ProcessStateChanged
 from minder.model.specs import ProcessSpec
@@ -44,7 +45,6 @@ from minder.protocol.names import make_namespec
 from minder.protocol.states import (
     RUNNING_STATES,
     SIGNALLABLE_STATES,
-    STOPPED_STATES,
     ProcessState,
 )
 
@@ -83,14 +83,6 @@ class EngineContext:
     on_verdict: RestartHook | None = None
 
 
-# A waiter's predicate: True = done, a fault = fail with it, None = keep waiting.
-Predicate = Callable[[mc.Machine], "bool | SupervisorFault | None"]
-
-
-def _is_stopped(m: mc.Machine) -> bool | None:
-    return True if m.state in STOPPED_STATES else None
-
-
 class ProcessRunner:
     def __init__(
         self,
@@ -127,7 +119,7 @@ class ProcessRunner:
         self._busy = False
         self._timer: asyncio.TimerHandle | None = None
         self._armed: tuple[mc.Timer | None, float | None] = (None, None)
-        self._waiters: list[tuple[Predicate, asyncio.Future[None]]] = []
+        self._waiters = Waiters(ctx.loop)
         self._prepared: tuple[dict[str, str], tuple[str, list[str]]] | None = None
         self.removed = False
         self.vitals = Vitals(self, ctx.notify_dir, ctx.on_verdict)
@@ -330,32 +322,11 @@ class ProcessRunner:
     # --- waiting -----------------------------------------------------------
 
     def _check_waiters(self) -> None:
-        if not self._waiters:
-            return
-        keep: list[tuple[Predicate, asyncio.Future[None]]] = []
-        for predicate, future in self._waiters:
-            if future.done():
-                continue
-            verdict = predicate(self.machine)
-            if verdict is None:
-                keep.append((predicate, future))
-            elif isinstance(verdict, SupervisorFault):
-                future.set_exception(verdict)
-            else:
-                future.set_result(None)
-        self._waiters = keep
+        self._waiters.check(self.machine)
 
     def future_until(self, predicate: Predicate) -> asyncio.Future[None]:
         """A future that ``predicate`` resolves (or fails) as the machine moves."""
-        future: asyncio.Future[None] = self.ctx.loop.create_future()
-        verdict = predicate(self.machine)
-        if isinstance(verdict, SupervisorFault):
-            future.set_exception(verdict)
-        elif verdict:
-            future.set_result(None)
-        else:
-            self._waiters.append((predicate, future))
-        return future
+        return self._waiters.future_until(self.machine, predicate)
 
     async def wait_until(self, predicate: Predicate) -> None:
         await self.future_until(predicate)
@@ -365,7 +336,7 @@ class ProcessRunner:
         self._check_waiters()
 
     async def wait_stopped(self) -> None:
-        await self.wait_until(_is_stopped)
+        await self.wait_until(is_stopped)
 
     def stopped_future(self) -> asyncio.Future[None] | None:
         """A future that resolves when the process is stopped; None if it already is.
@@ -374,11 +345,7 @@ class ProcessRunner:
         time its wait (stopAllProcesses, 500 at once) awaits it as is,
         without wrapping a coroutine in a task of its own.
         """
-        if self.machine.state in STOPPED_STATES:
-            return None
-        future: asyncio.Future[None] = self.ctx.loop.create_future()
-        self._waiters.append((_is_stopped, future))
-        return future
+        return self._waiters.stopped_future(self.machine)
 
     # --- commands ----------------------------------------------------------
 
@@ -534,7 +501,4 @@ class ProcessRunner:
         if self.stderr is not None:
             self.stderr.close()
         self.ctx.containment.release(self.namespec)
-        for _, future in self._waiters:
-            if not future.done():
-                future.cancel()
-        self._waiters = []
+        self._waiters.cancel_all()

@@ -18,10 +18,7 @@ rather than stopping everything and dying.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import os
-import signal
 from collections.abc import Callable, Sequence
 
 from minder.engine.api import (
@@ -49,7 +46,8 @@ from minder.engine.defaults import Logger, default_sink_factory, server_url_for
 from minder.engine.dependencies import DeferredStarts, stop_waves
 from minder.engine.essential import EssentialExits
 from minder.engine.events.service import EventListeners  # issue 6: event listeners
-from minder.engine.group import GroupRuntime, SinkFactory
+from minder.engine.group import SinkFactory
+from minder.engine.grouptable import GroupTable
 from minder.engine.logs.access import LogAccess
 from minder.engine.logs.follow import LogFollower
 from minder.engine.memwatch import MemoryWatch
@@ -70,7 +68,7 @@ from minder.model.events import (
 )
 from minder.model.specs import GroupSpec, RootSpec
 from minder.protocol.faults import Faults, SupervisorFault
-from minder.protocol.states import ProcessState, SupervisorState
+from minder.protocol.states import SupervisorState
 
 
 class Supervisor:
@@ -95,7 +93,6 @@ class Supervisor:
         self._loader = config_loader
         self._spawner = spawner
         self.clock: Clock = clock or SystemClock()
-        self._sink_factory = sink_factory or default_sink_factory(log)
         self._use_pidfd = use_pidfd
         self._reap_orphans = reap_orphans  # PID 1 / subreaper: collect re-parented orphans
         self._containment_mode = containment
@@ -105,9 +102,16 @@ class Supervisor:
         self._clear_main_log = clear_main_log
         self.bus = EventBus()
         self.bus.on_listener_error = log.error
+        self._table = GroupTable(
+            root, self.bus, log, sink_factory or default_sink_factory(log),
+            pending_env=lambda: self.config.pending.daemon.environment,
+            may_autostart=lambda: self._mood is SupervisorState.RUNNING,
+            autostart=lambda runner: self._deferred.autostart(runner),
+        )
+        self.groups = self._table.groups
+        self._all_runners = self._table.runners
         self._deferred = DeferredStarts(self._all_runners, log.info)  # depends_on
         self.bus.add_listener(self._deferred.on_event)
-        self.groups: dict[str, GroupRuntime] = {}
         self._mood = SupervisorState.RUNNING
         self._next_root: RootSpec | None = None  # set by a restart: the config to reload with
         self.logs = LogAccess(self._log_path_of, self.bus)
@@ -121,9 +125,9 @@ class Supervisor:
             self.groups,
             loader=config_loader,
             check_running=self._check_mood,
-            create_group=self._add_and_autostart,
-            drop_group=self._drop_group,
-            stop_and_wait=self._stop_runners,
+            create_group=self._table.add_and_autostart,
+            drop_group=self._table.drop,
+            stop_and_wait=self.control.stop_and_wait,
             stop_group=lambda name: self.control.stop_processes(name, True),
             autostart=self._deferred.autostart,
             roll=lambda runners, batch, replace: self.control.roll(
@@ -142,7 +146,6 @@ class Supervisor:
         self._notify_dir = NotifyDirectory()
         self._load = LoadSampler()
         self._memory_watch: MemoryWatch | None = None
-        self._verdict_tasks: set[asyncio.Task[None]] = set()
         self._rollouts = 0
 
     # --- life cycle --------------------------------------------------------
@@ -186,11 +189,12 @@ class Supervisor:
         # listener pools and capture mode see every group and state change
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event)
+        self._table.ctx = self._ctx
         for gspec in self._root.groups:
-            self._create_group(gspec)
+            self._table.create(gspec)
         self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
         for gspec in self._root.groups:
-            self._autostart(self.groups[gspec.name])
+            self._table.autostart(self.groups[gspec.name])
         self._memory_watch.refresh()
         self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()
@@ -198,65 +202,19 @@ class Supervisor:
 
     def _on_verdict(self, runner: ProcessRunner, kind: str, reason: str) -> None:
         """A health, memory or readiness verdict: restart through the stop path."""
-        if self._mood is not SupervisorState.RUNNING:
-            return
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(self.control.restart_for(runner, kind, reason))
-        self._verdict_tasks.add(task)
-        task.add_done_callback(self._verdict_tasks.discard)
+        if self._mood is SupervisorState.RUNNING:
+            self.control.restart_for(runner, kind, reason)
 
     def _tick_wanted(self, period: int) -> bool:
         """Whether some listener pool subscribes to TICK_<period> (or EVENT)."""
-        if self.event_listeners is None:
-            return False
-        name = f"TICK_{period}"
-        return any(pool.wants(name) for pool in self.event_listeners.router.pools.values())
+        return self.event_listeners is not None and self.event_listeners.wants_tick(period)
 
     def _refresh_ticks_on_pool_change(self, event: DomainEvent) -> None:
-        if isinstance(event, (GroupAdded, GroupRemoved)) and self._ticks is not None:
-            self._ticks.refresh()
-        if isinstance(event, (GroupAdded, GroupRemoved)) and self._memory_watch is not None:
-            self._memory_watch.refresh()
-
-    def _create_group(self, gspec: GroupSpec) -> GroupRuntime:
-        assert self._ctx is not None
-        daemon = self._root.daemon
-        debug_echo = None
-        is_enabled = getattr(self.log, "is_enabled_for", None)
-        if is_enabled is not None and is_enabled(10):
-            debug_echo = self.log.debug
-        group = GroupRuntime(
-            gspec,
-            # Each group keeps the [supervisord] environment it was built
-            # with: a reread that changes it marks the group changed, and
-            # only update (re)creates its processes with the new one.
-            dataclasses.replace(self._ctx, daemon_env=self.config.pending.daemon.environment),
-            sink_factory=self._sink_factory,
-            childlogdir=daemon.childlogdir,
-            identifier=daemon.identifier,
-            strip_ansi=daemon.strip_ansi,
-            debug_echo=debug_echo,
-        )
-        self.groups[gspec.name] = group
-        self.bus.publish(GroupAdded(gspec.name))
-        return group
-
-    def _add_and_autostart(self, gspec: GroupSpec) -> GroupRuntime:
-        group = self._create_group(gspec)
-        self._autostart(group)
-        return group
-
-    def _drop_group(self, name: str) -> None:
-        group = self.groups.pop(name)
-        group.close()
-        self.bus.publish(GroupRemoved(name))
-
-    def _autostart(self, group: GroupRuntime) -> None:
-        if self._mood is not SupervisorState.RUNNING:
-            return
-        for runner in group.in_start_order():
-            if runner.spec.autostart and runner.state is ProcessState.STOPPED:
-                self._deferred.autostart(runner)
+        if isinstance(event, (GroupAdded, GroupRemoved)):
+            if self._ticks is not None:
+                self._ticks.refresh()
+            if self._memory_watch is not None:
+                self._memory_watch.refresh()
 
     def _begin_stop(self, mood: SupervisorState) -> None:
         self._mood = mood
@@ -312,15 +270,10 @@ class Supervisor:
     # --- the listener service's view (events/service.py: ListenerHost) ------
 
     def find_runner(self, group: str, name: str) -> ProcessRunner | None:
-        g = self.groups.get(group)
-        return g.processes.get(name) if g is not None else None
+        return self._table.find_runner(group, name)
 
     def group_spec(self, group: str) -> GroupSpec | None:
-        g = self.groups.get(group)
-        return g.spec if g is not None else None
-
-    def _all_runners(self) -> list[ProcessRunner]:
-        return [r for g in self.groups.values() for r in g.processes.values()]
+        return self._table.group_spec(group)
 
     async def _stop_all(self) -> None:
         """Shutdown or reload: every process stopped in the daemon's stop order."""
@@ -333,17 +286,7 @@ class Supervisor:
 
     def kill_remaining(self) -> None:
         """A second exit signal: SIGKILL whatever is still alive, at once."""
-        for group in self.groups.values():
-            for runner in group.processes.values():
-                if runner.spec.killdescendants:
-                    self.containment.kill_leftovers(runner.namespec, 0)
-                if runner.popen is not None and self._reaper is not None:
-                    with contextlib.suppress(OSError):
-                        self._reaper.send_signal(
-                            runner.popen.pid,
-                            signal.SIGKILL,
-                            to_group=runner.spec.killasgroup or runner.spec.stopasgroup,
-                        )
+        self.control.kill_all()
 
     async def wait_finished(self) -> None:
         assert self._finished is not None
@@ -357,13 +300,10 @@ class Supervisor:
             self._ticks.stop()
         if self._memory_watch is not None:
             self._memory_watch.close()
-        for task in list(self._verdict_tasks):
-            task.cancel()
+        self.control.cancel_verdicts()
         if self.event_listeners is not None:  # issue 6
             self.event_listeners.close()
-        for group in self.groups.values():
-            group.close()
-        self.groups.clear()
+        self._table.close()
         if self._prefixed is not None:
             self._prefixed.flush()
         killed = self.containment.close()
@@ -446,20 +386,13 @@ class Supervisor:
     async def update_all(self) -> list[GroupUpdate]:
         return await self.config.update_all()
 
-    async def _stop_runners(self, runners: list[ProcessRunner]) -> None:
-        for runner in sorted(runners, key=lambda r: r.sort_key, reverse=True):
-            runner.stop_now()
-        await asyncio.gather(*(r.wait_stopped() for r in runners))
-
     # --- EngineAPI: processes --------------------------------------------
 
     def _snapshot(self, runner: ProcessRunner) -> ProcessSnapshot:
         return self.groups[runner.group].snapshot(runner, self.clock.time())
 
     def snapshots(self) -> list[ProcessSnapshot]:
-        runners = [r for g in self.groups.values() for r in g.processes.values()]
-        runners.sort(key=lambda r: (r.group, r.name))
-        return [self._snapshot(r) for r in runners]
+        return self._table.snapshots(self.clock.time())
 
     def snapshot(self, group: str, name: str) -> ProcessSnapshot:
         return self._snapshot(self.control.runner(group, name))
@@ -559,11 +492,7 @@ class Supervisor:
         return self.bus.subscribe(logs=logs, maxsize=maxsize)
 
     def event_buffer_drops(self) -> dict[str, int]:
-        if self.event_listeners is None:
-            return {}
-        return {name: pool.dropped for name, pool in self.event_listeners.router.pools.items()}
+        return {} if self.event_listeners is None else self.event_listeners.buffer_drops()
 
     def listener_overruns(self) -> dict[str, int]:
-        if self.event_listeners is None:
-            return {}
-        return {name: pool.overruns for name, pool in self.event_listeners.router.pools.items()}
+        return {} if self.event_listeners is None else self.event_listeners.overruns()

@@ -32,87 +32,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import traceback
-from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from minder.http.credentials import Credentials
-from minder.http.fallback import LazyAiohttp, ProtocolFactory
+from minder.http.fallback import ProtocolFactory
 from minder.http.getwire import GetHead, chunk, frame, maybe_get, scan_get, stream_head
 from minder.http.hostcheck import host_allowed
 from minder.http.lightweb import LightWeb, Route, Stream
-from minder.http.limits import HEAD_TIMEOUT, MAX_HEAD_WAIT, ConnectionBudget
-from minder.http.logins import LoginGate, peer_key_of
-from minder.http.logsink import HttpLog
+from minder.http.limits import HEAD_TIMEOUT, MAX_HEAD_WAIT
+from minder.http.logins import peer_key_of
 from minder.http.wire import RpcHead, Verdict, response, scan_head
 from minder.rpc.dispatch import INTERNAL_ERROR, dispatch
-from minder.rpc.table import RpcTable
 from minder.rpc.xmlcodec import parse_request
+
+if TYPE_CHECKING:
+    from minder.http.fastsite import FastSite
 
 # How long the body of a fast-path request may take once its head is in.
 BODY_TIMEOUT = 30.0
 # Unanswered bytes held while a call is in flight before reading pauses.
 PAUSE_ABOVE = 64 * 1024
-
-
-class FastSite:
-    """What the connections of one server section share; the protocol factory."""
-
-    def __init__(
-        self,
-        table: RpcTable,
-        log: HttpLog,
-        credentials: Credentials | None,
-        gate: LoginGate,
-        budget: ConnectionBudget,
-        fallback: LazyAiohttp,
-        keepalive: float,
-        light: LightWeb | None = None,
-        host_names: frozenset[str] | None = None,
-    ) -> None:
-        self.table = table
-        self.light = light
-        self.log = log
-        self.credentials = credentials
-        self.gate = gate
-        self.budget = budget
-        # Without credentials: the Host names answered over TCP (hostcheck.py).
-        self.host_names = host_names
-        self.fallback = fallback
-        self.keepalive = keepalive
-        self.connections: set[FastConnection] = set()
-        # Calls in flight, held here so that a call whose client went away
-        # still runs to its end (and shutdown can wait for it).
-        self.calls: set[asyncio.Task[None]] = set()
-        self.closing = False
-
-    def __call__(self) -> FastConnection:
-        return FastConnection(self)
-
-    def start_call(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self.calls.add(task)
-        task.add_done_callback(self._call_done)
-        return task
-
-    def _call_done(self, task: asyncio.Task[None]) -> None:
-        self.calls.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.log.error(f"XML-RPC connection failed: {task.exception()!r}")
-
-    async def close(self, grace: float) -> None:
-        """Close idle connections now; give calls in flight ``grace`` seconds to answer."""
-        self.closing = True
-        if self.light is not None:
-            self.light.close_streams()  # each stream then ends and closes its connection
-        for conn in tuple(self.connections):
-            if conn.call is None:
-                conn.close()
-        if self.calls:
-            _, late = await asyncio.wait(tuple(self.calls), timeout=grace)
-            for call in late:
-                call.cancel()
-        for conn in tuple(self.connections):
-            conn.close()
 
 
 class FastConnection(asyncio.Protocol):

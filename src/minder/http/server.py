@@ -25,7 +25,7 @@ from minder.engine.api import EngineAPI
 from minder.http.binding import BoundServer, bind_servers
 from minder.http.credentials import Credentials
 from minder.http.fallback import LazyAiohttp
-from minder.http.fastpath import FastSite
+from minder.http.fastsite import FastSite
 from minder.http.hostcheck import allowed_names
 from minder.http.lightweb import LightWeb
 from minder.http.limits import ConnectionBudget

@@ -132,6 +132,19 @@ class EventListeners:
         return self.router.dropped
 
     # --- bus listener ------------------------------------------------------
+    def wants_tick(self, period: int) -> bool:
+        """Whether some pool subscribes to TICK_<period> (or EVENT)."""
+        name = f"TICK_{period}"
+        return any(pool.wants(name) for pool in self.router.pools.values())
+
+    def buffer_drops(self) -> dict[str, int]:
+        """Events each pool dropped from a full buffer."""
+        return {name: pool.dropped for name, pool in self.router.pools.items()}
+
+    def overruns(self) -> dict[str, int]:
+        """Times each pool's buffer overran."""
+        return {name: pool.overruns for name, pool in self.router.pools.items()}
+
     def on_event(self, event: DomainEvent) -> None:
         try:
             self._observe(event)

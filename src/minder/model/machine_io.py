@@ -1,0 +1,129 @@
+"""The vocabulary between the process state machine and the engine.
+
+Separate from model/machine.py because it is the contract, not the
+decisions: the inputs the engine feeds the table (a request, a spawn's
+outcome, an exit, a timer expiring), the effects the table asks the engine
+to perform (spawn, kill, a state change to publish, a log line), and the
+timers the engine arms. model/machine.py re-exports every name, so callers
+keep writing ``mc.Start()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from minder.protocol.states import ProcessState as S
+
+
+class Timer(Enum):
+    STARTSECS = "startsecs"
+    BACKOFF = "backoff"
+    STOPWAIT = "stopwaitsecs"
+    RESTART = "restart"  # a paced restart after a quick exit (EXITED)
+    COOLDOWN = "fatal_cooldown"  # a retry of a FATAL process
+
+
+
+# --- inputs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A start request (autostart, autorestart by the engine, or RPC)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spawned:
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnFailed:
+    error: str  # supervisord's spawnerr text, e.g. "can't find command 'x'"
+
+
+@dataclass(frozen=True, slots=True)
+class Exited:
+    """The child was reaped. ``status`` is the exit code, or -1 for a signal."""
+
+    status: int
+    signal: int = 0  # the terminating signal, 0 for a normal exit
+    may_restart: bool = True  # False while the daemon is shutting down
+    rand: float = 0.5  # uniform in [0, 1): the jitter of a paced restart
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    timer: Timer
+    may_restart: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A stop request (RPC, shutdown, update)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """Shutdown: a BACKOFF process will not be retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignalFailed:
+    """Sending a signal raised something other than ESRCH."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartFailed:
+    """minder: the start was judged failed after the process was stopped.
+
+    Sent once a process that never became ready within ``ready_deadline`` has
+    been stopped; ``tries`` counts such failures in a row, so retries and
+    FATAL follow startretries exactly as for a process that exits too soon.
+    """
+
+    error: str
+    tries: int
+
+
+Input = (
+    Start | Spawned | SpawnFailed | Exited | TimerFired | Stop | GiveUp | SignalFailed
+    | StartFailed
+)
+
+
+# --- effects --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn:
+    """Fork/exec the command now, then feed Spawned or SpawnFailed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kill:
+    signum: int
+    to_group: bool  # signal -pid (the child's process group)
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """A state change, with the values an event must carry at this moment."""
+
+    from_state: S
+    to_state: S
+    pid: int
+    tries: int
+    expected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    level: str  # "info", "warn", "debug", ...
+    message: str
+
+
+Effect = Spawn | Kill | Changed | Log

@@ -8,6 +8,7 @@ import subprocess
 import urllib.request
 import xmlrpc.client
 from pathlib import Path
+from typing import Any
 
 from tests.support.daemons import VENV_BIN, process_alive, rpc_proxy, wait_for
 
@@ -70,11 +71,11 @@ def test_demo_config_runs(tmp_path: Path) -> None:
             },
         )
         with urllib.request.urlopen(request, timeout=20) as response:
-            (state,), _ = xmlrpc.client.loads(response.read())
+            params, _ = xmlrpc.client.loads(response.read())
+        state: Any = params[0]
         assert state["statename"] == "RUNNING"
     finally:
         proc.terminate()
         proc.wait(60)
     assert proc.returncode == 0
-    for pid in pids:
-        wait_for(lambda pid=pid: not process_alive(pid), what=f"demo child {pid} gone")
+    wait_for(lambda: not any(process_alive(pid) for pid in pids), what=f"demo children {pids} gone")

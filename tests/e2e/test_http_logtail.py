@@ -8,13 +8,18 @@ import http.client
 import os
 import socket
 import time
-import xmlrpc.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from tests.support.daemons import RunningDaemon, UnixStreamHTTPConnection, run_daemon, wait_for
+from tests.support.daemons import (
+    Proxy,
+    RunningDaemon,
+    UnixStreamHTTPConnection,
+    run_daemon,
+    wait_for,
+)
 
 from .test_rpc_support import http_request
 
@@ -43,7 +48,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
 
 
 @pytest.fixture
-def rpc(daemon: RunningDaemon) -> Iterator[xmlrpc.client.ServerProxy]:
+def rpc(daemon: RunningDaemon) -> Iterator[Proxy]:
     with daemon.rpc() as proxy:
         yield proxy
 
@@ -68,7 +73,7 @@ def read_until(response: http.client.HTTPResponse, needle: bytes, timeout: float
 
 
 def test_logtail_starts_with_the_last_1024_bytes_then_follows(
-    daemon: RunningDaemon, rpc: xmlrpc.client.ServerProxy
+    daemon: RunningDaemon, rpc: Proxy
 ) -> None:
     lines = "".join(f"line {i:04d}\n" for i in range(300))  # 3000 bytes
     rpc.supervisor.sendProcessStdin("cat", lines)
@@ -109,7 +114,7 @@ def test_logtail_errors(daemon: RunningDaemon, method: str, path: str, status: i
 
 
 def test_mainlogtail_follows_the_main_log(
-    daemon: RunningDaemon, rpc: xmlrpc.client.ServerProxy
+    daemon: RunningDaemon, rpc: Proxy
 ) -> None:
     with stream(daemon, "/mainlogtail") as response:
         assert response.status == 200
@@ -134,7 +139,7 @@ def test_daemon_stops_promptly_with_tails_open(tmp_path_factory: pytest.TempPath
 
 
 def test_tails_of_clients_that_left_are_released(
-    daemon: RunningDaemon, rpc: xmlrpc.client.ServerProxy
+    daemon: RunningDaemon, rpc: Proxy
 ) -> None:
     pid = daemon.proc.pid
 

@@ -34,7 +34,7 @@ from tests.e2e.test_webui_support import (
     wait_row_state,
     write_script,
 )
-from tests.support.daemons import RunningDaemon, run_daemon, wait_for
+from tests.support.daemons import RunningDaemon, proxy_at, run_daemon, wait_for
 from tests.support.nginx import NGINX, main_config, run_nginx, sha_htpasswd_line
 
 USER, PASSWORD = "admin", "s3cret-pw"
@@ -124,7 +124,7 @@ def credentials() -> dict[str, Any]:
 def test_xmlrpc_through_nginx_needs_the_password(stack: tuple[RunningDaemon, str]) -> None:
     _, url = stack
     authed = url.replace("http://", f"http://{USER}:{PASSWORD}@") + "RPC2"
-    with xmlrpc.client.ServerProxy(authed) as proxy:
+    with proxy_at(authed) as proxy:
         assert proxy.supervisor.getState()["statename"] == "RUNNING"
         assert proxy.supervisor.getProcessInfo("api")["statename"] == "RUNNING"
     with xmlrpc.client.ServerProxy(url + "RPC2") as anonymous:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.daemons import VENV_BIN, RunningDaemon, rpc_proxy, run_daemon, wait_for
+from tests.support.daemons import VENV_BIN, RunningDaemon, proxy_at, rpc_proxy, run_daemon, wait_for
 
 from .test_rpc_support import IGNORE_TERM, basic, free_port, write_script, xmlrpc_body
 
@@ -473,7 +473,7 @@ def test_wrong_passwords_slow_the_next_attempt_the_right_one_included(
         took, served = timed(right)  # logged in: at once from now on
         assert served.result() == daemon.proc.pid
         assert took < 0.5, took
-        with xmlrpc.client.ServerProxy(f"http://{USER}:{PASSWORD}@127.0.0.1:{port}") as proxy:
+        with proxy_at(f"http://{USER}:{PASSWORD}@127.0.0.1:{port}") as proxy:
             assert proxy.supervisor.getState()["statename"] == "RUNNING"
         # and the unix socket of the same daemon has no password
         with rpc_proxy(str(daemon.socket_path)) as proxy:

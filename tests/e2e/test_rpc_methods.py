@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import re
 import signal
-import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.daemons import RunningDaemon, process_alive, run_daemon, wait_for
+from tests.support.daemons import Proxy, RunningDaemon, process_alive, run_daemon, wait_for
 
 from .test_rpc_support import IGNORE_TERM, NOISY, fault, write_script
 
@@ -78,24 +77,24 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
 
 
 @pytest.fixture
-def rpc(daemon: RunningDaemon) -> Iterator[xmlrpc.client.ServerProxy]:
+def rpc(daemon: RunningDaemon) -> Iterator[Proxy]:
     with daemon.rpc() as proxy:
         yield proxy
 
 
-def stopped(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
+def stopped(rpc: Proxy, name: str) -> None:
     if rpc.supervisor.getProcessInfo(name)["statename"] in ("STARTING", "RUNNING", "BACKOFF"):
         assert rpc.supervisor.stopProcess(name) is True
 
 
-def running(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
+def running(rpc: Proxy, name: str) -> None:
     """Start ``name`` unless it is RUNNING (other tests stop and restart programs)."""
     if rpc.supervisor.getProcessInfo(name)["statename"] != "RUNNING":
         stopped(rpc, name)
         assert rpc.supervisor.startProcess(name) is True
 
 
-def never_started(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
+def never_started(rpc: Proxy, name: str) -> None:
     """Make program ``name`` (a group of its own) STOPPED "Not started" again, as at boot:
     other tests start and stop it, and only a freshly added process has never run."""
     stopped(rpc, name)
@@ -103,7 +102,7 @@ def never_started(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
     assert rpc.supervisor.addProcessGroup(name) is True
 
 
-def test_identity_methods(rpc: xmlrpc.client.ServerProxy, daemon: RunningDaemon) -> None:
+def test_identity_methods(rpc: Proxy, daemon: RunningDaemon) -> None:
     s = rpc.supervisor
     assert s.getAPIVersion() == "3.0"
     assert s.getVersion() == "3.0"
@@ -113,7 +112,7 @@ def test_identity_methods(rpc: xmlrpc.client.ServerProxy, daemon: RunningDaemon)
     assert s.getPID() == daemon.proc.pid
 
 
-def test_introspection(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_introspection(rpc: Proxy) -> None:
     names = rpc.system.listMethods()
     assert len(names) == 45 and names == sorted(names)  # supervisord's 41 + minder.*
     assert [n for n in names if n.startswith("minder.")] == [
@@ -128,7 +127,7 @@ def test_introspection(rpc: xmlrpc.client.ServerProxy) -> None:
     assert fault(rpc.system.methodHelp, "nosuch") == (4, "SIGNATURE_UNSUPPORTED")
 
 
-def test_process_info(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_process_info(rpc: Proxy) -> None:
     running(rpc, "a")
     never_started(rpc, "big")
     info = rpc.supervisor.getProcessInfo("a")
@@ -149,14 +148,14 @@ def test_process_info(rpc: xmlrpc.client.ServerProxy) -> None:
     assert fault(rpc.supervisor.getProcessInfo) == (2, "INCORRECT_PARAMETERS")
 
 
-def test_all_process_info_sorted_by_group_then_name(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_all_process_info_sorted_by_group_then_name(rpc: Proxy) -> None:
     infos = rpc.supervisor.getAllProcessInfo()
     keys = [(i["group"], i["name"]) for i in infos]
     assert keys == sorted(keys)
     assert ("g", "g_00") in keys and len(keys) == 8
 
 
-def test_config_info_answers_ints_over_2_31(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_config_info_answers_ints_over_2_31(rpc: Proxy) -> None:
     infos = {i["name"]: i for i in rpc.supervisor.getAllConfigInfo()}
     assert [i for i in infos] == sorted(infos)
     assert infos["big"]["stdout_logfile_maxbytes"] == 3 * 1024**3
@@ -165,7 +164,7 @@ def test_config_info_answers_ints_over_2_31(rpc: xmlrpc.client.ServerProxy) -> N
     assert infos["a"]["stopsignal"] == int(signal.SIGTERM)
 
 
-def test_stop_and_start_wait_for_the_state(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_stop_and_start_wait_for_the_state(rpc: Proxy) -> None:
     pid = rpc.supervisor.getProcessInfo("a")["pid"]
     assert rpc.supervisor.stopProcess("a") is True
     assert rpc.supervisor.getProcessInfo("a")["statename"] == "STOPPED"
@@ -177,14 +176,14 @@ def test_stop_and_start_wait_for_the_state(rpc: xmlrpc.client.ServerProxy) -> No
     assert fault(rpc.supervisor.startProcess, "nosuch") == (10, "BAD_NAME: nosuch")
 
 
-def test_start_without_wait_returns_at_once(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_start_without_wait_returns_at_once(rpc: Proxy) -> None:
     assert rpc.supervisor.startProcess("big", False) is True
     wait_for(lambda: rpc.supervisor.getProcessInfo("big")["statename"] == "RUNNING")
     assert rpc.supervisor.stopProcess("big", False) is True
     wait_for(lambda: rpc.supervisor.getProcessInfo("big")["statename"] == "STOPPED")
 
 
-def test_spawn_failures_are_faults(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_spawn_failures_are_faults(rpc: Proxy) -> None:
     code, text = fault(rpc.supervisor.startProcess, "fail")
     assert (code, text) in {(50, "SPAWN_ERROR: fail"), (40, "ABNORMAL_TERMINATION: fail")}
     code, _ = fault(rpc.supervisor.startProcess, "missing")
@@ -192,7 +191,7 @@ def test_spawn_failures_are_faults(rpc: xmlrpc.client.ServerProxy) -> None:
     assert rpc.supervisor.getProcessInfo("missing")["statename"] == "STOPPED"
 
 
-def test_group_operations_return_result_structs(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_group_operations_return_result_structs(rpc: Proxy) -> None:
     stopped = rpc.supervisor.stopProcessGroup("g")
     assert sorted(r["name"] for r in stopped) == ["g_00", "g_01"]
     assert all(r["status"] == 80 and r["description"] == "OK" for r in stopped)
@@ -204,7 +203,7 @@ def test_group_operations_return_result_structs(rpc: xmlrpc.client.ServerProxy) 
     assert fault(rpc.supervisor.startProcess, "nosuch:*") == (10, "BAD_NAME: nosuch:*")
 
 
-def test_signals(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_signals(rpc: Proxy) -> None:
     assert rpc.supervisor.signalProcess("a", "CONT") is True
     assert rpc.supervisor.signalProcess("a", "SIGCONT") is True
     assert fault(rpc.supervisor.signalProcess, "a", "NOSUCHSIG") == (11, "BAD_SIGNAL: NOSUCHSIG")
@@ -216,7 +215,7 @@ def test_signals(rpc: xmlrpc.client.ServerProxy) -> None:
     assert {r["name"] for r in everything} >= {"a", "cat", "noisy", "g_00", "g_01"}
 
 
-def test_logs_with_binary_and_control_bytes(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_logs_with_binary_and_control_bytes(rpc: Proxy) -> None:
     # One run's output on cleared logs (other tests clear them): minderd logs what a
     # stopped child wrote before it reports STOPPED, so nothing old lands after the clear.
     stopped(rpc, "noisy")
@@ -234,7 +233,7 @@ def test_logs_with_binary_and_control_bytes(rpc: xmlrpc.client.ServerProxy) -> N
     assert fault(rpc.supervisor.readProcessStdoutLog, "nosuch", 0, 0) == (10, "BAD_NAME: nosuch")
 
 
-def test_stdin_reaches_the_process_and_logs_clear(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_stdin_reaches_the_process_and_logs_clear(rpc: Proxy) -> None:
     assert rpc.supervisor.sendProcessStdin("cat", "hello through stdin\n") is True
     wait_for(lambda: "hello through stdin" in rpc.supervisor.readProcessStdoutLog("cat", 0, 0))
     assert fault(rpc.supervisor.sendProcessStdin, "big", "x") == (70, "NOT_RUNNING: big")
@@ -246,14 +245,14 @@ def test_stdin_reaches_the_process_and_logs_clear(rpc: xmlrpc.client.ServerProxy
     assert {r["name"] for r in results} >= {"a", "cat"}
 
 
-def test_main_log(rpc: xmlrpc.client.ServerProxy, daemon: RunningDaemon) -> None:
+def test_main_log(rpc: Proxy, daemon: RunningDaemon) -> None:
     text = rpc.supervisor.readLog(0, 0)
     assert "spawned: 'a'" in text
     assert len(rpc.supervisor.readMainLog(-10, 0).encode()) == 10
     assert fault(rpc.supervisor.readLog, -1, 1) == (3, "BAD_ARGUMENTS")
 
 
-def test_config_reload_and_groups(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_config_reload_and_groups(rpc: Proxy) -> None:
     assert rpc.supervisor.reloadConfig() == [[[], [], []]]
     assert fault(rpc.supervisor.addProcessGroup, "a") == (90, "ALREADY_ADDED: a")
     assert fault(rpc.supervisor.addProcessGroup, "zz") == (10, "BAD_NAME: zz")
@@ -263,7 +262,7 @@ def test_config_reload_and_groups(rpc: xmlrpc.client.ServerProxy) -> None:
 
 
 def test_multicall_returns_bare_values(
-    rpc: xmlrpc.client.ServerProxy, daemon: RunningDaemon
+    rpc: Proxy, daemon: RunningDaemon
 ) -> None:
     results = rpc.system.multicall(
         [
@@ -303,7 +302,7 @@ stopwaitsecs=30
         assert not running.socket_path.exists()
 
 
-def test_huge_logs_are_never_read_whole(rpc: xmlrpc.client.ServerProxy) -> None:
+def test_huge_logs_are_never_read_whole(rpc: Proxy) -> None:
     path = rpc.supervisor.getProcessInfo("big")["stdout_logfile"]
     with open(path, "ab") as log:
         log.write(b"x" * (20 * 1024 * 1024) + b"THE END\n")

@@ -88,6 +88,6 @@ def xmlrpc_body(method: str, *params: Any) -> bytes:
     return xmlrpc.client.dumps(params, method).encode()
 
 
-def tcp_proxy(port: int, user: str | None = None, password: str = "") -> xmlrpc.client.ServerProxy:
+def tcp_proxy(port: int, user: str | None = None, password: str = "") -> Any:
     creds = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
     return xmlrpc.client.ServerProxy(f"http://{creds}127.0.0.1:{port}/RPC2")

@@ -10,6 +10,7 @@ import time
 import xmlrpc.client
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -250,7 +251,8 @@ def test_every_method_over_tcp(tcp: TcpDaemon) -> None:
         answers["minder.getAllProcessVitals"])}]
     assert answers["supervisor.addProcessGroup"] == (90, "ALREADY_ADDED: a")
     assert answers["supervisor.removeProcessGroup"] == (91, "STILL_RUNNING: a")
-    (rolled,) = answers["minder.rollingRestart"]  # type: ignore[misc]
+    rollout: Any = answers["minder.rollingRestart"]
+    (rolled,) = rollout
     assert (rolled["name"], rolled["outcome"]) == ("a", "restarted")
     assert answers["supervisor.stopProcess"] is True
     assert answers["supervisor.startProcess"] is True

@@ -5,13 +5,12 @@ security headers every response must carry."""
 from __future__ import annotations
 
 import socket
-import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.daemons import RunningDaemon, run_daemon
+from tests.support.daemons import Proxy, RunningDaemon, run_daemon
 
 from .test_rpc_support import fault, http_request, xmlrpc_body
 
@@ -30,7 +29,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
 
 
 @pytest.fixture
-def rpc(daemon: RunningDaemon) -> Iterator[xmlrpc.client.ServerProxy]:
+def rpc(daemon: RunningDaemon) -> Iterator[Proxy]:
     with daemon.rpc() as proxy:
         yield proxy
 
@@ -41,7 +40,7 @@ def post(daemon: RunningDaemon, body: bytes, path: str = "/RPC2") -> tuple[int, 
 
 
 def test_cve_2017_11610_attribute_traversal_is_unknown_method(
-    rpc: xmlrpc.client.ServerProxy, tmp_path: Path
+    rpc: Proxy, tmp_path: Path
 ) -> None:
     marker = tmp_path / "pwned"
     for name in (
@@ -59,7 +58,7 @@ def test_cve_2017_11610_attribute_traversal_is_unknown_method(
     ["supervisor._update", "supervisor._rpc", "_system.listMethods", "system._table", "supervisor"],
 )
 def test_private_and_malformed_names_are_unknown_method(
-    rpc: xmlrpc.client.ServerProxy, name: str
+    rpc: Proxy, name: str
 ) -> None:
     assert fault(getattr(rpc, name)) == (1, "UNKNOWN_METHOD")
 

@@ -78,7 +78,7 @@ def _busy(port: int) -> bool:
 
 def supervisor_call_minder(d: RunningDaemon) -> list[dict[str, Any]]:
     with d.rpc() as rpc:
-        return list(rpc.minder.getAllProcessVitals())  # type: ignore[arg-type]
+        return list(rpc.minder.getAllProcessVitals())
 
 
 def test_rolling_restart_button_shows_progress_and_restarts_one_at_a_time(

@@ -36,7 +36,7 @@ def run_python(code: str, *args: str, timeout: float = 60.0) -> subprocess.Compl
 
 def gone(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 

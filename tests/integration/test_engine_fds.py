@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_children_beyond_the_pidfd_budget_are_reaped_on_sigchld() -> None:
         children = [subprocess.Popen([PY, "-c", f"import sys; sys.exit({n})"]) for n in range(5)]
         try:
             for child in children:
-                reaper.watch(child, lambda code, pid=child.pid: codes.__setitem__(pid, code))
+                reaper.watch(child, functools.partial(codes.__setitem__, child.pid))
             assert reaper._pidfds == 2
             await until(lambda: len(codes) == 5, what="every child reaped")
         finally:
@@ -145,7 +146,7 @@ def test_a_sigchld_collects_the_exits_without_polling_every_child() -> None:
         sleepers = [subprocess.Popen(["sleep", "30"]) for _ in range(40)]
         try:
             for child in sleepers:
-                reaper.watch(child, lambda code, pid=child.pid: codes.__setitem__(pid, code))
+                reaper.watch(child, functools.partial(codes.__setitem__, child.pid))
             await asyncio.sleep(0)  # the watch-time checks for an early exit
             polls.clear()
             quick = subprocess.Popen([PY, "-c", "raise SystemExit(3)"])
@@ -178,7 +179,7 @@ def test_a_sigchld_leaves_a_child_it_does_not_watch_to_its_owner() -> None:
         children = [subprocess.Popen([PY, "-c", f"raise SystemExit({n})"]) for n in range(3)]
         try:
             for child in children:
-                reaper.watch(child, lambda code, pid=child.pid: codes.__setitem__(pid, code))
+                reaper.watch(child, functools.partial(codes.__setitem__, child.pid))
             await until(lambda: len(codes) == 3, what="every watched child reaped")
         finally:
             reaper.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 from pathlib import Path
 
 import pytest
 
+from minder.engine.api import ProcessSnapshot, VitalsSnapshot
 from minder.model.events import ProcessReadinessChanged
 from minder.model.specs import HealthSpec, ProbeSpec, ResourceSpec
 from minder.protocol.states import ProcessState
@@ -24,6 +26,16 @@ from tests.integration.engine_helpers import (
 from tests.integration.engine_helpers import no_leftovers as no_leftovers
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")
+
+
+def vitals_of(snap: ProcessSnapshot) -> VitalsSnapshot:
+    """The vitals of a process minder runs (None only for a fake engine's)."""
+    assert snap.vitals is not None
+    return snap.vitals
+
+
+def is_ready(r: Running, group: str, name: str) -> bool:
+    return vitals_of(r.sup.snapshot(group, name)).ready
 
 
 def free_port() -> int:
@@ -69,7 +81,7 @@ def test_dependent_starts_only_after_the_dependency_opened_its_port(
             assert started >= opened, "web started before db opened its port"
             snap = r.sup.snapshot("db", "db")
             assert snap.vitals is not None and snap.vitals.ready
-            assert "connected to 127.0.0.1" in snap.vitals.last_answer
+            assert "connected to 127.0.0.1" in vitals_of(snap).last_answer
             ready = [e for e in r.events if isinstance(e, ProcessReadinessChanged)]
             assert ready[0].name == "db" and ready[0].ready
             assert "web waits for db to be ready before it starts" in r.log.text()
@@ -99,17 +111,17 @@ def test_an_sd_notify_program_written_with_the_standard_library_becomes_ready(
 
     async def main() -> None:
         async with Running(root_of(program(spec))) as r:
-            await until(lambda: r.sup.snapshot("svc", "svc").vitals.ready, 10, "READY=1")
+            await until(lambda: vitals_of(r.sup.snapshot("svc", "svc")).ready, 10, "READY=1")
             vitals = r.sup.snapshot("svc", "svc").vitals
             assert vitals is not None and vitals.status == "serving 3 clients"
             pid = r.sup.snapshot("svc", "svc").pid
             # The watchdog pings keep it alive over several intervals.
-            await until(lambda: r.sup.snapshot("svc", "svc").vitals.last_answer == "WATCHDOG=1",
+            await until(lambda: vitals_of(r.sup.snapshot("svc", "svc")).last_answer == "WATCHDOG=1",
                         5, "a watchdog ping")
             started = time.monotonic()
             await until(lambda: time.monotonic() - started > 1.5, 5, "three intervals")
             snap = r.sup.snapshot("svc", "svc")
-            assert snap.pid == pid and snap.vitals.health_restarts == 0
+            assert snap.pid == pid and vitals_of(snap).health_restarts == 0
 
     run(main())
 
@@ -137,16 +149,16 @@ def test_a_server_that_hangs_is_restarted_after_the_threshold_and_counted(
 
     async def main() -> None:
         async with Running(root_of(program(spec))) as r:
-            await until(lambda: r.sup.snapshot("web", "web").vitals.ready, 10, "ready")
+            await until(lambda: vitals_of(r.sup.snapshot("web", "web")).ready, 10, "ready")
             first = r.sup.snapshot("web", "web").pid
-            await until(lambda: r.sup.snapshot("web", "web").vitals.health_restarts == 1,
+            await until(lambda: vitals_of(r.sup.snapshot("web", "web")).health_restarts == 1,
                         20, "a health restart")
             await until_state(r.sup, "web", "web", ProcessState.RUNNING)
             snap = r.sup.snapshot("web", "web")
             assert snap.pid != first
-            assert snap.vitals.restarts == 1
-            assert "3 consecutive failed health checks" in snap.vitals.last_exit
-            assert "timed out after 0.3s" in snap.vitals.last_exit
+            assert vitals_of(snap).restarts == 1
+            assert "3 consecutive failed health checks" in vitals_of(snap).last_exit
+            assert "timed out after 0.3s" in vitals_of(snap).last_exit
             assert "restarting web (unhealthy)" in r.log.text()
 
     run(main())
@@ -167,7 +179,7 @@ def test_never_ready_within_the_deadline_is_a_failed_start_then_fatal(
             snap = r.sup.snapshot("never", "never")
             assert "not ready within 0.5s (ready_deadline)" in snap.spawnerr
             assert "connection refused" in snap.spawnerr
-            assert snap.vitals is not None and snap.vitals.restarts == 1
+            assert snap.vitals is not None and vitals_of(snap).restarts == 1
 
     run(main())
 
@@ -212,12 +224,12 @@ def test_a_program_past_its_memory_limit_is_restarted(tmp_path: Path) -> None:
 
     async def main() -> None:
         async with Running(root_of(program(spec))) as r:
-            await until(lambda: r.sup.snapshot("hog", "hog").vitals.last_exit,
+            await until(lambda: vitals_of(r.sup.snapshot("hog", "hog")).last_exit,
                         20, "a memory restart")
             snap = r.sup.snapshot("hog", "hog")
-            assert snap.vitals.memory_restarts == 1
-            assert "memory limit exceeded" in snap.vitals.last_exit
-            assert "> memory_limit 60.0MB" in snap.vitals.last_exit
+            assert vitals_of(snap).memory_restarts == 1
+            assert "memory limit exceeded" in vitals_of(snap).last_exit
+            assert "> memory_limit 60.0MB" in vitals_of(snap).last_exit
             assert "restarting hog (over its memory limit)" in r.log.text()
 
     run(main())
@@ -280,7 +292,7 @@ def test_a_rolling_restart_stops_at_the_third_and_leaves_the_fourth_alone(
     async def main() -> None:
         async with Running(root_of(group)) as r:
             for i in range(4):
-                await until(lambda i=i: r.sup.snapshot("w", f"w{i}").vitals.ready, 10)
+                await until(functools.partial(is_ready, r, "w", f"w{i}"), 10)
             pids = [r.sup.snapshot("w", f"w{i}").pid for i in range(4)]
             (broken / "w2").touch()
             steps = await r.sup.rolling_restart([("w", None)], batch=1)
@@ -317,7 +329,7 @@ def test_a_rolling_restart_in_batches_of_two(tmp_path: Path) -> None:
                 await until_state(r.sup, "s", f"s{i}", ProcessState.RUNNING)
             steps = await r.sup.rolling_restart([("s", None)], batch=2)
             assert [s.outcome for s in steps] == ["restarted"] * 4
-            assert all(r.sup.snapshot("s", f"s{i}").vitals.restarts == 1 for i in range(4))
+            assert all(vitals_of(r.sup.snapshot("s", f"s{i}")).restarts == 1 for i in range(4))
 
     run(main())
 
@@ -369,11 +381,11 @@ def test_a_silent_watchdog_restarts_the_program_after_health_retries(tmp_path: P
 
     async def main() -> None:
         async with Running(root_of(program(spec))) as r:
-            await until(lambda: r.sup.snapshot("mute", "mute").vitals.health_restarts >= 1,
+            await until(lambda: vitals_of(r.sup.snapshot("mute", "mute")).health_restarts >= 1,
                         15, "a watchdog restart")
-            await until(lambda: r.sup.snapshot("mute", "mute").vitals.last_exit, 10)
+            await until(lambda: vitals_of(r.sup.snapshot("mute", "mute")).last_exit, 10)
             snap = r.sup.snapshot("mute", "mute")
-            assert "no WATCHDOG=1 for 0.3s" in snap.vitals.last_exit
-            assert "2 consecutive failed health checks" in snap.vitals.last_exit
+            assert "no WATCHDOG=1 for 0.3s" in vitals_of(snap).last_exit
+            assert "2 consecutive failed health checks" in vitals_of(snap).last_exit
 
     run(main())

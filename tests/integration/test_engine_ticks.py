@@ -66,6 +66,7 @@ def test_a_period_nobody_wants_has_no_timer_until_it_is_wanted() -> None:
             ticks.refresh()
             after_add = ticks.running
             event = await asyncio.wait_for(sub.get(), 30)
+            assert isinstance(event, Tick)
             wanted.clear()
             ticks.refresh()
             return idle, after_add, event, ticks.running

@@ -16,7 +16,7 @@ import pytest
 from minder.http.limits import HEAD_TIMEOUT
 from tests.e2e.test_rpc_support import free_port
 from tests.security.attacks import connection_flood, open_fds, timed_call
-from tests.support.daemons import RunningDaemon, run_daemon, wait_for
+from tests.support.daemons import RunningDaemon, proxy_at, run_daemon, wait_for
 
 USER, PASSWORD = "admin", "s3cret"
 FD_LIMIT = 1024
@@ -109,6 +109,6 @@ def test_a_trickled_head_of_another_route_is_closed_too(limited: Limited) -> Non
 
 def test_authorised_keep_alive_calls_are_not_cut_by_the_head_timeout(limited: Limited) -> None:
     transport = xmlrpc.client.Transport()
-    with xmlrpc.client.ServerProxy(limited.url, transport=transport) as proxy:
+    with proxy_at(limited.url, transport) as proxy:
         assert proxy.supervisor.getState()["statename"] == "RUNNING"
         assert proxy.supervisor.getPID() == limited.daemon.proc.pid

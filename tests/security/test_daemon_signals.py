@@ -33,7 +33,7 @@ def test_a_storm_of_reload_and_reopen_signals_never_kills_the_daemon(tmp_path: P
             with rpc_proxy(str(daemon.socket_path)) as proxy:
                 running = proxy.supervisor.getState()["statename"] == "RUNNING"
                 info = proxy.supervisor.getProcessInfo("idle")
-            return running and info["statename"] == "RUNNING"
+            return bool(running and info["statename"] == "RUNNING")
 
         wait_for(serving, timeout=30, what="minderd to settle after the storm")
         assert daemon.main_log().count("supervisord started with pid") >= 2

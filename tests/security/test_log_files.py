@@ -15,7 +15,6 @@ import os
 import pwd
 import stat
 import subprocess
-import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from tests.security.local import system_python
 from tests.support.daemons import (
     UnixStreamHTTPConnection,
     UnixStreamTransport,
+    proxy_at,
     rpc_proxy,
     run_daemon,
     wait_for,
@@ -213,7 +213,7 @@ def test_a_fifo_log_without_writer_does_not_freeze_the_daemon(tmp_path: Path) ->
         """
     with run_daemon(tmp_path, body) as daemon:
         transport = _TimeoutTransport(str(daemon.socket_path))
-        with xmlrpc.client.ServerProxy("http://localhost", transport=transport) as proxy:
+        with proxy_at("http://localhost", transport) as proxy:
             assert proxy.supervisor.readProcessStdoutLog("quiet", 0, 100) == ""
             assert proxy.supervisor.tailProcessStdoutLog("quiet", 0, 100)[0] == ""
         with rpc_proxy(str(daemon.socket_path)) as again:
@@ -226,4 +226,6 @@ class _TimeoutTransport(UnixStreamTransport):
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         if self._connection[1] is None:
             self._connection = (host, UnixStreamHTTPConnection(self.unix_path, timeout=5.0))
-        return self._connection[1]
+        connection = self._connection[1]
+        assert connection is not None
+        return connection

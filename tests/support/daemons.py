@@ -21,16 +21,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 VENV_BIN = Path(sys.executable).parent
 T = TypeVar("T")
 
 
 def wait_for(
-    predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, what: str = ""
+    predicate: Callable[[], T | Literal[False] | None],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    what: str = "",
 ) -> T:
-    """Poll ``predicate`` until it returns something truthy, or fail."""
+    """Poll ``predicate`` until it returns something truthy (never None or
+    False, which the return type says), or fail."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
     while True:
@@ -73,10 +77,24 @@ class UnixStreamTransport(xmlrpc.client.Transport):
         # remembered in _connection so that Transport.close() (and `with proxy:`) closes it
         if self._connection[1] is None:
             self._connection = (host, UnixStreamHTTPConnection(self.unix_path))
-        return self._connection[1]
+        connection = self._connection[1]
+        assert connection is not None
+        return connection
 
 
-def rpc_proxy(socket_path: str) -> xmlrpc.client.ServerProxy:
+# An XML-RPC proxy in annotations: its answers are whatever the server
+# marshalled (typeshed says a union of every XML-RPC type), checked by value.
+Proxy = Any
+
+
+def proxy_at(url: str, transport: xmlrpc.client.Transport | None = None) -> Proxy:
+    """A ServerProxy for ``url`` (TCP, or any transport), typed like ``rpc_proxy``."""
+    return xmlrpc.client.ServerProxy(url, transport=transport)
+
+
+def rpc_proxy(socket_path: str) -> Proxy:
+    """A ServerProxy over the unix socket, typed ``Any``: an XML-RPC answer is
+    whatever the server marshalled, and the tests check it by value."""
     return xmlrpc.client.ServerProxy(
         "http://localhost", transport=UnixStreamTransport(socket_path), allow_none=False
     )
@@ -96,7 +114,7 @@ class RunningDaemon:
     def serverurl(self) -> str:
         return f"unix://{self.socket_path}"
 
-    def rpc(self) -> xmlrpc.client.ServerProxy:
+    def rpc(self) -> Proxy:
         return rpc_proxy(str(self.socket_path))
 
     def ctl(

@@ -289,5 +289,5 @@ def test_every_header_aiohttp_refuses_to_see_twice_is_one_the_fast_path_refuses_
 
     from minder.http.wire import _DECISIVE
 
-    singletons = getattr(http_parser, "SINGLETON_HEADERS", frozenset())
+    singletons: frozenset[str] = getattr(http_parser, "SINGLETON_HEADERS", frozenset())
     assert set(singletons) <= _DECISIVE, sorted(set(singletons) - _DECISIVE)

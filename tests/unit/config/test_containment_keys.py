@@ -10,7 +10,7 @@ from minder.config import LoadResult
 from minder.model.pacing import Pacing
 
 
-def process(result: LoadResult):  # type: ignore[no-untyped-def]
+def process(result: LoadResult):
     (group,) = result.root.groups
     (p,) = group.processes
     return p
@@ -37,7 +37,7 @@ def test_every_key(load_text: Callable[..., LoadResult]) -> None:
     assert not p.killdescendants and p.essential
 
 
-def test_daemon_keys(write, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_daemon_keys(write, tmp_path) -> None:
     from minder.config import load
 
     path = tmp_path / "d.conf"
@@ -62,7 +62,7 @@ def test_bad_values_name_the_key(errors_of: Callable[..., list[str]], line: str,
     assert message in error
 
 
-def test_unknown_containment_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_containment_mode(tmp_path) -> None:
     from minder.config import ConfigError, load
 
     path = tmp_path / "d.conf"

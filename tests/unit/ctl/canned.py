@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from minder.ctl.dispatch import run_command
@@ -15,7 +15,7 @@ Answer = Any | Callable[..., Any]
 
 
 class CannedSession(Session):
-    def __init__(self, answers: dict[str, Answer], colour: bool = False) -> None:
+    def __init__(self, answers: Mapping[str, Answer], colour: bool = False) -> None:
         options = CtlOptions()
         options.serverurl = "unix:///tmp/canned.sock"
         super().__init__(options, out=io.StringIO(), colour=colour)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 from typing import Any
 
@@ -257,6 +258,7 @@ def test_tail_errors() -> None:
 def test_help_lists_every_command_in_columns() -> None:
     session = CannedSession({})
     do_help(session, "")
+    assert isinstance(session.out, io.StringIO)
     text = session.out.getvalue()
     assert "default commands (type help <topic>):" in text
     for name in ("add", "avail", "clear", "fg", "maintail", "open", "version", "quit"):

@@ -106,8 +106,8 @@ def test_the_clock_moves_now_and_uptime_only() -> None:
     same_reply(cache.info(b), process_info(b))
     stopped = snap(state=ProcessState.STOPPED, pid=0, stop=NOW)
     assert cache.info(stopped)["now"] == int(NOW)
-    later = dataclasses.replace(stopped, now=NOW + 7)
-    same_reply(cache.info(later), process_info(later))
+    stopped_later = dataclasses.replace(stopped, now=NOW + 7)
+    same_reply(cache.info(stopped_later), process_info(stopped_later))
 
 
 def test_a_state_change_is_seen_at_once() -> None:

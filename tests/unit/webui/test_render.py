@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minder.engine.api import MAX_LOG_SLICE
 from minder.http.webui import render
 from minder.http.webui.assets import StaticAssets
 from minder.protocol.states import ProcessState
@@ -50,7 +51,7 @@ def test_tail_limit_follows_supervisord() -> None:
     assert render.tail_limit("4096") == 4096
     assert render.tail_limit("nonsense") == render.DEFAULT_TAIL
     assert render.tail_limit(None) == render.DEFAULT_TAIL
-    assert render.tail_limit(str(10**12)) == render.MAX_LOG_SLICE
+    assert render.tail_limit(str(10**12)) == MAX_LOG_SLICE
 
 
 @given(st.text())

@@ -240,3 +240,31 @@ def test_an_empty_cgroup_of_a_killed_daemon_is_swept(tmp_path: Path) -> None:
     os.mkdir(os.path.join(stale, "p:x"))
     with run_daemon(tmp_path, "[program:a]\ncommand=sleep 300\n", daemon_keys="containment=cgroup"):
         wait_for(lambda: not os.path.exists(stale), timeout=10, what="the stale cgroup swept")
+
+
+@pytest.mark.skipif(cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")
+def test_what_a_child_forks_before_its_move_still_lands_in_its_cgroup(tmp_path: Path) -> None:
+    """The child moves into its cgroup after the spawn (off the event loop); a shell
+    that backgrounds a job at once forks before that move, and the job must still
+    end up in the program's cgroup and go with it."""
+    out = tmp_path / "job"
+    body = (
+        "[program:quick]\n"
+        f"command=/bin/sh -c 'sleep 300 & echo $! > {out}; exec sleep 300'\n"
+        "startsecs=0\n"
+    )
+    with run_daemon(tmp_path, body, daemon_keys="containment=cgroup") as d:
+        job = pid_in(out)
+        with d.rpc() as proxy:
+            main = proxy.supervisor.getProcessInfo("quick")["pid"]
+
+        def cgroup_of(pid: int) -> str:
+            with open(f"/proc/{pid}/cgroup") as f:
+                return next(line[3:].strip() for line in f if line.startswith("0::"))
+
+        wait_for(lambda: cgroup_of(job) == cgroup_of(main) and "p:quick" in cgroup_of(main),
+                 timeout=10, what="the backgrounded job to join the program's cgroup")
+        result = d.ctl("stop", "quick")
+        assert "quick: stopped" in result.stdout, result
+        wait_for(lambda: not process_alive(job), timeout=10, what="the job to be gone")
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())

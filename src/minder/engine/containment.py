@@ -39,6 +39,9 @@ class Containment(Protocol):
     def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
         """Children spawned inside this context start inside ``key``'s container."""
 
+    def adopt(self, key: str, pid: int) -> None:
+        """``pid`` was just spawned for ``key``: make it (and what it forks) ``key``'s."""
+
     def members(self, key: str, main_pid: int) -> list[int]:
         """Every live process of ``key`` (its main pid included while it lives)."""
 
@@ -64,6 +67,15 @@ class Containment(Protocol):
 _ENV_NAMES = (b"SUPERVISOR_GROUP_NAME", b"SUPERVISOR_PROCESS_NAME")
 
 
+def program_named_by_environ(pid: int) -> str | None:
+    """The namespec ``pid``'s inherited SUPERVISOR_* environment names, if any."""
+    group, name = proctree.environ_value(pid, _ENV_NAMES)
+    if group is None or name is None:
+        return None
+    group_text, name_text = group.decode(errors="replace"), name.decode(errors="replace")
+    return name_text if group_text == name_text else f"{group_text}:{name_text}"
+
+
 def sigkill_all(pids: list[int]) -> list[int]:
     killed: list[int] = []
     for pid in pids:
@@ -83,6 +95,9 @@ class NoContainment:
 
     def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+    def adopt(self, key: str, pid: int) -> None:
+        return None  # the process tree (subreaper mode) needs no placement
 
     def members(self, key: str, main_pid: int) -> list[int]:
         return [main_pid] if main_pid and proctree.is_alive(main_pid) else []
@@ -170,11 +185,7 @@ class SubreaperTracking(NoContainment):
         return sigkill_all([pid for pid in self.members(key, main_pid) if pid != main_pid])
 
     def owner_of(self, pid: int) -> str | None:
-        group, name = proctree.environ_value(pid, _ENV_NAMES)
-        if group is None or name is None:
-            return None
-        group_text, name_text = group.decode(errors="replace"), name.decode(errors="replace")
-        return name_text if group_text == name_text else f"{group_text}:{name_text}"
+        return program_named_by_environ(pid)
 
     def close(self) -> list[int]:
         tree = proctree.children_map()

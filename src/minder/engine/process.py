@@ -260,6 +260,8 @@ class ProcessRunner:
                 self._on_exit(self)
             return
         self.popen = popen
+        if self.spec.killdescendants:
+            self.ctx.containment.adopt(self.namespec, popen.pid)
         self.ctx.journal.spawned(self.namespec, popen.pid)
         self.start_epoch = self.ctx.clock.time()
         self.stdout.started(popen.pid)

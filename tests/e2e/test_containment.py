@@ -268,3 +268,37 @@ def test_what_a_child_forks_before_its_move_still_lands_in_its_cgroup(tmp_path: 
         assert "quick: stopped" in result.stdout, result
         wait_for(lambda: not process_alive(job), timeout=10, what="the job to be gone")
     assert_cgroups_removed((tmp_path / "daemon.log").read_text())
+
+
+@pytest.mark.skipif(cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")
+def test_a_neighbours_process_with_the_same_program_name_is_never_taken(tmp_path: Path) -> None:
+    """Another supervisor in the same cgroup (supervisord beside minderd) sets the same
+    SUPERVISOR_* names on its children: minderd's sweep for early forks must leave
+    them where they are, and its stop must not kill them."""
+    import subprocess
+
+    env = dict(os.environ, SUPERVISOR_GROUP_NAME="quick", SUPERVISOR_PROCESS_NAME="quick")
+    neighbour = subprocess.Popen(["sleep", "300"], env=env)
+    try:
+        with open(f"/proc/{neighbour.pid}/cgroup") as f:
+            before = f.read()
+        out = tmp_path / "job"
+        body = (
+            "[program:quick]\n"
+            f"command=/bin/sh -c 'sleep 300 & echo $! > {out}; exec sleep 300'\n"
+            "startsecs=0\n"
+        )
+        with run_daemon(tmp_path, body, daemon_keys="containment=cgroup") as d:
+            job = pid_in(out)
+            wait_for(lambda: "p:quick" in Path(f"/proc/{job}/cgroup").read_text(),
+                     timeout=10, what="the program's own job to be placed")
+            result = d.ctl("stop", "quick")
+            assert "quick: stopped" in result.stdout, result
+            wait_for(lambda: not process_alive(job), timeout=10, what="the job to be gone")
+            assert neighbour.poll() is None, "minderd killed a process that is not its own"
+            with open(f"/proc/{neighbour.pid}/cgroup") as f:
+                assert f.read() == before
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())

@@ -23,7 +23,9 @@ after every move the thread sweeps that cgroup and moves each process whose
 inherited environment names a placed program into that program's leaf,
 and ``members``/``kill_leftovers`` first wait for the program's pending
 move and count such escapees as members, so a stop in that window still
-finds them.
+finds them. An escapee must descend from minderd (it is a subreaper, so
+even an orphan does): another supervisor in the same cgroup sets the same
+``SUPERVISOR_*`` names on its children, and those are never ours.
 
 Killing: ``cgroup.kill`` (Linux 5.14+) ends every member at once; before
 that, freeze, SIGKILL each member, thaw.
@@ -41,6 +43,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from minder.engine import proctree
 from minder.engine.containment import program_named_by_environ, sigkill_all
 from minder.engine.usage import rss_bytes
 
@@ -340,7 +343,9 @@ class CgroupContainment:
         me = os.getpid()
         found: list[tuple[int, str]] = []
         for pid in procs_of(self.root):
-            if pid == me:
+            # Only our own descendants: another supervisor sharing this cgroup (a test
+            # running supervisord beside minderd, say) sets the same SUPERVISOR_* names.
+            if pid == me or not proctree.descends_from(pid, me):
                 continue
             key = program_named_by_environ(pid)
             # None: not a program's (minderctl under ExecReload, docker exec, ...)

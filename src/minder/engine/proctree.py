@@ -30,6 +30,20 @@ def start_time(pid: int) -> int | None:
     return int(fields[19]) if fields is not None else None
 
 
+def descends_from(pid: int, ancestor: int, max_depth: int = 64) -> bool:
+    """Is ``ancestor`` on ``pid``'s parent chain (the chain a subreaper keeps intact)?"""
+    for _ in range(max_depth):
+        fields = stat_fields(pid)
+        if fields is None or len(fields) < 2:
+            return False
+        pid = int(fields[1])
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
 def is_alive(pid: int) -> bool:
     fields = stat_fields(pid)
     return fields is not None and fields[0] != b"Z"

@@ -29,34 +29,45 @@ def _strip_inline_comment(line: str) -> str:
 
 
 def parse_ini(text: str) -> dict[str, dict[str, str]]:
-    """Every section as ``{name: {key: raw value}}``; keys lower-cased."""
+    """Every section as ``{name: {key: raw value}}``; keys lower-cased.
+
+    The whole file is read (a bad line anywhere is an error, as in
+    configparser), but a line that starts in column 0 and holds no comment
+    character, nearly every line of a big ``[program:x]`` file, skips the
+    comment and indentation work: 5,000 programs are 35,000 such lines.
+    """
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     key: str | None = None
     key_indent = 0
     for raw in text.splitlines():
-        stripped = raw.strip()
-        if stripped.startswith(_INLINE_PREFIXES):
+        if not raw:
             continue
-        body = _strip_inline_comment(raw).rstrip()
-        if not body.strip():
-            continue
-        indent = len(body) - len(body.lstrip())
-        if current is not None and key is not None and indent > key_indent:
-            previous = current[key]
-            current[key] = (previous + "\n" + body.strip()) if previous else body.strip()
-            continue
-        content = body.strip()
-        if content.startswith("[") and content.endswith("]") and len(content) > 2:
+        if raw[0].isspace() or ";" in raw or "#" in raw:
+            if raw.lstrip().startswith(_INLINE_PREFIXES):
+                continue
+            body = _strip_inline_comment(raw).rstrip()
+            content = body.strip()
+            if not content:
+                continue
+            indent = len(body) - len(body.lstrip())
+            if current is not None and key is not None and indent > key_indent:
+                previous = current[key]
+                current[key] = (previous + "\n" + content) if previous else content
+                continue
+        else:  # column 0, no comment: no continuation either (its indent is 0)
+            content = raw.rstrip()
+            indent = 0
+        if content[0] == "[" and content[-1] == "]" and len(content) > 2:
             current = sections.setdefault(content[1:-1], {})
             key = None
             continue
         if current is None:
             raise ValueError(f"file contains no section headers (line {raw!r})")
-        positions = [p for p in (content.find("="), content.find(":")) if p != -1]
-        if not positions:
+        equals, colon = content.find("="), content.find(":")
+        split = colon if equals == -1 or (colon != -1 and colon < equals) else equals
+        if split == -1:
             raise ValueError(f"cannot parse line {raw!r}")
-        split = min(positions)
         key = content[:split].strip().lower()
         current[key] = content[split + 1 :].strip()
         key_indent = indent

@@ -1,0 +1,159 @@
+"""Decode an XML-RPC answer laid out exactly as ``xmlrpc.client.dumps`` writes it.
+
+Why: supervisord answers with ``xmlrpc.client``'s marshaller and minderd
+writes the same bytes, so every answer minderctl sees has one fixed layout.
+Driving expat costs a Python callback per tag and per text run (~700,000
+for a 5,000-process ``getAllProcessInfo``, most of ``minderctl status``);
+walking the known layout with ``str.find``/``startswith`` costs a few C
+calls per struct member and no import.
+
+This is only a fast path. It accepts nothing but the canonical layout and
+raises ``NotCanonical`` on the first byte that differs (other whitespace, a
+comment, CDATA, an attribute, an entity other than the three the
+marshaller writes, a ``\\r`` or a character XML refuses, a type it does not
+know, a fault); ``wire.decode_response`` then hands the same body to the
+expat decoder, which stays the one authority on what the answer means. On
+every body the scanner accepts, it returns what that decoder returns (the
+unit tests fuzz both, and ``xmlrpc.client``, against each other).
+
+Why accepting exactly the layout makes this safe: the marshaller escapes
+``<`` in every name and string, so every ``<`` of such a body opens a tag,
+and the scanner checks each tag it meets, in order, to the last byte.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+class NotCanonical(Exception):
+    """The body is not in the marshaller's exact layout: use the general decoder."""
+
+
+_HEAD = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
+_TAIL = "</param>\n</params>\n</methodResponse>\n"
+_MEMBER = "<member>\n<name>"
+_NAME_END = "</name>\n<value><"
+_MEMBER_END = "</member>\n"
+_STRUCT_END = "</struct></value>\n"
+_ARRAY_END = "</data></array></value>\n"
+
+
+def boolean_text(text: str) -> bool:
+    """An XML-RPC boolean's text, as ``xmlrpc.client`` reads it (both decoders use this)."""
+    return text.strip() == "1"
+
+
+# Scalar tag -> (its closing text, how its text becomes a value). The
+# conversions are the expat decoder's (wire._CONVERT); base64, dateTime and
+# nil are rare enough to be left to it.
+_SCALARS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "string": ("</string></value>\n", str),
+    "int": ("</int></value>\n", int),
+    "i4": ("</i4></value>\n", int),
+    "i8": ("</i8></value>\n", int),
+    "boolean": ("</boolean></value>\n", boolean_text),
+    "double": ("</double></value>\n", float),
+}
+# Characters XML 1.0 refuses (expat would fail) or rewrites (\r): left to expat.
+_REFUSED_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20)])
+_ALLOWED_BYTES = bytes(b for b in range(256) if b not in _REFUSED_BYTES)
+
+
+def _unescape(text: str) -> str:
+    """The three entities the marshaller writes; any other ``&`` is not canonical."""
+    if "&" in text.replace("&lt;", "").replace("&gt;", "").replace("&amp;", ""):
+        raise NotCanonical("entity")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def decode_canonical(body: bytes) -> Any:
+    """The single value of a canonical ``methodResponse``; NotCanonical otherwise."""
+    if body.translate(None, _ALLOWED_BYTES):
+        raise NotCanonical("control character")
+    if not body.isascii() and (b"\xef\xbf\xbe" in body or b"\xef\xbf\xbf" in body):
+        raise NotCanonical("U+FFFE or U+FFFF")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotCanonical("not UTF-8") from None
+    if not text.startswith(_HEAD) or not text.endswith(_TAIL) or "]]>" in text:
+        raise NotCanonical("envelope")
+    value, pos = _value(text, len(_HEAD))
+    if pos != len(text) - len(_TAIL):
+        raise NotCanonical("trailing data")
+    return value
+
+
+def _value(text: str, pos: int) -> tuple[Any, int]:
+    """The value whose ``<value>`` starts at ``pos``, and the offset after it."""
+    if not text.startswith("<value><", pos):
+        raise NotCanonical("value")
+    pos += 8
+    if text.startswith("struct>\n", pos):
+        return _struct(text, pos + 8)
+    if text.startswith("array><data>\n", pos):
+        items = []
+        pos += 13
+        while not text.startswith(_ARRAY_END, pos):
+            item, pos = _value(text, pos)
+            items.append(item)
+        return items, pos + len(_ARRAY_END)
+    return _scalar(text, pos)
+
+
+def _scalar(text: str, pos: int) -> tuple[Any, int]:
+    """A typed scalar whose tag name starts at ``pos``."""
+    close = text.find(">", pos)
+    known = _SCALARS.get(text[pos:close])
+    if known is None:
+        raise NotCanonical("type")
+    closing, convert = known
+    end = text.find("<", close + 1)
+    if not text.startswith(closing, end):
+        raise NotCanonical("scalar end")
+    raw = text[close + 1 : end]
+    if "&" in raw:
+        raw = _unescape(raw)
+    return convert(raw), end + len(closing)
+
+
+def _struct(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    """Members from ``pos`` (just after ``<struct>\\n``) to ``</struct></value>\\n``.
+
+    The hot loop of a ``getAllProcessInfo`` answer: the scalar case is
+    written out here rather than calling ``_scalar``.
+    """
+    struct: dict[str, Any] = {}
+    scalars = _SCALARS
+    while text.startswith(_MEMBER, pos):
+        pos += 15  # len(_MEMBER)
+        end = text.find("<", pos)
+        if not text.startswith(_NAME_END, end):
+            raise NotCanonical("member name")
+        key = text[pos:end]
+        if "&" in key:
+            key = _unescape(key)
+        pos = end + 16  # len(_NAME_END): at the value's type tag
+        close = text.find(">", pos)
+        known = scalars.get(text[pos:close])
+        if known is None:  # a struct or an array inside
+            value, pos = _value(text, pos - 8)
+        else:
+            closing, convert = known
+            end = text.find("<", close + 1)
+            if not text.startswith(closing, end):
+                raise NotCanonical("scalar end")
+            raw = text[close + 1 : end]
+            value = convert(_unescape(raw) if "&" in raw else raw)
+            pos = end + len(closing)
+        if not text.startswith(_MEMBER_END, pos):
+            raise NotCanonical("member end")
+        pos += 10  # len(_MEMBER_END)
+        struct[key] = value
+    if not text.startswith(_STRUCT_END, pos):
+        raise NotCanonical("struct end")
+    return struct, pos + len(_STRUCT_END)

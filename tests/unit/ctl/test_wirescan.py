@@ -1,0 +1,137 @@
+"""The layout scanner (ctl/wirescan.py) agrees with the expat decoder and ``xmlrpc.client``.
+
+The scanner may refuse any body (NotCanonical: the expat decoder then reads
+it); what it must never do is return something other than what the expat
+decoder returns, or accept what that decoder refuses. These tests fuzz the
+three decoders against each other on the marshaller's bodies, on bodies
+with every awkward character, and on bodies mutated byte by byte.
+"""
+
+from __future__ import annotations
+
+import xmlrpc.client
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minder.ctl.wire import RpcFault, WireError, decode_response, decode_with_expat
+from minder.ctl.wirescan import NotCanonical, decode_canonical
+from minder.rpc.xmlcodec import dump_response
+
+# Whatever the fast path may raise before handing over to expat (wire.decode_response).
+HANDED_OVER = (NotCanonical, ValueError, RecursionError)
+
+scalars = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    st.text(),  # any character but a lone surrogate: control characters and \r too
+    st.text(alphabet="<>&;]\r\n\t\x00\x0b\ufffe\uffff amp lt gt#x"),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(alphabet="abc_&<>\r]", min_size=1), children, max_size=4),
+    max_leaves=16,
+)
+
+
+def outcome(decode: Any, body: bytes) -> tuple[str, Any]:
+    try:
+        return "value", decode(body)
+    except RpcFault as fault:
+        return "fault", (fault.code, fault.text)
+    except WireError:
+        return "wire error", None
+
+
+def check_agrees(body: bytes) -> None:
+    """The scanner hands over or returns exactly what expat's decoder returns."""
+    try:
+        fast = decode_canonical(body)
+    except HANDED_OVER:
+        return
+    assert outcome(decode_with_expat, body) == ("value", fast)
+
+
+def dumps(value: Any) -> bytes:
+    return xmlrpc.client.dumps((value,), methodresponse=True).encode("utf-8")
+
+
+@given(values)
+def test_stdlib_bodies_decode_the_same(value: Any) -> None:
+    body = dumps(value)
+    check_agrees(body)
+    expat_says = outcome(decode_with_expat, body)
+    assert outcome(decode_response, body) == expat_says
+    if expat_says[0] == "value":
+        assert expat_says[1] == xmlrpc.client.loads(body)[0][0]
+
+
+@given(values)
+def test_the_scanner_reads_what_it_should(value: Any) -> None:
+    """Plain values (no character XML refuses or rewrites) take the fast path."""
+    refused = {*map(chr, range(0x20)), "\ufffe", "\uffff"} - {"\t", "\n"}
+    if not any(isinstance(s, str) and refused.intersection(s) for s in _strings(value)):
+        assert decode_canonical(dumps(value)) == value
+
+
+def _strings(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [*value, *(s for v in value.values() for s in _strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value]
+
+
+MUTATIONS = ["<", ">", "/", "&", ";", "\n", "\r", " ", "x", "]]>", "&amp;", "&#60;", "<!-- c -->",
+             "<![CDATA[<x>]]>", "</value>", "<value>", "<string>", "<int>", "<struct>", "</member>",
+             "\x00", "\xff", "\ufffe"]
+
+
+@given(values, st.data())
+def test_mutated_bodies_never_decode_differently(value: Any, data: st.DataObject) -> None:
+    body = dumps(value)
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(body)))
+        cut = data.draw(st.integers(0, 3))
+        insert = data.draw(st.sampled_from(MUTATIONS)).encode("utf-8")
+        body = body[:at] + insert + body[at + cut :]
+    check_agrees(body)
+    assert outcome(decode_response, body) == outcome(decode_with_expat, body)
+
+
+def test_the_daemons_process_list_takes_the_fast_path() -> None:
+    """minderd's writer (rpc/xmlcodec.py) emits the layout, entities and i8 included."""
+    infos = [
+        {"name": f"p{i}", "group": "g&<>", "start": 1796530498, "stop": 0, "state": 20,
+         "statename": "RUNNING", "spawnerr": "", "exitstatus": 0, "pid": 4000 + i,
+         "description": f"pid {4000 + i}, uptime 0:01:52", "maxbytes": 3 * 2**30,
+         "ok": True, "ratio": 0.5, "nested": {"list": [1, "two", {}]}}
+        for i in range(3)
+    ]
+    body = dump_response(infos)
+    assert decode_canonical(body) == infos == decode_with_expat(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        xmlrpc.client.dumps(xmlrpc.client.Fault(10, "BAD_NAME: foo"), methodresponse=True).encode(),
+        xmlrpc.client.dumps((None,), methodresponse=True, allow_none=True).encode(),
+        dumps(b"bytes"),
+        b"<methodResponse><params><param><value>untyped</value></param></params></methodResponse>",
+        dumps("a\rb"),
+        dumps("x").replace(b"x</string>", b"]]></string>"),
+        dumps("x").replace(b"x</string>", b"&#60;&quot;</string>"),
+        dumps({"k": 1}).replace(b"k</name>", b"&#107;</name>"),
+    ],
+    ids=["fault", "nil", "base64", "untyped", "carriage-return", "cdata-end", "entity",
+         "name-entity"],
+)
+def test_what_the_scanner_leaves_to_expat(body: bytes) -> None:
+    with pytest.raises(NotCanonical):
+        decode_canonical(body)
+    assert outcome(decode_response, body) == outcome(decode_with_expat, body)

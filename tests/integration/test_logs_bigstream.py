@@ -10,6 +10,7 @@ in the kept files exactly once and in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import fcntl
 import mmap
@@ -225,7 +226,7 @@ def resident_pages(path: Path, start: int, length: int) -> int:
         return sum(v & 1 for v in vec)
 
 
-def test_a_growing_log_drops_its_old_pages_and_keeps_its_tail(tmp_path: Path) -> None:
+def skip_where_pages_cannot_be_dropped(tmp_path: Path) -> None:
     probe = tmp_path / "probe"
     probe.write_bytes(b"p" * (1 << 20))
     with open(probe, "rb+") as f:
@@ -233,6 +234,19 @@ def test_a_growing_log_drops_its_old_pages_and_keeps_its_tail(tmp_path: Path) ->
         os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
     if resident_pages(probe, 0, 1 << 20) > 16:
         pytest.skip("this file system keeps pages whatever it is told (tmpfs)")
+
+
+def fds_open_on(path: Path) -> int:
+    """How many of this process's descriptors point at ``path``."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/self/fd/{fd}") == str(path)
+    return count
+
+
+def test_a_growing_log_drops_its_old_pages_and_keeps_its_tail(tmp_path: Path) -> None:
+    skip_where_pages_cannot_be_dropped(tmp_path)
     path = tmp_path / "big.log"
     seen, report = errors()
     log = ChildLog(str(path), 0, 0, None, report)
@@ -251,4 +265,44 @@ def test_a_growing_log_drops_its_old_pages_and_keeps_its_tail(tmp_path: Path) ->
     finally:
         log.close()
     assert path.stat().st_size == size
+    assert seen == []
+
+
+def test_a_rotated_log_leaves_no_pages_behind_once_written_back(tmp_path: Path) -> None:
+    """The newest MiBs of a file that rotation makes a backup are still dirty then:
+    they are dropped by the new file's first steps, and the backup's descriptor,
+    kept open for that, is given back after them (or when the log is released)."""
+    skip_where_pages_cannot_be_dropped(tmp_path)
+    path = tmp_path / "rot.log"
+    backup = tmp_path / "rot.log.1"
+    seen, report = errors()
+    maxbytes = DROP_LAG + 3 * DROP_STEP
+    log = ChildLog(str(path), maxbytes, 2, None, report, lazy=True)
+    chunk = b"z" * (1 << 20)
+    try:
+        for _ in range(maxbytes // len(chunk)):
+            log.write(chunk)
+        assert backup.stat().st_size == maxbytes  # rotated on the last write
+        with open(backup, "rb") as f:
+            os.fsync(f.fileno())  # the write-back that rotation started, done
+        assert fds_open_on(backup) == 1  # kept until its pages are dropped
+        for _ in range(DROP_STEP // len(chunk)):
+            log.write(chunk)
+        assert resident_pages(backup, 0, maxbytes) < maxbytes // mmap.PAGESIZE // 10
+        for _ in range(DROP_LAG // len(chunk)):
+            log.write(chunk)
+        assert log.size == DROP_LAG + DROP_STEP
+        assert fds_open_on(backup) == 0
+        for _ in range((maxbytes - DROP_LAG - DROP_STEP) // len(chunk)):
+            log.write(chunk)  # a second rotation, then the child goes
+        assert fds_open_on(backup) == 1
+        log.release()
+        assert fds_open_on(backup) == 0
+    finally:
+        log.close()
+    assert [p.stat().st_size for p in (tmp_path / "rot.log.2", backup, path)] == [
+        maxbytes,
+        maxbytes,
+        0,
+    ]
     assert seen == []

@@ -103,6 +103,27 @@ def test_mutated_bodies_never_decode_differently(value: Any, data: st.DataObject
     assert outcome(decode_response, body) == outcome(decode_with_expat, body)
 
 
+@pytest.mark.parametrize(
+    ("original", "altered"),
+    [
+        (b"<name>ab</name>", b"<name>a<!-- c -->b</name>"),
+        (b"<name>ab</name>", b"<name>a<x/>b</name>"),
+        (b"v</string>", b"v</string><string>w</string>"),
+        (b"v</string>", b"v<!-- c --></string>"),
+        (b"<value><string>v", b"<value><string><![CDATA[<>]]>v"),
+        (b"<int>1</int>", b"<int>1</int><int>2</int>"),
+        (b"</member>\n</struct>", b"</member>\n<member>\n<name>x</name>\n</member>\n</struct>"),
+    ],
+)
+def test_hand_altered_process_infos(original: bytes, altered: bytes) -> None:
+    """Tags where the layout has text: never read as text, never skipped."""
+    body = dumps([{"ab": 1, "n": 1, "k": "v"}, {"ab": 2, "n": 1, "k": "v"}])
+    assert original in body
+    body = body.replace(original, altered, 1)
+    check_agrees(body)
+    assert outcome(decode_response, body) == outcome(decode_with_expat, body)
+
+
 def test_the_daemons_process_list_takes_the_fast_path() -> None:
     """minderd's writer (rpc/xmlcodec.py) emits the layout, entities and i8 included."""
     infos = [

@@ -19,6 +19,7 @@ import errno
 import fcntl
 import os
 import pwd
+import re
 import shlex
 import stat
 import subprocess
@@ -43,10 +44,29 @@ class SpawnError(Exception):
         self.fault = fault
 
 
+# What shlex.split treats specially besides its four whitespace characters.
+_SHLEX_SPECIAL = re.compile(r"['\"\\]")
+_SHLEX_WORD = re.compile(r"[^ \t\r\n]+")
+
+
+def split_command(command: str) -> list[str]:
+    """``shlex.split(command)``, without shlex for a command with nothing to unquote.
+
+    shlex costs ~0.1 ms a command (a character at a time in Python), paid
+    on every spawn: 50 ms of a 500-program start. With no quote and no
+    backslash, POSIX shlex (whitespace-split, no comments) yields exactly
+    the runs of characters other than its whitespace, space, tab, CR, LF.
+    Raises ValueError like shlex (an unclosed quote).
+    """
+    if _SHLEX_SPECIAL.search(command) is None:
+        return _SHLEX_WORD.findall(command)
+    return shlex.split(command)
+
+
 def resolve_command(command: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
     """Return (executable path, argv) or raise SpawnError with supervisord's text."""
     try:
-        argv = shlex.split(command)
+        argv = split_command(command)
     except ValueError as exc:
         raise SpawnError(f"can't parse command {command!r}: {exc}", Faults.NOT_EXECUTABLE) from None
     if not argv:

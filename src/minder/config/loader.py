@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import os
-import platform
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,7 +80,8 @@ def load(
     collector = Collector(os.path.dirname(main))
     doc = IniDocument()
     _read_file(doc, collector, main, None)
-    ctx = LoadContext(doc, collector, environ, cwd, platform.node())
+    # platform.node() is uname's node name; importing platform cost ~1.3 ms of start-up
+    ctx = LoadContext(doc, collector, environ, cwd, os.uname().nodename)
     included = _read_includes(ctx, main)
     lint(ctx)
 

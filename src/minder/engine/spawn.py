@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import os
 import pwd
 import re
@@ -63,10 +64,16 @@ def split_command(command: str) -> list[str]:
     return shlex.split(command)
 
 
+@functools.lru_cache(maxsize=1024)
+def _split_once(command: str) -> tuple[str, ...]:
+    """A respawn splits the same command again: once per command is enough."""
+    return tuple(split_command(command))
+
+
 def resolve_command(command: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
     """Return (executable path, argv) or raise SpawnError with supervisord's text."""
     try:
-        argv = split_command(command)
+        argv = list(_split_once(command))
     except ValueError as exc:
         raise SpawnError(f"can't parse command {command!r}: {exc}", Faults.NOT_EXECUTABLE) from None
     if not argv:

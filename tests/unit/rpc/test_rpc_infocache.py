@@ -170,3 +170,25 @@ def test_running_description_is_supervisords(uptime: int, text: str) -> None:
     for name in ("a", "b"):  # b: a new entry that finds the uptime text remembered
         one = snap(name, start=NOW - uptime - 0.1, pid=77)
         assert cache.info(one)["description"] == f"pid 77, uptime {text}"
+
+
+def test_collections_paused_restores_the_collector() -> None:
+    """On during the pause only if it was on before; back on after an error too."""
+    import gc
+
+    from minder.rpc.infocache import collections_paused
+
+    assert gc.isenabled()
+    with collections_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(KeyError), collections_paused():
+        raise KeyError("x")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collections_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # someone else's decision stays
+    finally:
+        gc.enable()

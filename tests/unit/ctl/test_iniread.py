@@ -59,3 +59,21 @@ def test_simple_sections_round_trip(pairs: dict[str, str]) -> None:
     theirs = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
     theirs.read_string(text)
     assert read_section(text, "supervisorctl") == dict(theirs.items("supervisorctl"))
+
+
+def test_sections_not_asked_for_are_still_checked() -> None:
+    """Only [supervisorctl] and [DEFAULT] are kept, but a bad line anywhere is an error."""
+    text = "[supervisorctl]\nserverurl = unix:///x\n[program:a]\ncommand = x\nnot a key line\n"
+    with pytest.raises(ValueError, match="not a key line"):
+        read_section(text, "supervisorctl")
+
+
+def test_continuations_in_other_sections_are_skipped_as_configparser_does() -> None:
+    text = (
+        "[program:a]\ncommand = x\n  --flag\n\tmore\n[supervisorctl]\nusername = u\n"
+        "[program:b]\nenvironment = A=1,\n    B=2\n[DEFAULT]\nprompt = p\n"
+    )
+    theirs = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+    theirs.read_string(text)
+    assert read_section(text, "supervisorctl") == dict(theirs.items("supervisorctl"))
+    assert parse_ini(text)["program:b"]["environment"] == "A=1,\nB=2"

@@ -146,7 +146,13 @@ def test_crash_is_restarted_with_a_new_pid(tmp_path: Path) -> None:
             first = r.sup.snapshot("crash", "crash").pid
             await until(lambda: (S.RUNNING, S.EXITED) in transitions(r, "crash"))
             await until(lambda: r.sup.snapshot("crash", "crash").pid not in (0, first))
+            second = r.sup.snapshot("crash", "crash").pid
             assert "exited: crash (exit status 3; not expected)" in r.log.text()
+            # The new child is forked before the exit's log line and events are
+            # written (a restart waits for nothing): their order is unchanged.
+            lines = [msg for _, msg in r.log.lines]
+            respawned = lines.index(f"spawned: 'crash' with pid {second}")
+            assert lines.index("exited: crash (exit status 3; not expected)") < respawned
             seq = transitions(r, "crash")
             i = seq.index((S.RUNNING, S.EXITED))
             assert seq[i + 1] == (S.EXITED, S.STARTING)

@@ -160,6 +160,7 @@ class ChildJournal:
         self._url = url  # SUPERVISOR_SERVER_URL: how a successor recognises our descendants
         self._cgroup: str | None = None
         self._live: dict[int, bytes] = {}
+        self._names: dict[str, bytes] = {}
         self._appended = 0
         self._fd = -1
 
@@ -206,13 +207,16 @@ class ChildJournal:
         start = proctree.start_time(pid)
         if start is None:
             return  # gone already
-        line = _line({"spawn": namespec, "pid": pid, "start": start})
+        name = self._names.get(namespec)
+        if name is None:  # JSON-encoded once per program, not per spawn
+            name = self._names[namespec] = json.dumps(namespec).encode()
+        line = b'{"spawn":%s,"pid":%d,"start":%d}\n' % (name, pid, start)
         self._live[pid] = line
         self._append(line)
 
     def exited(self, pid: int) -> None:
         if self._live.pop(pid, None) is not None:
-            self._append(_line({"exit": pid}))
+            self._append(b'{"exit":%d}\n' % pid)
 
     def close(self) -> None:
         """A clean shutdown stopped every child: nothing to hand over."""

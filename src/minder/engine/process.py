@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 from collections import deque
@@ -34,7 +33,15 @@ from minder.engine.output import (
     StdinWriter,
 )
 from minder.engine.reaper import Reaper
-from minder.engine.spawn import Spawner, SpawnError, child_environment, resolve_command, spawn
+from minder.engine.restarting import RESTARTS, let_child_run, uniform
+from minder.engine.spawn import (
+    Pipes,
+    Spawner,
+    SpawnError,
+    child_environment,
+    resolve_command,
+    spawn,
+)
 from minder.engine.vitals import RestartHook, Vitals
 from minder.engine.waiters import Predicate, Waiters, is_stopped
 from minder.model import machine as mc
@@ -49,15 +56,6 @@ from minder.protocol.states import (
 )
 
 Logger = Callable[[str, str], None]  # (level, message)
-
-
-def uniform() -> float:
-    """A uniform number in [0, 1) for restart jitter.
-
-    Not ``random.random``: the random module imports hashlib (and with it
-    OpenSSL's libcrypto), which the daemon keeps out of its memory.
-    """
-    return int.from_bytes(os.urandom(7), "little") / (1 << 56)
 
 
 @dataclass(slots=True)
@@ -166,9 +164,21 @@ class ProcessRunner:
             while self._inbox:
                 now = self.ctx.clock.monotonic() if first_now is None else first_now
                 first_now = None
-                self.machine, effects = mc.step(self.machine, self._inbox.popleft(), now)
-                for effect in effects:
-                    self._apply(effect)
+                inp = self._inbox.popleft()
+                self.machine, effects = mc.step(self.machine, inp, now)
+                if effects and isinstance(effects[-1], mc.Spawn):
+                    # The child first: a respawn after a crash waits for nothing
+                    # but the fork. This step's log lines and events follow in
+                    # their order, each before the spawn's own ("spawned: ...").
+                    launched = self._launch()
+                    if isinstance(inp, RESTARTS) and not isinstance(launched, SpawnError):
+                        let_child_run()
+                    for effect in effects[:-1]:
+                        self._apply(effect)
+                    self._started(launched)
+                else:
+                    for effect in effects:
+                        self._apply(effect)
         finally:
             self._busy = False
         self._sync_timer()
@@ -193,7 +203,7 @@ class ProcessRunner:
             self.vitals.changed(effect.to_state)
             self._check_waiters()
         elif isinstance(effect, mc.Spawn):
-            self._spawn()
+            self._started(self._launch())
         elif isinstance(effect, mc.Kill):
             self._kill(effect.signum, effect.to_group)
 
@@ -238,7 +248,12 @@ class ProcessRunner:
         self.vitals.environment(env)
         return env
 
-    def _spawn(self) -> None:
+    def _launch(self) -> tuple[subprocess.Popen[bytes], Pipes] | SpawnError:
+        """Start the child: the part of a spawn that a restart's gap waits for.
+
+        Everything else (bookkeeping, the journal, the output readers, log
+        lines) is ``_started``'s, after the child runs.
+        """
         try:
             try:
                 stdin_fd = self._stdin_fd() if self._stdin_fd is not None else None
@@ -253,12 +268,17 @@ class ProcessRunner:
                 else contextlib.nullcontext()
             )
             with placing:
-                popen, pipes = self.ctx.spawner(self.spec, env, stdin_fd=stdin_fd, command=command)
+                return self.ctx.spawner(self.spec, env, stdin_fd=stdin_fd, command=command)
         except SpawnError as exc:
-            self._inbox.append(mc.SpawnFailed(exc.message))
+            return exc
+
+    def _started(self, launched: tuple[subprocess.Popen[bytes], Pipes] | SpawnError) -> None:
+        if isinstance(launched, SpawnError):
+            self._inbox.append(mc.SpawnFailed(launched.message))
             if self._on_exit is not None:
                 self._on_exit(self)
             return
+        popen, pipes = launched
         self.popen = popen
         if self.spec.killdescendants:
             self.ctx.containment.adopt(self.namespec, popen.pid)

@@ -163,11 +163,15 @@ class Reaper:
             return False
         del self._watched[pid]
         self._by_sigchld.discard(pid)
-        if watched.pidfd is not None:
-            self._pidfds -= 1
+        if watched.pidfd is None:
+            watched.callback(code)
+            return True
+        self._pidfds -= 1
+        try:
+            watched.callback(code)  # first: a restart's spawn waits for nothing else
+        finally:
             self._loop.remove_reader(watched.pidfd)
             os.close(watched.pidfd)
-        watched.callback(code)
         return True
 
     def is_watched(self, pid: int) -> bool:

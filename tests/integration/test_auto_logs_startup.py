@@ -1,11 +1,11 @@
-"""AUTO child logs made by a thread at start-up: what a user sees does not change.
+"""AUTO child logs made at each first spawn at start-up: what a user sees does not change.
 
-engine/logs/autonames.py says why the files are made off the event loop.
-These tests check what must hold anyway: after start every AUTO log exists
-with supervisord's name and mode 0600 and holds its child's output; a child
-never starts before its own files; and a name found taken when the thread
-gets to it (a leftover, a planted file) is never written to: the process
-gets a fresh mkstemp file instead.
+engine/logs/autonames.py says why the files are no longer all made before
+the first spawn. These tests check what must hold anyway: after start every
+AUTO log exists with supervisord's name and mode 0600 and holds its child's
+output; a child never starts before its own files; and a name found taken
+when its file is made (a leftover, a planted file) is never written to: the
+process gets a fresh mkstemp file instead.
 """
 
 from __future__ import annotations
@@ -94,10 +94,10 @@ def test_every_auto_log_exists_at_start_and_gets_its_childs_output(
 
 def test_a_name_taken_before_the_thread_creates_it_is_reported(tmp_path: Path) -> None:
     maker = AutoLogMaker()
-    with maker._progress:  # the thread stops after its first file, before the second
-        first = maker.reserve(str(tmp_path), "p1", "stdout", "ident")
-        second = maker.reserve(str(tmp_path), "p1", "stderr", "ident")
-        Path(second).write_bytes(b"somebody else's\n")
+    first = maker.reserve(str(tmp_path), "p1", "stdout", "ident")
+    second = maker.reserve(str(tmp_path), "p1", "stderr", "ident")
+    assert not os.path.exists(first) and not os.path.exists(second)
+    Path(second).write_bytes(b"somebody else's\n")
     assert maker.settle(first) is None
     assert isinstance(maker.settle(second), FileExistsError)
     maker.finish()
@@ -134,15 +134,14 @@ def test_a_taken_name_is_replaced_before_the_process_spawns(tmp_path: Path) -> N
             base_env={}, daemon_env=(), server_url=None,
         )
         maker = AutoLogMaker()
-        with maker._progress:  # the thread makes stdout's file, then waits
-            group = GroupRuntime(
-                group_spec, ctx, sink_factory=default_sink_factory(log),
-                childlogdir=str(tmp_path), identifier="ident", strip_ansi=False,
-                auto_logs=maker,
-            )
-            planted = group.log_paths["p1"].stderr
-            assert planted is not None
-            Path(planted).write_bytes(b"planted\n")
+        group = GroupRuntime(
+            group_spec, ctx, sink_factory=default_sink_factory(log),
+            childlogdir=str(tmp_path), identifier="ident", strip_ansi=False,
+            auto_logs=maker,
+        )
+        planted = group.log_paths["p1"].stderr
+        assert planted is not None
+        Path(planted).write_bytes(b"planted\n")
         stdout_path = group.log_paths["p1"].stdout
         group.settle_logs("p1")
         group.settle_all_logs()

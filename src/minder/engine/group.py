@@ -2,9 +2,9 @@
 
 Creating a group is when its log files get their names: AUTO names are
 chosen (mkstemp, so the file exists for getAllConfigInfo and tail) as
-supervisord does when a group is added. At start-up a thread makes those
-files (``AutoLogMaker``) and a process's spawn first settles its own
-(``settle_logs``). Descriptors come later, as in
+supervisord does when a group is added. At start-up a process's files are
+made just before its first spawn (``AutoLogMaker``, ``settle_logs``), so
+the first child does not wait for 1,000 files. Descriptors come later, as in
 supervisord: a spawn makes sure the path exists, the first write opens it,
 and the channel gives it back once the child is gone and its pipes are
 drained, so a configured program that is not running holds none.
@@ -148,11 +148,11 @@ class GroupRuntime:
         return runner
 
     def settle_logs(self, name: str) -> None:
-        """Before ``name`` first spawns: its AUTO log files exist (see AutoLogMaker).
+        """Before ``name`` first spawns: its AUTO log files are made (see AutoLogMaker).
 
-        One the thread could not create as a new file (its name taken, say)
-        gets a new name from mkstemp, which raises as a start-up without the
-        thread would; nobody has seen the old name yet.
+        One that could not be made as a new file (its name taken, say)
+        gets a new name from mkstemp, which raises as creating the group
+        did before; nobody has seen the old name yet.
         """
         maker = self._auto_logs
         paths = self.log_paths.get(name)

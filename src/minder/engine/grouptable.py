@@ -49,7 +49,7 @@ class GroupTable:
         self._autostart = autostart
 
     def create(self, gspec: GroupSpec, auto_logs: AutoLogMaker | None = None) -> GroupRuntime:
-        """A running group; ``auto_logs``: its AUTO files are made by that thread (start-up)."""
+        """A running group; ``auto_logs``: its AUTO files are made at first spawn (start-up)."""
         assert self.ctx is not None
         daemon = self._root.daemon
         debug_echo = None

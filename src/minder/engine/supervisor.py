@@ -191,7 +191,7 @@ class Supervisor:
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event)
         self._table.ctx = self._ctx
-        auto_logs = AutoLogMaker()  # AUTO log files made while the first children spawn
+        auto_logs = AutoLogMaker()  # each AUTO log made just before its first spawn
         try:
             for gspec in self._root.groups:
                 self._table.create(gspec, auto_logs)

@@ -6,21 +6,22 @@ and nobody else can read the output. Cleanup at start and reload deletes the
 files of *this* identifier only (current files and rotated backups), so two
 daemons sharing /tmp with different identifiers leave each other's logs alone.
 
-At start-up the files are made by ``AutoLogMaker``'s thread while the first
-children spawn: creating a file costs 0.1-0.5 ms of kernel time here (ext4
-looks for a free inode, and on a file system without a journal skips every
-inode freed in the last 30 s), so 1,000 of them held the first spawn back by
-0.1-0.5 s. Nothing can see a file before it exists: a process's spawn waits
-for its own files, and the daemon serves no request before all are made.
+At start-up each process's files are made just before its first spawn
+(``AutoLogMaker``), the rest when the autostarts are done: creating a file
+costs 0.1-0.5 ms of kernel time here (ext4 looks for a free inode, and on a
+file system without a journal skips every inode freed in the last 30 s), so
+1,000 of them made first held the first spawn back by 0.1-0.5 s. Nothing can
+see a file before it exists: the daemon serves no request before all are
+made. (A thread that made them beside the spawns was tried: it needs the GIL
+after every file and got it only every switch interval while the event loop
+spawned, so the spawns ended up waiting for it.)
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import re
 import tempfile
-import threading
 from collections.abc import Callable
 
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # tempfile's alphabet, 8 of them
@@ -48,63 +49,39 @@ def auto_log_name(childlogdir: str, procname: str, channel: str, identifier: str
 
 
 class AutoLogMaker:
-    """Creates the AUTO log files of a start-up in a thread, in the order reserved.
+    """The AUTO log files of a start-up, each made when it is first needed.
 
-    ``reserve`` hands the path out at once and queues its creation;
-    ``settle`` waits until that file has been dealt with and says whether it
-    could not be created as a new file (a name already taken, a full disk):
-    the caller then makes it the old way, with mkstemp, before anything uses
-    it. ``finish`` waits for the rest.
+    ``reserve`` hands a path out at once; ``settle`` makes that file (mkstemp's
+    flags and mode) and says why it could not be made as a new file (a name
+    already taken, a full disk), so the caller makes it the old way, with
+    mkstemp, before anything uses it; ``finish`` makes the rest.
     """
 
     def __init__(self) -> None:
-        self._todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._order: dict[str, int] = {}
+        self._pending: dict[str, None] = {}  # reserved, not made yet (in order)
         self._failed: dict[str, OSError] = {}
-        self._handled = 0
-        self._progress = threading.Condition()
-        self._thread: threading.Thread | None = None
 
     def reserve(self, childlogdir: str, procname: str, channel: str, identifier: str) -> str:
         path = auto_log_name(childlogdir, procname, channel, identifier)
-        while path in self._order:
+        while path in self._pending:
             path = auto_log_name(childlogdir, procname, channel, identifier)
-        self._order[path] = len(self._order)
-        self._todo.put(path)
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._create_all, name="minder-autologs", daemon=True
-            )
-            self._thread.start()
+        self._pending[path] = None
         return path
 
-    def _create_all(self) -> None:
-        handled = 0
-        while (path := self._todo.get()) is not None:
+    def settle(self, path: str) -> OSError | None:
+        """Make ``path`` if it is still to be made; why it is not a new file of ours, or None."""
+        if path in self._pending:
+            del self._pending[path]
             try:
                 os.close(os.open(path, _CREATE_FLAGS, 0o600))
             except OSError as exc:
                 self._failed[path] = exc
-            handled += 1
-            with self._progress:
-                self._handled = handled
-                self._progress.notify_all()
-
-    def settle(self, path: str) -> OSError | None:
-        """Wait until ``path`` is dealt with; why it is not a new file of ours, or None."""
-        index = self._order.get(path)
-        if index is None:
-            return None
-        with self._progress:
-            self._progress.wait_for(lambda: self._handled > index)
         return self._failed.get(path)
 
     def finish(self) -> None:
-        """Wait for every reserved file (the thread ends)."""
-        if self._thread is not None:
-            self._todo.put(None)
-            self._thread.join()
-            self._thread = None
+        """Make every file still to be made."""
+        for path in list(self._pending):
+            self.settle(path)
 
 
 def auto_log_pattern(identifier: str) -> re.Pattern[str]:

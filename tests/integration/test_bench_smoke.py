@@ -94,6 +94,12 @@ def test_stop_floors_reap_every_child() -> None:
     assert not _leftovers(), "a stop floor left processes running"
 
 
+def test_spawn_floor_holding_descriptors_gives_them_back() -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    assert floors.spawn_rate_holding_fds(N) > 0
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_light_rpc_client_refuses_faults_and_bad_shapes(tmp_path: Path) -> None:
     """A fault, an HTTP error or a wrong result can never count as a success."""
     problem = _minderd_problem()

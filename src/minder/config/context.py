@@ -76,9 +76,14 @@ class LoadContext:
     environ: Mapping[str, str]
     cwd: str
     host_node_name: str
+    _here: dict[str, str] = field(default_factory=dict)  # file -> its directory
 
     def here(self, file: str) -> str:
-        return os.path.dirname(os.path.abspath(file))
+        """The directory of ``file`` (once per file: every expansion asks for it)."""
+        found = self._here.get(file)
+        if found is None:
+            found = self._here[file] = os.path.dirname(os.path.abspath(file))
+        return found
 
     def absolute(self, path: str) -> str:
         """``~`` expanded and made absolute against the daemon's working directory.
@@ -103,13 +108,19 @@ class SectionReader:
         sect = ctx.doc.sections[section]
         self.file = sect.file
         self.line = sect.line
+        self._own = sect.entries  # looked up ~70 times per section
 
     @property
     def provenance(self) -> Provenance:
         return Provenance(self.file, self.line)
 
     def entry(self, key: str) -> Entry | None:
-        return self.ctx.doc.get(self.section, key)
+        """The section's own value, else the ``[DEFAULT]`` one (as ``IniDocument.get``)."""
+        found = self._own.get(key)
+        if found is not None:
+            return found
+        defaults = self.ctx.doc.defaults  # an include read later may add [DEFAULT]
+        return defaults.entries.get(key) if defaults is not None else None
 
     def has(self, key: str) -> bool:
         return self.entry(key) is not None

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 
 from minder.model import pacing as pc
 from minder.model.machine_io import (
@@ -131,6 +131,30 @@ class Machine:
 
 Result = tuple[Machine, tuple[Effect, ...]]
 
+_FIELDS = tuple(f.name for f in fields(Machine))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def replace(m: Machine, **changes: object) -> Machine:
+    """``dataclasses.replace`` for a Machine, at a third of its cost.
+
+    Every exit, start and stop of every process makes one to three copies
+    (5 us each with the generic one: it re-runs the frozen ``__init__``);
+    stopping 500 processes makes 1,000. A Machine has no ``__post_init__``
+    and no validation, so setting the slots directly builds the same value.
+    """
+    unknown = changes.keys() - _FIELD_SET
+    if unknown:
+        raise TypeError(f"Machine has no field {sorted(unknown)[0]!r}")
+    new = _new(Machine)
+    for name in _FIELDS:
+        _set(new, name, changes[name] if name in changes else getattr(m, name))
+    return new
+
+
+_FIELD_SET = frozenset(_FIELDS)
+
 
 # Every stop logs its signal's name; an Enum lookup per stop costs more
 # than this table (iteration skips aliases, as Signals(n).name does).
@@ -146,7 +170,7 @@ def _go(
     m: Machine, to: S, effects: list[Effect], *, expected: bool = False, **changes: object
 ) -> Machine:
     """Move to ``to`` and record the Changed effect with post-change values."""
-    new = replace(m, state=to, **changes)  # type: ignore[arg-type]
+    new = replace(m, state=to, **changes)
     effects.append(Changed(m.state, to, m.pid, new.backoff, expected))
     return new
 

@@ -67,7 +67,8 @@ def do_status(s: Session, arg: str) -> None:
 
         s.output(json.dumps(status_json(chosen, _vitals(s)), indent=2))
     else:
-        for line in status_lines(chosen, s.colour):
-            s.output(line)
+        lines = status_lines(chosen, s.colour)
+        if lines:  # one write for the table, not one per process
+            s.output("\n".join(lines))
     if any(info["statename"] in STOPPED_STATE_NAMES for info in chosen):
         s.exitstatus = Exit.STATUS_NOT_RUNNING

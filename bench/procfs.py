@@ -39,17 +39,28 @@ def cpu_seconds_precise(pid: int) -> float:
     /proc/<pid>/stat counts in 10 ms ticks, too coarse for an idle daemon
     that uses a few ms in 20 s. Falls back to stat where schedstat is absent.
     """
+    total = _schedstat_sum(pid, 0)
+    return total / 1e9 if total else cpu_seconds(pid)
+
+
+def run_delay_seconds(pid: int) -> float:
+    """Time every thread of ``pid`` spent runnable but waiting for a CPU (schedstat)."""
+    return _schedstat_sum(pid, 1) / 1e9
+
+
+def _schedstat_sum(pid: int, field: int) -> int:
+    """One field of /proc/<pid>/task/*/schedstat summed over the threads (ns; 0 if absent)."""
     total = 0
     try:
         for tid in os.listdir(f"/proc/{pid}/task"):
             try:
                 with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[0])
+                    total += int(f.read().split()[field])
             except (FileNotFoundError, ProcessLookupError):
                 continue  # a thread that ended between listdir and open
     except FileNotFoundError:
-        return cpu_seconds(pid)
-    return total / 1e9 if total else cpu_seconds(pid)
+        return 0
+    return total
 
 
 def start_ticks(pid: int) -> int:

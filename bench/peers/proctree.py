@@ -59,6 +59,15 @@ def cpu_s(pids: Iterable[int]) -> float:
     return total
 
 
+def wait_s(pids: Iterable[int]) -> float:
+    """Summed time the processes were runnable but not running (run-queue wait)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += procfs.run_delay_seconds(pid)
+    return total
+
+
 def ctxt(pids: Iterable[int]) -> int:
     total = 0
     for pid in pids:

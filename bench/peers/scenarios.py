@@ -22,7 +22,11 @@ side (bench/peers/proctree.py).
   FIFO) until every one has started, so the window holds only the capture:
   MiB/s until every byte is in the kept files, supervisor-side CPU per GiB,
   bytes lost or damaged (a log kept only in part by a default rotation is
-  checked as the stream's tail).
+  checked as the stream's tail); beside them the writers' own CPU per GiB
+  and how much of the window the supervisor side spent runnable but
+  waiting for a CPU (schedstat's run delay): on a busy machine the line
+  writers' MiB/s is decided there, by the CPU share the scheduler gives
+  the supervisor, not by what the supervisor costs.
 - status N: wall time of the tool's status command, whole process.
 - scale N: N sleepers with output thrown away: until all started, status
   command, stop all.
@@ -287,8 +291,9 @@ def run_logs(
         wait_starts(run, stamps, writers, time.monotonic() + 60)
         time.sleep(0.5)  # loggers (s6-log, svlogd) and log files opened
         logstream.prepare_memory(workdir / "scratch.bin", per_child * writers)
-        side = list(run.side())
-        cpu0 = proctree.cpu_s(side)
+        side, writing = list(run.side()), list(run.children())
+        cpu0, wait0 = proctree.cpu_s(side), proctree.wait_s(side)
+        writers0 = proctree.cpu_s(writing)
         t0 = time.monotonic()
         gate_fd = os.open(gate, os.O_WRONLY)  # every writer blocks opening it for reading
         try:
@@ -303,13 +308,17 @@ def run_logs(
                     time.sleep(0.02)
             elapsed = time.monotonic() - t0
             cpu = proctree.cpu_s(side) - cpu0
+            waited = proctree.wait_s(side) - wait0
+            writers_cpu = proctree.cpu_s(writing) - writers0
         finally:
             os.close(gate_fd)
         lost = sum(logstream.lost_files(tool.kept_logs(run, p), per_child) for p in programs)
-    moved = per_child * writers
+    gib = per_child * writers / 2**30
     return {
-        "mib_s": moved / elapsed / 2**20,
-        "cpu_s_per_gib": cpu / (moved / 2**30),
+        "mib_s": gib * 1024 / elapsed,
+        "cpu_s_per_gib": cpu / gib,
+        "writers_cpu_s_per_gib": writers_cpu / gib,
+        "side_wait_pct": 100 * waited / elapsed,
         "lost_bytes": float(lost),
     }
 
@@ -323,6 +332,8 @@ def logs(writers: int, per_child: int, *, lines: bool) -> Scenario:
         figures=(
             Figure("mib_s", "throughput until all bytes kept", "MiB/s"),
             Figure("cpu_s_per_gib", "supervisor-side CPU per GiB", "s"),
+            Figure("writers_cpu_s_per_gib", "the writers' own CPU per GiB", "s"),
+            Figure("side_wait_pct", "supervisor side runnable, waiting for a CPU", "% of window"),
             Figure("lost_bytes", "bytes lost or damaged", "B"),
         ),
         timeout=300 + writers * per_child / 1e6,

@@ -2,9 +2,7 @@
 
 Creating a group is when its log files get their names: AUTO names are
 chosen (mkstemp, so the file exists for getAllConfigInfo and tail) as
-supervisord does when a group is added. At start-up a process's files are
-made just before its first spawn (``AutoLogMaker``, ``settle_logs``), so
-the first child does not wait for 1,000 files. Descriptors come later, as in
+supervisord does when a group is added. Descriptors come later, as in
 supervisord: a spawn makes sure the path exists, the first write opens it,
 and the channel gives it back once the child is gone and its pipes are
 drained, so a configured program that is not running holds none.
@@ -18,7 +16,7 @@ from collections.abc import Callable
 from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
 from minder.engine.fcgi import FcgiSocket
-from minder.engine.logs.autonames import AutoLogMaker, auto_log_path
+from minder.engine.logs.autonames import auto_log_path
 from minder.engine.output import LogSink, OutputChannel
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.engine.vitals import vitals_snapshot
@@ -38,19 +36,11 @@ class LogPaths:
 
 
 def resolve_log_path(
-    log: LogSpec,
-    procname: str,
-    channel: str,
-    childlogdir: str,
-    identifier: str,
-    maker: AutoLogMaker | None = None,
+    log: LogSpec, procname: str, channel: str, childlogdir: str, identifier: str
 ) -> str | None:
-    """The real path; an AUTO one is created now, or reserved with ``maker``."""
-    if not log.auto:
-        return log.path
-    if maker is not None:
-        return maker.reserve(childlogdir, procname, channel, identifier)
-    return auto_log_path(childlogdir, procname, channel, identifier)
+    if log.auto:
+        return auto_log_path(childlogdir, procname, channel, identifier)
+    return log.path
 
 
 class GroupRuntime:
@@ -64,7 +54,6 @@ class GroupRuntime:
         identifier: str,
         strip_ansi: bool,
         debug_echo: Callable[[str], None] | None = None,
-        auto_logs: AutoLogMaker | None = None,
     ) -> None:
         self.spec = spec
         self.ctx = ctx
@@ -73,7 +62,6 @@ class GroupRuntime:
         self._identifier = identifier
         self._strip_ansi = strip_ansi
         self._debug_echo = debug_echo
-        self._auto_logs = auto_logs  # only while the daemon starts (settle_logs)
         self.fcgi: FcgiSocket | None = None
         if spec.fcgi is not None:
             self.fcgi = FcgiSocket(spec.fcgi)
@@ -90,14 +78,12 @@ class GroupRuntime:
     def add_process(self, pspec: ProcessSpec) -> ProcessRunner:
         bus: EventBus = self.ctx.bus
         out_path = resolve_log_path(
-            pspec.stdout, pspec.name, "stdout", self._childlogdir, self._identifier,
-            self._auto_logs,
+            pspec.stdout, pspec.name, "stdout", self._childlogdir, self._identifier
         )
         err_path: str | None = None
         if not pspec.redirect_stderr:
             err_path = resolve_log_path(
-                pspec.stderr, pspec.name, "stderr", self._childlogdir, self._identifier,
-                self._auto_logs,
+                pspec.stderr, pspec.name, "stderr", self._childlogdir, self._identifier
             )
         self.log_paths[pspec.name] = LogPaths(out_path, err_path)
         stdout = OutputChannel(
@@ -146,38 +132,6 @@ class GroupRuntime:
         )
         self.processes[pspec.name] = runner
         return runner
-
-    def settle_logs(self, name: str) -> None:
-        """Before ``name`` first spawns: its AUTO log files are made (see AutoLogMaker).
-
-        One that could not be made as a new file (its name taken, say)
-        gets a new name from mkstemp, which raises as creating the group
-        did before; nobody has seen the old name yet.
-        """
-        maker = self._auto_logs
-        paths = self.log_paths.get(name)
-        if maker is None or paths is None:
-            return
-        runner = self.processes[name]
-        for channel, output in (("stdout", runner.stdout), ("stderr", runner.stderr)):
-            path = getattr(paths, channel)
-            if path is None or output is None or maker.settle(path) is None:
-                continue
-            log = getattr(runner.spec, channel)
-            path = auto_log_path(self._childlogdir, name, channel, self._identifier)
-            setattr(paths, channel, path)
-            if output.sink is not None:
-                output.sink.close()
-            output.sink = self._make_sink(path, log, name, runner.spec.uid)
-
-    def settle_all_logs(self) -> None:
-        """The start-up is over: every AUTO log exists; later ones are made at once."""
-        if self._auto_logs is None:
-            return
-        self._auto_logs.finish()
-        for name in self.processes:
-            self.settle_logs(name)
-        self._auto_logs = None
 
     def _make_sink(
         self, path: str | None, log: LogSpec, procname: str, owner: int | None

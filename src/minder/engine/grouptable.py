@@ -17,7 +17,6 @@ from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
 from minder.engine.defaults import Logger
 from minder.engine.group import GroupRuntime, SinkFactory
-from minder.engine.logs.autonames import AutoLogMaker
 from minder.engine.process import EngineContext, ProcessRunner
 from minder.model.events import GroupAdded, GroupRemoved
 from minder.model.specs import GroupSpec, RootSpec
@@ -48,8 +47,7 @@ class GroupTable:
         self._may_autostart = may_autostart
         self._autostart = autostart
 
-    def create(self, gspec: GroupSpec, auto_logs: AutoLogMaker | None = None) -> GroupRuntime:
-        """A running group; ``auto_logs``: its AUTO files are made at first spawn (start-up)."""
+    def create(self, gspec: GroupSpec) -> GroupRuntime:
         assert self.ctx is not None
         daemon = self._root.daemon
         debug_echo = None
@@ -67,7 +65,6 @@ class GroupTable:
             identifier=daemon.identifier,
             strip_ansi=daemon.strip_ansi,
             debug_echo=debug_echo,
-            auto_logs=auto_logs,
         )
         self.groups[gspec.name] = group
         self._bus.publish(GroupAdded(gspec.name))
@@ -88,7 +85,6 @@ class GroupTable:
             return
         for runner in group.in_start_order():
             if runner.spec.autostart and runner.state is ProcessState.STOPPED:
-                group.settle_logs(runner.name)
                 self._autostart(runner)
 
     def runners(self) -> list[ProcessRunner]:

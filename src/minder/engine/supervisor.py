@@ -49,7 +49,6 @@ from minder.engine.events.service import EventListeners  # issue 6: event listen
 from minder.engine.group import SinkFactory
 from minder.engine.grouptable import GroupTable
 from minder.engine.logs.access import LogAccess
-from minder.engine.logs.autonames import AutoLogMaker
 from minder.engine.logs.follow import LogFollower
 from minder.engine.memwatch import MemoryWatch
 from minder.engine.notify import NotifyDirectory
@@ -191,17 +190,11 @@ class Supervisor:
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event)
         self._table.ctx = self._ctx
-        auto_logs = AutoLogMaker()  # each AUTO log made just before its first spawn
-        try:
-            for gspec in self._root.groups:
-                self._table.create(gspec, auto_logs)
-            self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
-            for gspec in self._root.groups:
-                self._table.autostart(self.groups[gspec.name])
-        finally:
-            auto_logs.finish()
-        for group in self.groups.values():
-            group.settle_all_logs()
+        for gspec in self._root.groups:
+            self._table.create(gspec)
+        self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
+        for gspec in self._root.groups:
+            self._table.autostart(self.groups[gspec.name])
         self._memory_watch.refresh()
         self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()

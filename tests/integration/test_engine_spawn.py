@@ -163,3 +163,29 @@ def test_an_injected_spawner_places_every_child(tmp_path: Path) -> None:
     run(scenario())
     # autostart resolves at spawn time; an API start hands over what its check resolved
     assert asked == [("placed", False), ("later", True)]
+
+
+def test_child_leads_its_own_process_group_and_session() -> None:
+    """supervisord's setpgrp() (killpg reaches the group), plus a session of its own.
+
+    The session keeps a scheduler that groups tasks by session (autogroup)
+    from making the daemon share one CPU share with every busy child.
+    """
+    spec = ProcessSpec(
+        name="p",
+        program_name="p",
+        command=f"{sys.executable} -c 'import os; print(os.getpgid(0), os.getsid(0))'",
+    )
+    popen, pipes = spawn(spec, dict(os.environ))
+    try:
+        assert popen.wait(30) == 0
+        assert pipes.stdout is not None
+        os.set_blocking(pipes.stdout, True)
+        pgid, sid = map(int, os.read(pipes.stdout, 1000).split())
+    finally:
+        for fd in (pipes.stdin, pipes.stdout, pipes.stderr):
+            if fd is not None:
+                os.close(fd)
+    assert pgid == popen.pid
+    assert sid == popen.pid
+    assert sid != os.getsid(0)

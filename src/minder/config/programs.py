@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from typing import Any
 
 from minder.config import values
 from minder.config.containment_keys import read_program_keys
@@ -83,9 +83,8 @@ def read_processes(
     )
     no_codes: tuple[int, ...] = (0,)
     contained = read_program_keys(r, static)
-    base = ProcessSpec(
-        name="",
-        command="",
+    # every process's fields but its own (one ProcessSpec per process, no replace())
+    base: dict[str, Any] = dict(
         program_name=program,
         numprocs=numprocs,
         umask=r.get("umask", values.octal, None, static),
@@ -136,8 +135,8 @@ def read_processes(
             if redirect_stderr
             else _read_log(ctx, r, "stderr", names, *capture["stderr"], listener=False)
         )
-        processes.append(replace(
-            base,
+        processes.append(ProcessSpec(
+            **base,
             name=name,
             command=r.text("command", names, "") or "",
             process_num=num,
@@ -191,8 +190,8 @@ def _read_log(
         False if listener
         else r.get(f"{channel}_syslog", values.boolean, False, names)
     )
-    base = LogSpec(maxbytes=maxbytes, backups=backups, capture_maxbytes=capture_maxbytes,
-                   events_enabled=events_enabled, syslog=syslog)
+    common: dict[str, Any] = dict(maxbytes=maxbytes, backups=backups,
+                                  capture_maxbytes=capture_maxbytes, events_enabled=events_enabled)
     lowered = text.lower()
     if lowered == "auto":
         if maxbytes == 0:
@@ -200,18 +199,18 @@ def _read_log(
                       f"For [{r.section}], AUTO logging used for {key} without rollover, "
                       "set maxbytes > 0 to avoid filling up filesystem unintentionally",
                       f"set {key}_maxbytes=50MB or name a {key}")
-        return replace(base, path=None, auto=True)
+        return LogSpec(path=None, auto=True, syslog=syslog, **common)
     if lowered in ("none", "off"):
-        return replace(base, path=None, auto=False)
+        return LogSpec(path=None, auto=False, syslog=syslog, **common)
     if lowered == "syslog":
         r.warning(key, f"{key}=syslog is deprecated", f"use {channel}_syslog=true instead")
-        return replace(base, path=None, auto=False, syslog=True)
+        return LogSpec(path=None, auto=False, syslog=True, **common)
     try:
         path = existing_dirpath(ctx, text)
     except ValueProblem as problem:
         r.error_at(r.entry(key), key, problem)
         path = os.path.abspath(text)
-    return replace(base, path=path, auto=False)
+    return LogSpec(path=path, auto=False, syslog=syslog, **common)
 
 
 MAX_NUMPROCS = 10_000

@@ -114,10 +114,10 @@ def test_identity_methods(rpc: Proxy, daemon: RunningDaemon) -> None:
 
 def test_introspection(rpc: Proxy) -> None:
     names = rpc.system.listMethods()
-    assert len(names) == 45 and names == sorted(names)  # supervisord's 41 + minder.*
+    assert len(names) == 46 and names == sorted(names)  # supervisord's 41 + minder.*
     assert [n for n in names if n.startswith("minder.")] == [
-        "minder.getAllProcessVitals", "minder.getProcessVitals", "minder.rollingRestart",
-        "minder.updateProcessGroup"]
+        "minder.getAllProcessInfoJSON", "minder.getAllProcessVitals", "minder.getProcessVitals",
+        "minder.rollingRestart", "minder.updateProcessGroup"]
     assert rpc.system.methodSignature("supervisor.startProcess") == [
         "boolean",
         "string",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import subprocess
 import time
 import xmlrpc.client
@@ -195,6 +196,7 @@ SWEEP: list[tuple[str, tuple[object, ...]]] = [
     ("supervisor.removeProcessGroup", ("a",)),
     ("supervisor.getProcessInfo", ("a",)),
     ("supervisor.getAllProcessInfo", ()),
+    ("minder.getAllProcessInfoJSON", ()),
     ("supervisor.getAllConfigInfo", ()),
     ("supervisor.stopProcess", ("a",)),
     ("supervisor.startProcess", ("a",)),
@@ -249,6 +251,12 @@ def test_every_method_over_tcp(tcp: TcpDaemon) -> None:
     assert isinstance(vitals, dict) and vitals["name"] == "a" and vitals["ready"] is True
     assert answers["minder.getAllProcessVitals"] == [vitals | {"cpu_percent": vitals_cpu(
         answers["minder.getAllProcessVitals"])}]
+    plain: Any = answers["supervisor.getAllProcessInfo"]
+    from_json = json.loads(str(answers["minder.getAllProcessInfoJSON"]))
+    assert [list(i) for i in from_json] == [list(i) for i in plain]
+    moving = ("now", "description")  # the two calls may straddle a second
+    assert [{k: v for k, v in i.items() if k not in moving} for i in from_json] == [
+        {k: v for k, v in i.items() if k not in moving} for i in plain]
     assert answers["supervisor.addProcessGroup"] == (90, "ALREADY_ADDED: a")
     assert answers["supervisor.removeProcessGroup"] == (91, "STILL_RUNNING: a")
     rollout: Any = answers["minder.rollingRestart"]

@@ -168,6 +168,6 @@ def test_rpc_faults_and_shapes_match(observed: dict[str, Any]) -> None:
     upstream, ours = dict(observed["supervisord"][0]), dict(observed["minderd"][0])
     assert upstream.pop("minder methods") == []
     assert ours.pop("minder methods") == [
-        "minder.getAllProcessVitals", "minder.getProcessVitals", "minder.rollingRestart",
-        "minder.updateProcessGroup"]
+        "minder.getAllProcessInfoJSON", "minder.getAllProcessVitals", "minder.getProcessVitals",
+        "minder.rollingRestart", "minder.updateProcessGroup"]
     assert ours == upstream

@@ -31,11 +31,12 @@ def _with_aliases(namespace: str, owner: object, aliases: dict[str, str]) -> lis
 
 
 def build_table(api: EngineAPI) -> RpcTable:
+    processes = process_methods.ProcessMethods(api)
     table = RpcTable(
         _with_aliases("supervisor", daemon_methods.DaemonMethods(api), daemon_methods.ALIASES)
-        + _with_aliases("supervisor", process_methods.ProcessMethods(api), process_methods.ALIASES)
+        + _with_aliases("supervisor", processes, process_methods.ALIASES)
     )
-    table.add(public_methods("minder", MinderMethods(api)).values())
+    table.add(public_methods("minder", MinderMethods(api, processes.getAllProcessInfo)).values())
     table.add(public_methods("system", SystemMethods(table)).values())
 
     def refuse_while_stopping(name: str) -> None:

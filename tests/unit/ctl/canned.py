@@ -24,6 +24,8 @@ class CannedSession(Session):
 
     def call(self, method: str, *params: object) -> Any:
         self.calls.append((method, params))
+        if method not in self.answers:  # as supervisord answers a method it lacks
+            raise RpcFault(1, f"UNKNOWN_METHOD: {method}")
         answer = self.answers[method]
         if callable(answer):
             answer = answer(*params)

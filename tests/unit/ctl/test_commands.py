@@ -45,6 +45,19 @@ def test_status_bad_names_exit_4_but_stopped_wins() -> None:
     assert code == 3
 
 
+def test_status_reads_minderds_json_array_the_same() -> None:
+    """Against minderd the array comes as JSON text; the table is the same bytes."""
+    plain = CannedSession({"supervisor.getAllProcessInfo": INFOS})
+    from_json = CannedSession({"minder.getAllProcessInfoJSON": json.dumps(INFOS)})
+    assert from_json.run("status") == plain.run("status")
+    assert [c[0] for c in from_json.calls] == [
+        "supervisor.getVersion", "minder.getAllProcessInfoJSON"]
+    assert [c[0] for c in plain.calls] == [
+        "supervisor.getVersion", "minder.getAllProcessInfoJSON", "supervisor.getAllProcessInfo"]
+    out, code = CannedSession({"minder.getAllProcessInfoJSON": "[{"}).run("status")
+    assert code == 1 and "bad JSON answer" in out
+
+
 def test_status_json_keeps_stdout_parseable(capsys: pytest.CaptureFixture[str]) -> None:
     out, code = CannedSession({"supervisor.getAllProcessInfo": INFOS,
                                "minder.getAllProcessVitals": []}).run("status --json a x")

@@ -204,3 +204,22 @@ def test_remote_comm_event_and_shutdown(call: Call, engine: FakeEngine) -> None:
     assert engine.remote_events == [("type", "data")]
     assert call("supervisor.shutdown") is True
     assert engine.calls[-1] == ("shutdown",)
+
+
+def test_all_process_info_as_json_is_the_same_array(call: Call, engine: FakeEngine) -> None:
+    """minder.getAllProcessInfoJSON: getAllProcessInfo's structs, in order, as the
+    XML answer would carry them (a character XML cannot hold becomes U+FFFD)."""
+    import json
+
+    from minder.rpc.xmlcodec import xml_safe
+
+    call("supervisor.startProcess", "a")
+    engine.processes[("g", "g_00")].state = ProcessState.FATAL
+    engine.processes[("g", "g_00")].spawnerr = "bad \x01 thing \\b é \ud800"
+    infos = call("supervisor.getAllProcessInfo")
+    from_json = json.loads(call("minder.getAllProcessInfoJSON"))
+    assert [list(i) for i in from_json] == [list(i) for i in infos]
+    assert from_json == [
+        {k: xml_safe(v) if isinstance(v, str) else v for k, v in i.items()} for i in infos
+    ]
+    assert "bad \ufffd thing \\b é \ufffd" in [i["spawnerr"] for i in from_json]

@@ -71,8 +71,8 @@ def test_list_methods_is_supervisords_41_names_sorted_plus_minders(call: Call) -
     assert names == sorted(names)
     assert [n for n in names if not n.startswith("minder.")] == sorted(UPSTREAM_SIGNATURES)
     assert [n for n in names if n.startswith("minder.")] == [
-        "minder.getAllProcessVitals", "minder.getProcessVitals", "minder.rollingRestart",
-        "minder.updateProcessGroup"]
+        "minder.getAllProcessInfoJSON", "minder.getAllProcessVitals", "minder.getProcessVitals",
+        "minder.rollingRestart", "minder.updateProcessGroup"]
 
 
 def test_minder_update_process_group(call: Call, engine: FakeEngine) -> None:
@@ -196,7 +196,7 @@ def test_multicall_runs_state_changes_in_order(call: Call, engine: FakeEngine) -
 
 def test_table_is_fixed_at_build_time(table: RpcTable) -> None:
     assert all(not part.startswith("_") for n in table.methods for part in n.split("."))
-    assert len(table.methods) == 45  # supervisord's 41 and minder's 4
+    assert len(table.methods) == 46  # supervisord's 41 and minder's 5
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,34 @@ def select(
     return chosen, errors
 
 
+UNKNOWN_METHOD = 1  # protocol.faults.Faults.UNKNOWN_METHOD, without importing enum
+
+
+def all_process_info(s: Session) -> list[dict[str, Any]]:
+    """supervisor.getAllProcessInfo's structs; from minderd as one JSON text.
+
+    minderd's ``minder.getAllProcessInfoJSON`` is the same array in JSON,
+    which the C decoder reads ~7x faster than the XML (5,000 processes:
+    1.4 MB instead of 5.4). A daemon that does not know it (supervisord, an
+    older minderd) answers UNKNOWN_METHOD, and we ask the supervisord way.
+    """
+    from minder.ctl.wire import RpcFault, WireError, decode_json
+
+    try:
+        text = s.call("minder.getAllProcessInfoJSON")
+    except RpcFault as fault:
+        if fault.code != UNKNOWN_METHOD:
+            raise
+        infos: list[dict[str, Any]] = s.call("supervisor.getAllProcessInfo")
+        return infos
+    if not isinstance(text, str):
+        raise WireError("minder.getAllProcessInfoJSON did not answer a string")
+    infos = decode_json(text)
+    if not isinstance(infos, list):
+        raise WireError("minder.getAllProcessInfoJSON did not answer an array")
+    return infos
+
+
 def _vitals(s: Session) -> dict[tuple[str, str], dict[str, Any]]:
     """minder.getAllProcessVitals by (group, name); {} from a daemon without it."""
     from minder.ctl.wire import RpcFault
@@ -56,7 +84,7 @@ def do_status(s: Session, arg: str) -> None:
     if not s.upcheck():
         s.exitstatus = Exit.STATUS_UNKNOWN
         return
-    all_infos = s.call("supervisor.getAllProcessInfo")
+    all_infos = all_process_info(s)
     chosen, errors = select(all_infos, names)
     for line in errors:
         (s.error if as_json else s.output)(line)

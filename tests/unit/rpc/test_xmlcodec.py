@@ -236,3 +236,16 @@ def test_bad_values_are_request_errors(value_xml: str) -> None:
     )
     with pytest.raises(RequestError):
         parse_request(body.encode())
+
+
+def test_needs_escaping_is_exactly_markup_and_what_xml_cannot_carry() -> None:
+    """Every code point: found iff it is & < > \\r or outside XML 1.0's Char production."""
+    from minder.rpc.xmlcodec import _NEEDS_ESCAPING
+
+    def xml_char(cp: int) -> bool:
+        return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or (
+            0x10000 <= cp <= 0x10FFFF)
+
+    every = "".join(map(chr, range(0x110000)))
+    found = {m.start() for m in _NEEDS_ESCAPING.finditer(every)}
+    assert found == {cp for cp in range(0x110000) if chr(cp) in "&<>\r" or not xml_char(cp)}

@@ -12,24 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from minder.engine.api import EngineAPI, GroupUpdate
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import split_namespec
 from minder.protocol.results import GroupUpdateInfo, ProcessInfo, ProcessVitals, RolloutResult
 from minder.rpc.vitals import vitals_info
-from minder.rpc.xmlcodec import xml_safe
-
-
-def _xml_safe(value: Any) -> Any:
-    if isinstance(value, str):
-        return xml_safe(value)
-    if isinstance(value, list):
-        return [_xml_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _xml_safe(v) for k, v in value.items()}
-    return value
+from minder.rpc.xmlcodec import xml_safe_value
 
 
 def update_info(report: GroupUpdate) -> GroupUpdateInfo:
@@ -65,7 +54,7 @@ class MinderMethods:
         if "\\u00" in text or "\\b" in text or "\\f" in text:
             # A character XML cannot carry, which getAllProcessInfo sends as
             # U+FFFD (xmlcodec.xml_safe) and JSON would escape: replaced the same.
-            text = json.dumps(_xml_safe(infos), ensure_ascii=False, separators=(",", ":"))
+            text = json.dumps(xml_safe_value(infos), ensure_ascii=False, separators=(",", ":"))
         return text
 
     async def updateProcessGroup(self, name: str) -> GroupUpdateInfo:

@@ -47,6 +47,18 @@ def xml_safe(text: str) -> str:
     return _NOT_XML_CHAR.sub("\ufffd", text)
 
 
+def xml_safe_value(value: Any) -> Any:
+    """``value`` with xml_safe applied to every string in it (lists and dicts walked):
+    what an answer carries once marshalled, for an encoding other than XML."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list):
+        return [xml_safe_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: xml_safe_value(v) for k, v in value.items()}
+    return value
+
+
 def parse_request(body: bytes) -> tuple[str, tuple[Any, ...]]:
     """Return ``(method name, params)`` of a ``<methodCall>``."""
     target = CallBuilder()

@@ -19,7 +19,7 @@ from minder.model.specs import ProcessSpec
 from minder.protocol.states import ProcessState
 from minder.rpc.infocache import ProcessInfoCache
 from minder.rpc.structs import process_info
-from minder.rpc.xmlcodec import RenderedStruct, dump_response, xml_safe
+from minder.rpc.xmlcodec import RenderedStruct, dump_response, xml_safe_value
 
 NOW = 1_800_000_000.25
 
@@ -42,16 +42,6 @@ def snap(name: str = "a", group: str = "g", **changes: Any) -> ProcessSnapshot:
         group_priority=999,
     )
     return dataclasses.replace(base, **changes)
-
-
-def xml_safe_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return xml_safe(value)
-    if isinstance(value, list):
-        return [xml_safe_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: xml_safe_value(v) for k, v in value.items()}
-    return value
 
 
 def same_reply(cached: Any, fresh: Any) -> None:

@@ -113,3 +113,41 @@ def test_rolling_restart_button_shows_progress_and_restarts_one_at_a_time(
     first_ready = log.index(f"{names[0]}: ready:", respawned)
     second_stop = log.index(f"stopped: web_{base + 1}")
     assert first_ready < second_stop
+
+
+def test_a_step_event_after_the_answer_does_not_undo_done(
+    browser: Any, daemon: tuple[RunningDaemon, str, int]
+) -> None:
+    """The stream and the POST's answer race; a late step must not overwrite "done".
+
+    Under load the last step's event ("3/3 … ready") reached the page after the
+    rolling-restart answer had set "done", and the row kept saying 3/3. The
+    page's own table class is driven with that order on the page's real DOM
+    and processes.
+    """
+    d, url, base = daemon
+    names = [f"web:web_{base + i}" for i in range(3)]
+    with open_page(browser, url) as page:
+        wait_row_state(page, names[0], "RUNNING")
+        text = page.evaluate(
+            """async (last) => {
+                const src = document.querySelector('script[type=module][src*="app.js"]').src;
+                const { ProcessTable } = await import(src.replace("app.js", "table.js"));
+                const tbody = document.createElement("tbody");
+                const table = new ProcessTable({
+                    tbody, template: document.getElementById("row-template"),
+                    empty: document.createElement("p"),
+                });
+                const procs = await (await fetch("api/v1/processes")).json();
+                table.setAll(procs);
+                const step = { rollout: "r1", namespec: last, phase: "ready", done: 3, total: 3,
+                               detail: "" };
+                table.rolloutStarted("web", 3);
+                table.rolloutProgress(step);
+                table.rolloutFinished("web", "done");
+                table.rolloutProgress(step);  // the late copy
+                return table.progressOf("web").textContent;
+            }""",
+            names[2],
+        )
+    assert text == "rolling restart done"

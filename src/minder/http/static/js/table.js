@@ -301,8 +301,13 @@ export class ProcessTable {
   }
 
   rolloutProgress(m) {
+    // The stream and the POST's answer race: a step's event may arrive after
+    // the answer said the rollout is over, and must not overwrite "done".
+    if (this.closedRollouts?.has(m.rollout)) return;
     const group = m.namespec ? this.procs.get(m.namespec)?.group : null;
     if (!group) return;
+    this.rolloutOf = this.rolloutOf ?? new Map();
+    this.rolloutOf.set(group, m.rollout);
     const el = this.progressOf(group);
     if (!el) return;
     el.hidden = false;
@@ -313,6 +318,11 @@ export class ProcessTable {
 
   rolloutFinished(group, text) {
     this.rolling?.delete(group);
+    const id = this.rolloutOf?.get(group);
+    if (id !== undefined) {
+      this.closedRollouts = this.closedRollouts ?? new Set();
+      this.closedRollouts.add(id);
+    }
     const el = this.progressOf(group);
     if (el) el.textContent = `rolling restart ${text}`;
     this.fillGroupRow(group);

@@ -125,7 +125,7 @@ def test_a_step_event_after_the_answer_does_not_undo_done(
     page's own table class is driven with that order on the page's real DOM
     and processes.
     """
-    d, url, base = daemon
+    _, url, base = daemon
     names = [f"web:web_{base + i}" for i in range(3)]
     with open_page(browser, url) as page:
         wait_row_state(page, names[0], "RUNNING")

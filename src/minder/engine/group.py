@@ -15,10 +15,11 @@ from collections.abc import Callable
 
 from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
+from minder.engine.context import EngineContext
 from minder.engine.fcgi import FcgiSocket
 from minder.engine.logs.autonames import auto_log_path
 from minder.engine.output import LogSink, OutputChannel
-from minder.engine.process import EngineContext, ProcessRunner
+from minder.engine.process import ProcessRunner
 from minder.engine.vitals import vitals_snapshot
 from minder.model.specs import GroupSpec, LogSpec, ProcessSpec
 from minder.protocol.states import STOPPED_STATES

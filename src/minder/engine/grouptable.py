@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
+from minder.engine.context import EngineContext
 from minder.engine.defaults import Logger
 from minder.engine.group import GroupRuntime, SinkFactory
-from minder.engine.process import EngineContext, ProcessRunner
+from minder.engine.process import ProcessRunner
 from minder.model.events import GroupAdded, GroupRemoved
 from minder.model.specs import GroupSpec, RootSpec
 from minder.protocol.states import ProcessState

@@ -19,12 +19,8 @@ import signal
 import subprocess
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from minder.engine.bus import EventBus
-from minder.engine.clock import Clock
-from minder.engine.containment import NO_CONTAINMENT, NO_JOURNAL, Containment, SpawnJournal
-from minder.engine.notify import NotifyDirectory
+from minder.engine.context import EngineContext
 from minder.engine.output import (
     MAX_STDIN_PENDING,
     OutputChannel,
@@ -32,17 +28,14 @@ from minder.engine.output import (
     StdinFull,
     StdinWriter,
 )
-from minder.engine.reaper import Reaper
-from minder.engine.restarting import RESTARTS, let_child_run, uniform
+from minder.engine.restarting import RESTARTS, let_child_run
 from minder.engine.spawn import (
     Pipes,
-    Spawner,
     SpawnError,
     child_environment,
     resolve_command,
-    spawn,
 )
-from minder.engine.vitals import RestartHook, Vitals
+from minder.engine.vitals import Vitals
 from minder.engine.waiters import Predicate, Waiters, is_stopped
 from minder.model import machine as mc
 from minder.model.events import ProcessStateChanged
@@ -54,31 +47,6 @@ from minder.protocol.states import (
     SIGNALLABLE_STATES,
     ProcessState,
 )
-
-Logger = Callable[[str, str], None]  # (level, message)
-
-
-@dataclass(slots=True)
-class EngineContext:
-    """What every process needs from the engine around it."""
-
-    loop: asyncio.AbstractEventLoop
-    clock: Clock
-    reaper: Reaper
-    bus: EventBus
-    log: Logger
-    may_restart: Callable[[], bool]  # False while the daemon shuts down or restarts
-    base_env: dict[str, str]
-    daemon_env: tuple[tuple[str, str], ...]
-    server_url: str | None
-    random: Callable[[], float] = uniform  # the jitter of paced restarts
-    spawner: Spawner = spawn  # the seam for placing children (cgroups, namespaces) and tests
-    containment: Containment = NO_CONTAINMENT  # who owns a program's descendants
-    journal: SpawnJournal = NO_JOURNAL  # the children state file next to the pidfile
-    output_tee: Callable[[str, str], Callable[[bytes], None]] | None = None  # (name, channel)
-    # minder (issue 16): where notify sockets go, and who restarts on a verdict
-    notify_dir: NotifyDirectory | None = None
-    on_verdict: RestartHook | None = None
 
 
 class ProcessRunner:

@@ -41,6 +41,7 @@ from minder.engine.containment import (
     SpawnJournal,
     choose,
 )
+from minder.engine.context import EngineContext
 from minder.engine.control import ProcessControl
 from minder.engine.defaults import Logger, default_sink_factory, server_url_for
 from minder.engine.dependencies import DeferredStarts, stop_waves
@@ -53,7 +54,7 @@ from minder.engine.logs.follow import LogFollower
 from minder.engine.memwatch import MemoryWatch
 from minder.engine.notify import NotifyDirectory
 from minder.engine.prefixed import PrefixedStdout
-from minder.engine.process import EngineContext, ProcessRunner
+from minder.engine.process import ProcessRunner
 from minder.engine.reaper import Reaper
 from minder.engine.reload import ConfigLoader, ConfigReloader
 from minder.engine.spawn import Spawner, spawn

@@ -24,8 +24,8 @@ import pytest
 from minder.engine import output
 from minder.engine.bus import EventBus
 from minder.engine.logs.childlog import ChildLog
+from minder.engine.logs.dropbehind import DROP_LAG, DROP_STEP
 from minder.engine.logs.follow import follow
-from minder.engine.logs.rotatingfile import DROP_LAG, DROP_STEP
 from minder.engine.output import OutputChannel, PipeReader
 from minder.model.events import ProcessLogChunk
 from tests.integration.engine_helpers import PY, until

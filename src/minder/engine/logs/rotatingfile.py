@@ -31,27 +31,8 @@ Why it is built this way:
   and given back by ``release()`` once the child is gone, so a configured
   program that is not running holds no log descriptor, as in supervisord
   (5,000 programs would otherwise need 10,000 descriptors before any runs).
-* Drop-behind: the pages of a log more than ``DROP_LAG`` (8 MiB) before
-  its end leave the page cache (``posix_fadvise(DONTNEED)`` every
-  ``DROP_STEP`` bytes; a call starts the write-back of the dirty pages that
-  a later call then drops), and a file that becomes a backup leaves it
-  whole. Copying into the page cache is the one unavoidable cost of a log,
-  and a page that was never used, or that a VM with free page reporting
-  gave back to its host, costs 5-10x more to fill than one just freed:
-  profiled on the bench VM, a bare splice loop into a growing file takes
-  1.2-2.2 s of CPU per GiB on such pages and 0.22 on recycled ones. With
-  drop-behind a big log keeps filling the few MiB of pages it just gave
-  back, whether or not it rotates, and a chatty child no longer fills the
-  cache with dirty log pages nobody reads. The newest bytes stay cached for
-  tails and followers; logs under ``DROP_LAG + DROP_STEP`` are never
-  touched. A file that rotation makes a backup still has its newest MiBs
-  dirty: its descriptor is kept for the new file's first ``DROP_LAG +
-  DROP_STEP`` bytes, whose steps drop what has been written back since
-  (closing it at once left them cached: ~10 MiB of fresh memory to fill
-  per rotation, which doubled the CPU per GiB of a 500 MB stream rotating
-  at 50 MB). Where freed memory is never given back (bare metal) it costs
-  about 0.05-0.1 s per GiB: write-back is started by the daemon, within
-  seconds, instead of by the kernel's flusher up to 30 s later.
+* Drop-behind keeps a big log from filling the page cache and lets it
+  refill the pages it just gave back (``dropbehind.py`` says why and how).
 * Every open goes through ``safeopen.open_log``: in a directory that other
   users can write, a symlink, hard link, FIFO or someone else's file put
   where the log was is refused, never written through (``owner`` is the
@@ -68,9 +49,9 @@ import errno
 import fcntl
 import os
 import stat
-import sys
 from collections.abc import Callable
 
+from minder.engine.logs.dropbehind import NEVER, DropBehind, drop_all
 from minder.engine.logs.rotation import shift_backups
 from minder.engine.logs.safeopen import open_log, truncate_regular
 
@@ -79,18 +60,6 @@ DEFAULT_RETRY_LIMIT = 8 * 1024 * 1024
 SPLICE_SIZE = 1024 * 1024  # more than any pipe holds: one splice empties it
 _SPLICE = getattr(os, "splice", None)
 _SPLICE_FLAGS = getattr(os, "SPLICE_F_NONBLOCK", 0) | getattr(os, "SPLICE_F_MOVE", 0)
-DROP_LAG = 8 * 1024 * 1024  # the newest bytes of a log stay in the page cache
-DROP_STEP = 4 * 1024 * 1024  # how much a log grows between two drop-behind calls
-_FADVISE = getattr(os, "posix_fadvise", None)
-_NEVER = sys.maxsize
-
-
-def _drop_all(fd: int) -> None:
-    """Ask the kernel to drop a whole file's clean pages and write back the rest."""
-    if _FADVISE is not None:
-        with contextlib.suppress(OSError):
-            _FADVISE(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-
 
 def describe_os_error(exc: OSError) -> str:
     """``No space left on device (ENOSPC)`` — readable and greppable."""
@@ -128,10 +97,7 @@ class RotatingFile:
         self._rotatable = False
         self._spliced = False  # _fd is without O_APPEND (see splice_from); _ok is False then
         self._can_splice = _SPLICE is not None
-        self._drop_at = _NEVER  # _size that triggers the next drop-behind call
-        # The file that just became a backup, kept open until its pages are dropped.
-        self._retired = -1
-        self._retired_until = 0  # _size of the new file at which _retired is closed
+        self._drop = DropBehind()  # drop_at: the _size that triggers its next step
         # _ok is the one flag the fast path tests: an open fd and nothing pending.
         self._ok = False
         self._failing = False
@@ -186,8 +152,8 @@ class RotatingFile:
                 self._flush_pending()
             elif self._maxbytes and self._size >= self._maxbytes:
                 self._rotate()
-            elif self._size >= self._drop_at:
-                self._drop_behind()
+            elif self._size >= self._drop.drop_at:
+                self._drop.step(self._fd, self._size)
             if self._watchers:
                 self._notify()
             return
@@ -262,8 +228,8 @@ class RotatingFile:
             self._size = end + moved
             if self._maxbytes and self._size >= self._maxbytes:
                 self._rotate()
-            elif self._size >= self._drop_at:
-                self._drop_behind()
+            elif self._size >= self._drop.drop_at:
+                self._drop.step(self._fd, self._size)
             if self._watchers:
                 self._notify()
         return moved
@@ -401,11 +367,7 @@ class RotatingFile:
         self._fd = fd
         self._size = info.st_size
         self._rotatable = stat.S_ISREG(info.st_mode)
-        self._drop_at = (
-            max(self._size, DROP_LAG) + DROP_STEP
-            if self._rotatable and _FADVISE is not None
-            else _NEVER
-        )
+        self._drop.opened(self._size, self._rotatable)
         if not self._pending:
             self._ok = True
             self._mark_recovered()
@@ -413,55 +375,9 @@ class RotatingFile:
     def _close_fd(self) -> None:
         self._ok = False
         self._spliced = False
-        self._retire_done()
+        self._drop.close_retired()
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def _drop_behind(self) -> None:
-        """Let the page cache give back what lies more than DROP_LAG before the end.
-
-        A dirty page cannot be dropped: the call starts write-back of the
-        range and drops what is clean, so the bytes of one step are dropped
-        by a later call. Each call covers the file from its start: what an
-        earlier call left (still being written, or read back by a tail)
-        goes then, and the kernel walks past what is already gone at almost
-        no cost. Any error turns drop-behind off for this descriptor: it is
-        an optimisation only.
-        """
-        assert _FADVISE is not None
-        self._drop_at = self._size + DROP_STEP
-        if self._retired >= 0:
-            self._drop_retired()
-        behind = self._size - DROP_LAG
-        if behind <= 0:  # (a length of 0 would mean "to the end")
-            return
-        try:
-            _FADVISE(self._fd, 0, behind, os.POSIX_FADV_DONTNEED)
-        except OSError:
-            self._drop_at = _NEVER
-
-    def _drop_retired(self) -> None:
-        """Drop the pages of the file rotation just made a backup, once written back.
-
-        At rotation its newest 8-12 MiB were still dirty: the call made
-        then only started their write-back, and a closed file's pages stay in
-        the page cache, so each rotation left ~10 MiB there and the new file
-        had to fill that much never-recycled memory (the expensive kind, see
-        the module docstring). The descriptor is kept for the new file's
-        first steps; each step drops what has been written back since.
-        """
-        if self._size >= self._retired_until:
-            self._retire_done()
-        else:
-            _drop_all(self._retired)
-
-    def _retire_done(self) -> None:
-        """Last drop of the retired file's pages, and its descriptor back."""
-        if self._retired >= 0:
-            fd, self._retired = self._retired, -1
-            _drop_all(fd)
             with contextlib.suppress(OSError):
                 os.close(fd)
 
@@ -469,11 +385,11 @@ class RotatingFile:
         if not self._rotatable or self._path is None:
             return
         retired = -1
-        if self._backups > 0 and self._drop_at != _NEVER:
+        if self._backups > 0 and self._drop.drop_at != NEVER:
             # The file becomes a backup nobody tails: its pages are the next
             # file's. This call drops what is clean and starts the write-back
-            # of the rest, which the new file's first steps drop (_drop_retired).
-            _drop_all(self._fd)
+            # of the rest, which the new file's first steps drop (DropBehind).
+            drop_all(self._fd)
             retired, self._fd = self._fd, -1
         self._close_fd()
         try:
@@ -485,12 +401,7 @@ class RotatingFile:
         except OSError as exc:
             self._report(exc, "rotate")
         if retired >= 0:
-            self._retired = retired
-            self._retired_until = self._size + DROP_LAG + DROP_STEP
-            if self._fd < 0 or self._drop_at == _NEVER:
-                self._retire_done()
-            else:
-                self._drop_at = min(self._drop_at, self._size + DROP_STEP)
+            self._drop.retire(retired, self._size, reopened=self._fd >= 0)
 
     def _buffer(self, data: bytes) -> None:
         """Keep ``data`` for a retry; beyond the limit keep the oldest, count the rest."""

@@ -187,3 +187,46 @@ def test_a_sigchld_leaves_a_child_it_does_not_watch_to_its_owner() -> None:
         assert stranger.wait(5) == 7  # still ours to collect: the reaper did not steal it
 
     run(scenario())
+
+
+def test_exits_that_are_ready_together_are_reaped_in_one_pass() -> None:
+    """The loop watches one descriptor for every pidfd: children that exit together
+    are reaped by one callback, and each reaped pidfd is closed."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        reaper = Reaper(loop)
+        if reaper.mode != "pidfd":
+            pytest.skip("no pidfds on this kernel")
+        selector = loop._selector  # type: ignore[attr-defined]
+        watched_before = len(selector.get_map())
+        fds_before = len(os.listdir("/proc/self/fd"))
+        codes: dict[int, int] = {}
+        passes: list[int] = []
+        on_exits = reaper._on_exits
+
+        def counting() -> None:
+            before = len(codes)
+            on_exits()
+            passes.append(len(codes) - before)
+
+        reaper._on_exits = counting  # type: ignore[method-assign]
+        sleepers = [subprocess.Popen(["sleep", "30"]) for _ in range(30)]
+        try:
+            for child in sleepers:
+                reaper.watch(child, functools.partial(codes.__setitem__, child.pid))
+            assert len(selector.get_map()) == watched_before + 1
+            for child in sleepers:
+                child.kill()
+            # Every one has exited (and is not reaped) before the loop runs again.
+            for child in sleepers:
+                while not os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                    os.sched_yield()
+            await until(lambda: len(codes) == 30, what="every child reaped")
+        finally:
+            reaper.close()
+        assert all(codes[c.pid] == -9 for c in sleepers)
+        assert passes[0] == 30, f"reaped per pass: {passes}"
+        assert len(os.listdir("/proc/self/fd")) == fds_before
+
+    run(scenario())

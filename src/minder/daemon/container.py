@@ -45,6 +45,8 @@ def shutdown_timeout(daemon: DaemonSpec) -> float:
 class ShutdownBound:
     """SIGKILLs what is left ``timeout`` seconds after shutdown began (0 = never)."""
 
+    EVENTS = (SupervisorStateChanged,)  # what on_event reads
+
     def __init__(self, supervisor: Supervisor, timeout: float) -> None:
         self._supervisor = supervisor
         self._timeout = timeout

@@ -25,6 +25,7 @@ from minder.daemon import container
 from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
+from minder.engine.bus import EventBus
 from minder.engine.containment import become_subreaper
 from minder.engine.defaults import server_url_for
 from minder.engine.logs.autonames import cleanup_auto_logs
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 HANDLED_SIGNALS = (*EXIT_SIGNALS, signal.SIGHUP, signal.SIGUSR2, signal.SIGUSR1)
+
+
+def publish_main_log_line(bus: EventBus, record: bytes) -> None:
+    """A main-log line as an event, built only when a follower or subscriber takes it."""
+    if bus.wants(MainLogLine):
+        bus.publish(MainLogLine(record))
 
 
 class StartupError(Exception):
@@ -128,8 +135,8 @@ class Daemon:
         self._supervisor = supervisor
         timeout = container.shutdown_timeout(root.daemon)
         bound_shutdown = container.ShutdownBound(supervisor, timeout)
-        supervisor.bus.add_listener(bound_shutdown.on_event)
-        log.add_listener(lambda record: supervisor.publish(MainLogLine(record)))
+        supervisor.bus.add_listener(bound_shutdown.on_event, types=bound_shutdown.EVENTS)
+        log.add_listener(lambda record: publish_main_log_line(supervisor.bus, record))
         bound = self._bind_http(root, log)
         servers: HttpServers | None = None
         dispatcher = loop.create_task(self._dispatch_signals())

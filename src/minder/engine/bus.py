@@ -9,18 +9,23 @@ nothing while nobody watches.
 
 Synchronous listeners (``add_listener``) are for in-process consumers that
 must see every event in order and at once, such as the event-listener
-pools; they must not block.
+pools; they must not block. A listener names the event types it consumes
+(``types``) and is only called with those: stopping 500 processes makes
+2,000 events, and five listeners each testing and dropping most of them
+cost more than the stop's own bookkeeping. ``wants(kind)`` lets a
+publisher skip building an event that nobody would receive.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from minder.model.events import DomainEvent, ProcessLogChunk
 
 Listener = Callable[[DomainEvent], None]
+EventTypes = tuple[type, ...] | None  # None: every type
 
 
 class Subscription:
@@ -67,7 +72,8 @@ class Subscription:
 class EventBus:
     def __init__(self) -> None:
         self._subs: list[Subscription] = []
-        self._listeners: list[Listener] = []
+        self._listeners: list[tuple[Listener, EventTypes]] = []  # in registration order
+        self._targets: dict[type, tuple[Listener, ...]] = {}  # per event type, built on use
         self._log_subscribers = 0
         self._log_listeners = 0
         self.on_listener_error: Callable[[str], None] = lambda message: None
@@ -79,6 +85,12 @@ class EventBus:
         """True when someone consumes ProcessLogChunk events."""
         return self._log_subscribers > 0 or self._log_listeners > 0
 
+    def wants(self, kind: type) -> bool:
+        """Whether an event of type ``kind`` published now would reach anyone."""
+        if kind is ProcessLogChunk:
+            return self.wants_logs
+        return bool(self._subs) or bool(self._listeners_of(kind))
+
     def subscribe(self, *, logs: bool = False, maxsize: int = 1000) -> Subscription:
         sub = Subscription(self, logs=logs, maxsize=maxsize)
         self._subs.append(sub)
@@ -86,19 +98,42 @@ class EventBus:
             self._log_subscribers += 1
         return sub
 
-    def add_listener(self, listener: Listener, *, logs: bool = False) -> Callable[[], None]:
-        """Call ``listener`` synchronously for every event; returns a remover."""
-        self._listeners.append(listener)
+    def add_listener(
+        self, listener: Listener, *, logs: bool = False, types: Iterable[type] | None = None
+    ) -> Callable[[], None]:
+        """Call ``listener`` synchronously for every event (of ``types``); returns a remover."""
+        self._listeners.append((listener, None if types is None else tuple(types)))
+        self._targets.clear()
         if logs:
             self._log_listeners += 1
 
         def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-                if logs:
-                    self._log_listeners -= 1
+            for i, (known, _) in enumerate(self._listeners):
+                if known == listener:
+                    del self._listeners[i]
+                    self._targets.clear()
+                    if logs:
+                        self._log_listeners -= 1
+                    return
 
         return remove
+
+    def retune(self, listener: Listener, types: Iterable[type] | None) -> None:
+        """Change which event types ``listener`` receives; it keeps its place in the order."""
+        wanted = None if types is None else tuple(types)
+        for i, (known, _) in enumerate(self._listeners):
+            if known == listener:
+                self._listeners[i] = (known, wanted)
+                self._targets.clear()
+
+    def _listeners_of(self, kind: type) -> tuple[Listener, ...]:
+        targets = self._targets.get(kind)
+        if targets is None:
+            targets = self._targets[kind] = tuple(
+                listener for listener, types in self._listeners
+                if types is None or issubclass(kind, types)
+            )
+        return targets
 
     def _remove(self, sub: Subscription) -> None:
         if sub in self._subs:
@@ -124,12 +159,15 @@ class EventBus:
             self._delivering = False
 
     def _deliver(self, event: DomainEvent) -> None:
-        is_log = isinstance(event, ProcessLogChunk)
-        for sub in self._subs:
-            if is_log and not sub.logs:
-                continue
-            sub._offer(event)
-        for listener in list(self._listeners):
+        if self._subs:
+            is_log = isinstance(event, ProcessLogChunk)
+            for sub in self._subs:
+                if is_log and not sub.logs:
+                    continue
+                sub._offer(event)
+        # A tuple built for this type: listeners added or removed while it is
+        # delivered take effect from the next event, as with a copied list.
+        for listener in self._listeners_of(type(event)):
             try:
                 listener(event)
             except Exception as exc:  # a broken consumer must not break supervision

@@ -15,11 +15,14 @@ supervisord's order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from minder.model.events import DomainEvent, ProcessReadinessChanged, ProcessStateChanged
 from minder.model.specs import ProcessSpec
 from minder.protocol.states import ProcessState
+
+if TYPE_CHECKING:
+    from minder.engine.bus import EventBus
 
 
 class Node(Protocol):
@@ -80,12 +83,29 @@ class Startable(Node, Protocol):
 
 
 class DeferredStarts:
-    """Starts held back until their dependencies are ready."""
+    """Starts held back until their dependencies are ready.
 
-    def __init__(self, everyone: Callable[[], Iterable[Startable]], log: Callable[[str], None]):
+    It listens on the bus only while some start is held back, so that
+    without depends_on no readiness event is even built for it.
+    """
+
+    EVENTS = (ProcessReadinessChanged, ProcessStateChanged)  # what on_event reads
+
+    def __init__(
+        self, everyone: Callable[[], Iterable[Startable]], log: Callable[[str], None],
+        bus: EventBus,
+    ) -> None:
         self._everyone = everyone
         self._log = log
+        self._bus = bus
         self._waiting: list[Startable] = []
+        bus.add_listener(self.on_event, types=())
+
+    def _hold(self, nodes: list[Startable]) -> None:
+        """Set the held-back starts; listen on the bus only while there are any."""
+        if bool(nodes) != bool(self._waiting):
+            self._bus.retune(self.on_event, self.EVENTS if nodes else ())
+        self._waiting = nodes
 
     def autostart(self, node: Startable) -> None:
         # Most programs depend on nothing: listing every process for each of
@@ -98,7 +118,7 @@ class DeferredStarts:
         self._log(f"{node.namespec} waits for {needs} to be ready before it starts")
         node.blocked_by = f"waiting for {needs} to be ready"
         if node not in self._waiting:
-            self._waiting.append(node)
+            self._hold([*self._waiting, node])
         self._report_fatal([node], list(self._everyone()))
 
     @property
@@ -121,7 +141,7 @@ class DeferredStarts:
                         node.start_now()
                 else:
                     still.append(node)
-            self._waiting = still
+            self._hold(still)
         elif isinstance(event, ProcessStateChanged) and event.to_state is ProcessState.FATAL:
             self._report_fatal(self._waiting, list(self._everyone()))
 
@@ -137,10 +157,10 @@ class DeferredStarts:
     def forget(self, node: Startable) -> None:
         """A waiting start was cancelled (the process was stopped or removed)."""
         if node in self._waiting:
-            self._waiting.remove(node)
+            self._hold([n for n in self._waiting if n is not node])
             node.blocked_by = ""
 
     def clear(self) -> None:
         for node in self._waiting:
             node.blocked_by = ""
-        self._waiting = []
+        self._hold([])

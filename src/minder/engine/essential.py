@@ -41,6 +41,8 @@ def _describe(returncode: int | None) -> str:
 
 
 class EssentialExits:
+    EVENTS = (ProcessStateChanged,)  # what on_event reads
+
     def __init__(self, supervisor: Supervisor) -> None:
         self._sup = supervisor
 

@@ -1,8 +1,11 @@
 """The one owner of child reaping and signalling.
 
-Each child gets a pidfd registered with the event loop: the kernel makes it
-readable when the child exits, so an exit is a readiness event like any
-other and nothing polls. Signals go through ``pidfd_send_signal``, which
+Each child gets a pidfd: the kernel makes it readable when the child
+exits, so an exit is a readiness event like any other and nothing polls.
+The pidfds live in an epoll set of the reaper's own, which is the one
+descriptor the event loop watches: when 500 children are stopped at once,
+every exit that is ready is reaped in one pass, without a loop callback
+and a selector entry per child. Signals go through ``pidfd_send_signal``, which
 cannot hit a recycled pid. Where pidfds are missing (old kernels), a
 SIGCHLD handler reaps the exited ones instead.
 
@@ -29,6 +32,7 @@ import asyncio
 import errno
 import os
 import resource
+import select
 import signal
 import subprocess
 import time
@@ -100,6 +104,8 @@ class Reaper:
         self._loop = loop
         self._use_pidfd = pidfds_supported() if use_pidfd is None else use_pidfd
         self._watched: dict[int, _Watched] = {}
+        self._pid_of_fd: dict[int, int] = {}  # pidfd -> pid
+        self._exits: select.epoll | None = None  # the pidfds, made on first use
         self._by_sigchld: set[int] = set()  # watched pids without a pidfd
         self._pidfds = 0
         self._pidfd_budget = pidfd_budget()
@@ -122,7 +128,8 @@ class Reaper:
                     raise
         if pidfd is not None:
             self._pidfds += 1
-            self._loop.add_reader(pidfd, self._on_pidfd, pid)
+            self._exit_set().register(pidfd, select.EPOLLIN)
+            self._pid_of_fd[pidfd] = pid
         else:
             self._install_sigchld()
             self._by_sigchld.add(pid)
@@ -136,8 +143,19 @@ class Reaper:
             self._loop.add_signal_handler(signal.SIGCHLD, self._reap_all)
             self._sigchld_installed = True
 
-    def _on_pidfd(self, pid: int) -> None:
-        self._try_reap(pid)
+    def _exit_set(self) -> select.epoll:
+        if self._exits is None:
+            self._exits = select.epoll()
+            self._loop.add_reader(self._exits.fileno(), self._on_exits)
+        return self._exits
+
+    def _on_exits(self) -> None:
+        """Some pidfds are readable: reap every child that has exited, in one pass."""
+        assert self._exits is not None
+        for pidfd, _ in self._exits.poll(0):
+            pid = self._pid_of_fd.get(pidfd)
+            if pid is not None:
+                self._try_reap(pid)
 
     def _reap_all(self) -> None:
         """SIGCHLD: collect every child that has exited (and orphans, when we may).
@@ -170,9 +188,16 @@ class Reaper:
         try:
             watched.callback(code)  # first: a restart's spawn waits for nothing else
         finally:
-            self._loop.remove_reader(watched.pidfd)
-            os.close(watched.pidfd)
+            self._forget_pidfd(watched.pidfd)
         return True
+
+    def _forget_pidfd(self, pidfd: int) -> None:
+        del self._pid_of_fd[pidfd]
+        if self._exits is not None:
+            # Out of the set before the close: a child forked just now may
+            # still hold a copy of the descriptor until its exec.
+            self._exits.unregister(pidfd)
+        os.close(pidfd)
 
     def is_watched(self, pid: int) -> bool:
         return pid in self._watched
@@ -253,8 +278,11 @@ class Reaper:
             self._sigchld_installed = False
         for watched in self._watched.values():
             if watched.pidfd is not None:
-                self._loop.remove_reader(watched.pidfd)
-                os.close(watched.pidfd)
+                self._forget_pidfd(watched.pidfd)
         self._watched.clear()
+        if self._exits is not None:
+            self._loop.remove_reader(self._exits.fileno())
+            self._exits.close()
+            self._exits = None
         self._by_sigchld.clear()
         self._pidfds = 0

@@ -111,8 +111,7 @@ class Supervisor:
         )
         self.groups = self._table.groups
         self._all_runners = self._table.runners
-        self._deferred = DeferredStarts(self._all_runners, log.info)  # depends_on
-        self.bus.add_listener(self._deferred.on_event)
+        self._deferred = DeferredStarts(self._all_runners, log.info, self.bus)  # depends_on
         self._mood = SupervisorState.RUNNING
         self._next_root: RootSpec | None = None  # set by a restart: the config to reload with
         self.logs = LogAccess(self._log_path_of, self.bus)
@@ -186,10 +185,10 @@ class Supervisor:
         if self._root.daemon.childlogs_to_stdout:  # issue 14: "name | line" on our stdout
             self._prefixed = PrefixedStdout()
             self._ctx.output_tee = self._prefixed.channel
-        self.bus.add_listener(EssentialExits(self).on_event)
+        self.bus.add_listener(EssentialExits(self).on_event, types=EssentialExits.EVENTS)
         # listener pools and capture mode see every group and state change
         self.event_listeners = EventListeners(self)
-        self.bus.add_listener(self.event_listeners.on_event)
+        self.bus.add_listener(self.event_listeners.on_event, types=self.event_listeners.events)
         self._table.ctx = self._ctx
         for gspec in self._root.groups:
             self._table.create(gspec)
@@ -199,7 +198,7 @@ class Supervisor:
         self._memory_watch.refresh()
         self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()
-        self.bus.add_listener(self._refresh_ticks_on_pool_change)
+        self.bus.add_listener(self._refresh_ticks_on_pool_change, types=(GroupAdded, GroupRemoved))
 
     def _on_verdict(self, runner: ProcessRunner, kind: str, reason: str) -> None:
         """A health, memory or readiness verdict: restart through the stop path."""

@@ -159,8 +159,10 @@ class Vitals:
 
     def _publish(self, ready: bool, reason: str) -> None:
         runner = self._runner
-        runner.ctx.bus.publish(ProcessReadinessChanged(
-            runner.group, runner.name, ready, reason, runner.ctx.clock.time()))
+        bus = runner.ctx.bus
+        if bus.wants(ProcessReadinessChanged):  # nobody listening: not even built
+            bus.publish(ProcessReadinessChanged(
+                runner.group, runner.name, ready, reason, runner.ctx.clock.time()))
 
     def _start_failed(self, reason: str) -> None:
         self.ready_failures += 1

@@ -1,8 +1,10 @@
 """Wires supervisord's event system into a running Supervisor.
 
 Everything hangs off one synchronous bus listener, so the engine needs a
-single hook (create this object and register ``on_event`` before any group
-exists). From the bus it learns:
+single hook (create this object and register ``on_event`` for ``events``
+before any group exists). While no pool exists it takes only the group and
+state changes below; once a pool exists, every event (pools subscribe to
+any type). From the bus it learns:
 
 - GroupAdded / GroupRemoved: create or drop the pool of an [eventlistener:x];
 - a process entering STARTING (before its spawn, so before any output can
@@ -36,6 +38,7 @@ from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import ProcessState
 
 if TYPE_CHECKING:
+    from minder.engine.bus import EventBus, EventTypes
     from minder.engine.clock import Clock
     from minder.engine.defaults import Logger
     from minder.engine.output import OutputChannel
@@ -47,6 +50,7 @@ class ListenerHost(Protocol):
 
     log: Logger
     clock: Clock
+    bus: EventBus
 
     def identification(self) -> str: ...
 
@@ -57,6 +61,9 @@ class ListenerHost(Protocol):
     def publish(self, event: DomainEvent) -> None: ...
 
     def accepting_restarts(self) -> bool: ...
+
+# What on_event reads while there is no pool (a pool takes every type).
+_OBSERVED = (GroupAdded, GroupRemoved, ProcessStateChanged)
 
 _ENDED = frozenset(
     {
@@ -145,6 +152,11 @@ class EventListeners:
         """Times each pool's buffer overran."""
         return {name: pool.overruns for name, pool in self.router.pools.items()}
 
+    @property
+    def events(self) -> EventTypes:
+        """The event types on_event must be given now."""
+        return None if self.router.pools else _OBSERVED
+
     def on_event(self, event: DomainEvent) -> None:
         try:
             self._observe(event)
@@ -158,6 +170,7 @@ class EventListeners:
             if spec is not None and spec.kind is GroupKind.EVENTLISTENER:
                 try:
                     self.router.add_pool(spec)
+                    self._sup.bus.retune(self.on_event, self.events)
                 except (ImportError, AttributeError, ValueError) as exc:
                     handler = spec.listener.result_handler if spec.listener else ""
                     self.log.error(
@@ -166,6 +179,7 @@ class EventListeners:
                     )
         elif isinstance(event, GroupRemoved):
             self.router.remove_pool(event.group)
+            self._sup.bus.retune(self.on_event, self.events)
             for key in [k for k in self._splitters if k[0] == event.group]:
                 del self._splitters[key]
         elif isinstance(event, ProcessStateChanged):

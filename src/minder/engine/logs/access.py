@@ -70,7 +70,10 @@ class LogAccess:
                 if concerns(event):
                     loop.call_soon_threadsafe(wake)  # the main log may be written off-loop
 
-            return self._bus.add_listener(on_event, logs=not ref.is_main)
+            if ref.is_main:
+                return self._bus.add_listener(on_event, types=(MainLogLine,))
+            return self._bus.add_listener(
+                on_event, logs=True, types=(ProcessLogChunk, ProcessStateChanged))
 
         return follow(path, from_bytes, subscribe=subscribe, chunk_size=chunk_size)
 

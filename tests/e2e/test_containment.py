@@ -96,6 +96,26 @@ def test_stop_leaves_no_setsid_or_double_forked_descendant(tmp_path: Path, mode:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_stop_all_at_once_still_kills_what_one_program_left(tmp_path: Path, mode: str) -> None:
+    """stop all: the exits are reaped in one pass of the reaper, where the cgroup
+    backend tells at once whether any program left something; one that did is
+    still found and killed."""
+    body, out = escaper_body(tmp_path)
+    body += "".join(
+        f"[program:idle{n}]\ncommand=sleep 300\nstartsecs=0\n" for n in range(8))
+    with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:
+        grandchild, daemonized = escaped_pids(out)
+        result = d.ctl("stop", "all")
+        assert result.stdout.count(": stopped") == 9, result
+        wait_for(lambda: not process_alive(grandchild) and not process_alive(daemonized),
+                 timeout=10, what="the setsid grandchild and the daemon to be gone")
+        log = d.main_log()
+    assert "'escaper' left behind" in log
+    assert "left behind" not in log.replace("'escaper' left behind", "")
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_shutdown_leaves_no_descendant(tmp_path: Path, mode: str) -> None:
     body, out = escaper_body(tmp_path)
     with run_daemon(tmp_path, body, daemon_keys=f"containment={mode}") as d:

@@ -238,6 +238,7 @@ class CgroupContainment:
         self._last_move = 0.0  # monotonic end of our latest migration (either thread)
         self._placed_inline = False  # the spawn in progress started in its leaf
         self._paths: dict[str, str] = {}  # key -> its leaf's path (_leaf_path)
+        self._empty_batch = (0, False)  # (reaper pass, subtree unpopulated then)
 
     @staticmethod
     def home() -> str:
@@ -429,15 +430,29 @@ class CgroupContainment:
         self._settled(key)
         return procs_of(self._leaf_path(key)) + self._strays_of(key)
 
-    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+    def kill_leftovers(self, key: str, main_pid: int, *, batch: int = 0) -> list[int]:
         self._settled(key)
         strays = [pid for pid in self._strays_of(key) if pid != main_pid]
         killed = sigkill_all(strays)
+        if batch and self._all_empty_in(batch, key):
+            return killed
         leaf = self._leaf_path(key)
         left = [pid for pid in procs_of(leaf) if pid != main_pid]
         if not left:
             return killed
         return killed + [pid for pid in kill_cgroup(leaf) if pid != main_pid]
+
+    def _all_empty_in(self, batch: int, key: str) -> bool:
+        """``key``'s leaf known empty unread: in a reaper pass where every child had
+        exited, one read of the subtree's ``populated`` answers for all leaves (stop
+        all read 500). Empty stays empty: nothing in it can fork, ``key`` is not
+        placed again before this returns, and a swept key gets no escapee moved in."""
+        if self._empty_batch[0] != batch:
+            self._empty_batch = (batch, not populated(self.subtree))
+        if not self._empty_batch[1]:
+            return False
+        with self._queue_lock:
+            return key not in self._unswept
 
     def memory_usage(self, key: str, main_pid: int) -> int | None:
         leaf = os.path.join(self.subtree, _leaf_name(key))

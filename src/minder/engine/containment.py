@@ -45,8 +45,13 @@ class Containment(Protocol):
     def members(self, key: str, main_pid: int) -> list[int]:
         """Every live process of ``key`` (its main pid included while it lives)."""
 
-    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
-        """SIGKILL every member but ``main_pid``; returns the pids signalled."""
+    def kill_leftovers(self, key: str, main_pid: int, *, batch: int = 0) -> list[int]:
+        """SIGKILL every member but ``main_pid``; returns the pids signalled.
+
+        ``batch`` (non-zero) names a pass of the reaper in which every child it
+        watches had exited: a backend may then tell at once, for the whole
+        pass, that no program has anything left (see Reaper.exit_batch).
+        """
 
     def memory_usage(self, key: str, main_pid: int) -> int | None:
         """Bytes of memory the program uses now (cgroup memory.current, else summed RSS)."""
@@ -102,7 +107,7 @@ class NoContainment:
     def members(self, key: str, main_pid: int) -> list[int]:
         return [main_pid] if main_pid and proctree.is_alive(main_pid) else []
 
-    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+    def kill_leftovers(self, key: str, main_pid: int, *, batch: int = 0) -> list[int]:
         return []
 
     def memory_usage(self, key: str, main_pid: int) -> int | None:
@@ -179,7 +184,7 @@ class SubreaperTracking(NoContainment):
         roots += [pid for pid in self._orphans(tree) if self.owner_of(pid) == key]
         return roots + proctree.descendants(roots, tree)
 
-    def kill_leftovers(self, key: str, main_pid: int) -> list[int]:
+    def kill_leftovers(self, key: str, main_pid: int, *, batch: int = 0) -> list[int]:
         if not proctree.is_alive(main_pid) and not self._any_orphan():
             return []
         return sigkill_all([pid for pid in self.members(key, main_pid) if pid != main_pid])

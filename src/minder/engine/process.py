@@ -303,7 +303,8 @@ class ProcessRunner:
 
     def _kill_leftovers(self, main_pid: int) -> None:
         """The main process is gone: whatever it left running goes too (issue 14)."""
-        left = self.ctx.containment.kill_leftovers(self.namespec, main_pid)
+        left = self.ctx.containment.kill_leftovers(
+            self.namespec, main_pid, batch=self.ctx.reaper.exit_batch)
         if left:
             pids = ", ".join(map(str, sorted(left)))
             note = f"killed {len(left)} process(es) '{self.name}' left behind: {pids}"

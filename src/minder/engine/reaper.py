@@ -106,6 +106,10 @@ class Reaper:
         self._watched: dict[int, _Watched] = {}
         self._pid_of_fd: dict[int, int] = {}  # pidfd -> pid
         self._exits: select.epoll | None = None  # the pidfds, made on first use
+        self._passes = 0
+        # Non-zero during a pass of _on_exits in which every watched child had
+        # exited (stop all): containment may then check all leftovers at once.
+        self.exit_batch = 0
         self._by_sigchld: set[int] = set()  # watched pids without a pidfd
         self._pidfds = 0
         self._pidfd_budget = pidfd_budget()
@@ -152,10 +156,17 @@ class Reaper:
     def _on_exits(self) -> None:
         """Some pidfds are readable: reap every child that has exited, in one pass."""
         assert self._exits is not None
-        for pidfd, _ in self._exits.poll(0):
-            pid = self._pid_of_fd.get(pidfd)
-            if pid is not None:
-                self._try_reap(pid)
+        ready = self._exits.poll(0)
+        if len(ready) >= len(self._watched):
+            self._passes += 1
+            self.exit_batch = self._passes
+        try:
+            for pidfd, _ in ready:
+                pid = self._pid_of_fd.get(pidfd)
+                if pid is not None:
+                    self._try_reap(pid)
+        finally:
+            self.exit_batch = 0
 
     def _reap_all(self) -> None:
         """SIGCHLD: collect every child that has exited (and orphans, when we may).

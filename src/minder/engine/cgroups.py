@@ -238,7 +238,7 @@ class CgroupContainment:
         self._last_move = 0.0  # monotonic end of our latest migration (either thread)
         self._placed_inline = False  # the spawn in progress started in its leaf
         self._paths: dict[str, str] = {}  # key -> its leaf's path (_leaf_path)
-        self._empty_batch = (0, False)  # (reaper pass, subtree unpopulated then)
+        self._empty_batch = (0, False, 0)  # reaper pass, subtree unpopulated, leaves asked
 
     @staticmethod
     def home() -> str:
@@ -443,13 +443,14 @@ class CgroupContainment:
         return killed + [pid for pid in kill_cgroup(leaf) if pid != main_pid]
 
     def _all_empty_in(self, batch: int, key: str) -> bool:
-        """``key``'s leaf known empty unread: in a reaper pass where every child had
-        exited, one read of the subtree's ``populated`` answers for all leaves (stop
-        all read 500). Empty stays empty: nothing in it can fork, ``key`` is not
-        placed again before this returns, and a swept key gets no escapee moved in."""
-        if self._empty_batch[0] != batch:
-            self._empty_batch = (batch, not populated(self.subtree))
-        if not self._empty_batch[1]:
+        """Known empty unread: in a reaper pass of many exits, the subtree's ``populated``
+        (reread every 32 while one lives) answers for all leaves. Empty stays empty: none
+        can fork, ``key`` is not placed before this returns, nor a swept key's escapee."""
+        seen, empty, asked = self._empty_batch
+        if seen != batch or (not empty and asked >= 32):
+            seen, empty, asked = batch, not populated(self.subtree), 0
+        self._empty_batch = (seen, empty, asked + 1)
+        if not empty:
             return False
         with self._queue_lock:
             return key not in self._unswept

@@ -48,9 +48,9 @@ class Containment(Protocol):
     def kill_leftovers(self, key: str, main_pid: int, *, batch: int = 0) -> list[int]:
         """SIGKILL every member but ``main_pid``; returns the pids signalled.
 
-        ``batch`` (non-zero) names a pass of the reaper in which every child it
-        watches had exited: a backend may then tell at once, for the whole
-        pass, that no program has anything left (see Reaper.exit_batch).
+        ``batch`` (non-zero) names a pass of the reaper that found many exits
+        (see Reaper.exit_batch): a backend may then tell at once, for the
+        whole pass, that no program has anything left.
         """
 
     def memory_usage(self, key: str, main_pid: int) -> int | None:

@@ -41,6 +41,7 @@ from collections.abc import Callable
 ExitCallback = Callable[[int], None]  # Popen-style returncode (-N for signal N)
 
 FDS_PER_CHILD = 6  # 3 pipes, 2 logs, the pidfd
+BATCH_EXITS = 8  # exits found at once that make a batch (see Reaper.exit_batch)
 
 
 def pidfd_budget() -> int:
@@ -107,8 +108,8 @@ class Reaper:
         self._pid_of_fd: dict[int, int] = {}  # pidfd -> pid
         self._exits: select.epoll | None = None  # the pidfds, made on first use
         self._passes = 0
-        # Non-zero during a pass of _on_exits in which every watched child had
-        # exited (stop all): containment may then check all leftovers at once.
+        # Non-zero during a pass of _on_exits that found many exits (stop all):
+        # containment may then check all leftovers at once.
         self.exit_batch = 0
         self._by_sigchld: set[int] = set()  # watched pids without a pidfd
         self._pidfds = 0
@@ -154,19 +155,29 @@ class Reaper:
         return self._exits
 
     def _on_exits(self) -> None:
-        """Some pidfds are readable: reap every child that has exited, in one pass."""
-        assert self._exits is not None
-        ready = self._exits.poll(0)
-        if len(ready) >= len(self._watched):
-            self._passes += 1
-            self.exit_batch = self._passes
-        try:
-            for pidfd, _ in ready:
-                pid = self._pid_of_fd.get(pidfd)
-                if pid is not None:
-                    self._try_reap(pid)
-        finally:
-            self.exit_batch = 0
+        """Some pidfds are readable: reap every child that has exited, in one pass.
+
+        The pass goes on while children exit meanwhile (a stop of 500 takes a
+        while to handle). A pass that found many exits (or every watched child
+        exited) is a batch (``exit_batch``), for which containment may check
+        all programs' leftovers at once.
+        """
+        if self._exits is None:
+            return
+        reaped = True
+        while reaped:
+            ready = self._exits.poll(0)
+            if len(ready) >= min(BATCH_EXITS, len(self._watched)):
+                self._passes += 1
+                self.exit_batch = self._passes
+            reaped = False
+            try:
+                for pidfd, _ in ready:
+                    pid = self._pid_of_fd.get(pidfd)
+                    if pid is not None and self._try_reap(pid):
+                        reaped = True
+            finally:
+                self.exit_batch = 0
 
     def _reap_all(self) -> None:
         """SIGCHLD: collect every child that has exited (and orphans, when we may).
@@ -178,6 +189,7 @@ class Reaper:
         peek meets an exited child it must not collect (one that is neither
         ours nor an orphan we take) does it fall back to polling each.
         """
+        self._on_exits()  # children with a pidfd first, in one pass
         if not self._reap_waitable():
             for pid in list(self._by_sigchld):
                 self._try_reap(pid)

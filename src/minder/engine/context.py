@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.containment import NO_CONTAINMENT, NO_JOURNAL, Containment, SpawnJournal
 from minder.engine.notify import NotifyDirectory
+from minder.engine.readbatch import ReadBatch
 from minder.engine.reaper import Reaper
 from minder.engine.restarting import uniform
 from minder.engine.spawn import Spawner, spawn
@@ -43,3 +44,4 @@ class EngineContext:
     # minder (issue 16): where notify sockets go, and who restarts on a verdict
     notify_dir: NotifyDirectory | None = None
     on_verdict: RestartHook | None = None
+    read_batch: ReadBatch = field(default_factory=ReadBatch)  # busy pipes, one timer

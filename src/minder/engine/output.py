@@ -35,6 +35,7 @@ from typing import Protocol
 
 from minder.engine.bus import EventBus
 from minder.engine.logs.ansi import strip_ansi
+from minder.engine.readbatch import BUSY_BYTES, ReadBatch
 from minder.model.events import ProcessLogChunk
 
 READ_SIZE = 256 * 1024
@@ -196,7 +197,12 @@ class OutputChannel:
 
 
 class PipeReader:
-    """Reads one non-blocking pipe fd into a channel until EOF."""
+    """Reads one non-blocking pipe fd into a channel until EOF.
+
+    Watched in epoll, or batched (read by ``batch``'s timer) while it is
+    busy: see ``engine/readbatch.py``. Exactly one of the two reads it at a
+    time, so its bytes keep their order.
+    """
 
     def __init__(
         self,
@@ -204,49 +210,95 @@ class PipeReader:
         fd: int,
         channel: OutputChannel,
         on_eof: Callable[[], None] | None = None,
+        batch: ReadBatch | None = None,
     ) -> None:
         self._loop = loop
         self.fd: int | None = fd
         self._channel = channel
         self._on_eof = on_eof
+        self._batch = batch
         self._pipe_size = 0  # grow the pipe when a wake-up finds this many bytes in it
-        if HOT_PIPE_SIZE:
-            with contextlib.suppress(OSError):  # not a pipe: never grown
-                size = fcntl.fcntl(fd, F_GETPIPE_SZ)
-                if size < HOT_PIPE_SIZE:
-                    self._pipe_size = size
+        self._capacity = 0  # the pipe's size (0: not a pipe, never batched)
+        self._last_read = -1.0  # loop time of the last read
+        with contextlib.suppress(OSError):  # not a pipe: never grown nor batched
+            size = self._capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
+            if size < HOT_PIPE_SIZE:
+                self._pipe_size = size
         channel.reader_opened()
         loop.add_reader(fd, self._readable)
 
     def _readable(self) -> None:
+        now = self._loop.time()
+        moved = self._move()
+        batch, last, self._last_read = self._batch, self._last_read, now
+        if batch is None or self._channel.route is not None:
+            return  # an event listener's replies: each one is waited for
+        if not self._slow_enough(moved, now - last, batch.interval):
+            return
+        if moved >= BUSY_BYTES or now - last < batch.interval:
+            # Busy (a big read, or a second wake-up within a tick): let its
+            # next lines pile up for a tick instead of waking us one by one.
+            assert self.fd is not None
+            self._loop.remove_reader(self.fd)
+            batch.join(self, self._loop)
+
+    def poll_batched(self, interval: float) -> bool:
+        """The batch's tick: read once; stay batched while the pipe keeps trickling."""
+        now = self._loop.time()
+        moved = self._move()
+        last, self._last_read = self._last_read, now
+        if self._slow_enough(moved, now - last, interval):
+            return True
+        if self.fd is not None:
+            # Gone quiet (latency 0 again), or so fast that it could fill the
+            # pipe before the next tick: its writer must not wait on us.
+            self._loop.add_reader(self.fd, self._readable)
+        return False
+
+    def _slow_enough(self, moved: int, elapsed: float, interval: float) -> bool:
+        """Bytes came, but at a rate that fills less than half of what one read
+        takes in a tick: batching makes reads bigger and the writer never blocks."""
+        if moved <= 0 or self.fd is None:
+            return False
+        per_tick = moved * interval / max(elapsed, 1e-6)
+        return per_tick < min(self._capacity, READ_SIZE) // 2
+
+    @property
+    def batched(self) -> bool:
+        return self._batch is not None and self in self._batch
+
+    def _move(self) -> int:
+        """Move what the pipe holds to the channel once: the bytes moved (0 when
+        it was empty, or at EOF, which closes the reader)."""
         fd = self.fd
         if fd is None:
-            return
+            return 0
         try:
             moved = self._channel.splice_from(fd)
             if moved:
                 if moved >= self._pipe_size > 0:
                     self._grow(fd)
-                return
+                return moved
             data = os.read(fd, READ_SIZE) if moved is None else b""
         except BlockingIOError:
-            return
+            return 0
         except OSError:
             data = b""
         if data:
             if len(data) >= self._pipe_size > 0:
                 self._grow(fd)
             self._channel.feed(data)
-            return
+            return len(data)
         self.close()
         if self._on_eof is not None:
             self._on_eof()
+        return 0
 
     def _grow(self, fd: int) -> None:
         """The pipe was full when we woke: give this hot channel the big pipe (once)."""
         self._pipe_size = 0
         with contextlib.suppress(OSError):  # EBUSY, EPERM: keep the pipe it has
-            fcntl.fcntl(fd, F_SETPIPE_SZ, HOT_PIPE_SIZE)
+            self._capacity = fcntl.fcntl(fd, F_SETPIPE_SZ, HOT_PIPE_SIZE)
 
     @property
     def pipe_size(self) -> int:
@@ -275,7 +327,11 @@ class PipeReader:
 
     def close(self) -> None:
         if self.fd is not None:
-            self._loop.remove_reader(self.fd)
+            if self.batched:
+                assert self._batch is not None
+                self._batch.leave(self)
+            else:
+                self._loop.remove_reader(self.fd)
             os.close(self.fd)
             self.fd = None
             self._channel.reader_closed()

@@ -255,10 +255,11 @@ class ProcessRunner:
         self.stdout.started(popen.pid)
         assert pipes.stdout is not None
         self._readers = [r for r in self._readers if r.fd is not None]
-        self._readers.append(PipeReader(self.ctx.loop, pipes.stdout, self.stdout))
+        loop, batch = self.ctx.loop, self.ctx.read_batch
+        self._readers.append(PipeReader(loop, pipes.stdout, self.stdout, batch=batch))
         if pipes.stderr is not None and self.stderr is not None:
             self.stderr.started(popen.pid)
-            self._readers.append(PipeReader(self.ctx.loop, pipes.stderr, self.stderr))
+            self._readers.append(PipeReader(loop, pipes.stderr, self.stderr, batch=batch))
         if pipes.stdin is not None:
             self.stdin = StdinWriter(self.ctx.loop, pipes.stdin)
         self.ctx.reaper.watch(popen, self._reaped)

@@ -127,9 +127,9 @@ def test_an_injected_spawner_places_every_child(tmp_path: Path) -> None:
     over the API hands it the environment and the command already resolved
     by startProcess's check (built once per start).
     """
-    import subprocess
     from typing import Any
 
+    from minder.engine.reaper import Child
     from minder.engine.spawn import Pipes
     from minder.protocol.states import ProcessState as S
     from tests.integration.engine_helpers import (
@@ -146,7 +146,7 @@ def test_an_injected_spawner_places_every_child(tmp_path: Path) -> None:
 
     def recording(
         spec: ProcessSpec, env: dict[str, str], **kw: Any
-    ) -> tuple[subprocess.Popen[bytes], Pipes]:
+    ) -> tuple[Child, Pipes]:
         asked.append((spec.name, kw.get("command") is not None))
         return spawn(spec, env, **kw)
 
@@ -189,3 +189,43 @@ def test_child_leads_its_own_process_group_and_session() -> None:
     assert pgid == popen.pid
     assert sid == popen.pid
     assert sid != os.getsid(0)
+
+
+def test_a_plain_child_is_started_by_posix_spawn_and_a_failed_exec_says_why(tmp_path: Path) -> None:
+    """engine/fastspawn: no directory, umask or user, so no Popen; its errors read the same."""
+    from minder.engine.fastspawn import SpawnedChild
+
+    spec = ProcessSpec(name="p", program_name="p", command="/bin/true")
+    child, pipes = spawn(spec, dict(os.environ))
+    try:
+        assert isinstance(child, SpawnedChild)
+        assert child.wait(30) == 0 and child.poll() == 0
+    finally:
+        for fd in (pipes.stdin, pipes.stdout, pipes.stderr):
+            if fd is not None:
+                os.close(fd)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x7fELF not really")
+    garbage.chmod(0o755)
+    bad = ProcessSpec(name="bad", program_name="bad", command=str(garbage))
+    with pytest.raises(SpawnError) as info:
+        spawn(bad, dict(os.environ))
+    assert info.value.message == f"couldn't exec {garbage}: ENOEXEC"
+
+
+def test_a_child_with_a_directory_still_starts_there(tmp_path: Path) -> None:
+    """What posix_spawn cannot do here (a working directory) goes through Popen as before."""
+    import subprocess
+
+    spec = ProcessSpec(name="p", program_name="p", command="/bin/pwd", directory=str(tmp_path))
+    child, pipes = spawn(spec, dict(os.environ))
+    try:
+        assert isinstance(child, subprocess.Popen)
+        assert child.wait(30) == 0
+        assert pipes.stdout is not None
+        os.set_blocking(pipes.stdout, True)
+        assert os.read(pipes.stdout, 1000).decode().strip() == str(tmp_path)
+    finally:
+        for fd in (pipes.stdin, pipes.stdout, pipes.stderr):
+            if fd is not None:
+                os.close(fd)

@@ -20,6 +20,7 @@ rewritten with only the live entries when it has grown long (crash loops).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -161,6 +162,7 @@ class ChildJournal:
         self._cgroup: str | None = None
         self._live: dict[int, bytes] = {}
         self._names: dict[str, bytes] = {}
+        self._unread: dict[int, str] = {}  # spawned pids whose start time is read soon
         self._appended = 0
         self._fd = -1
 
@@ -191,31 +193,53 @@ class ChildJournal:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         self._appended = 0
 
-    def _append(self, data: bytes) -> None:
+    def _append(self, data: bytes, lines: int = 1) -> None:
         if self._fd < 0:
             return
         try:
             os.write(self._fd, data)
         except OSError:
             return  # a full disk must not stop a spawn; the next rewrite retries
-        self._appended += 1
+        self._appended += lines
         if self._appended >= COMPACT_AFTER:
             with contextlib.suppress(OSError):
                 self._rewrite()
 
     def spawned(self, namespec: str, pid: int) -> None:
-        start = proctree.start_time(pid)
-        if start is None:
-            return  # gone already
-        name = self._names.get(namespec)
-        if name is None:  # JSON-encoded once per program, not per spawn
-            name = self._names[namespec] = json.dumps(namespec).encode()
-        line = b'{"spawn":%s,"pid":%d,"start":%d}\n' % (name, pid, start)
-        self._live[pid] = line
-        self._append(line)
+        """Journal ``pid``; its start time is read at the loop's next turn, not now.
+
+        Reading /proc/PID/stat right after the spawn waits for the child's
+        exec to finish, and the exec closes the child's copy of every
+        descriptor the daemon holds: ~2 ms a spawn with 5,000 children, on
+        the event loop (docs/performance.md, *Start-up and spawn*). By the
+        next turn a burst (``start all``) has spawned every child and their
+        execs have run on the other CPUs; all are written in one append.
+        """
+        self._unread[pid] = namespec
+        if len(self._unread) > 1:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self._read_unread)
+        except RuntimeError:  # no loop (a test, a tool): now
+            self._read_unread()
+
+    def _read_unread(self) -> None:
+        lines = []
+        for pid, namespec in self._unread.items():
+            start = proctree.start_time(pid)
+            if start is None:
+                continue  # gone already
+            name = self._names.get(namespec)
+            if name is None:  # JSON-encoded once per program, not per spawn
+                name = self._names[namespec] = json.dumps(namespec).encode()
+            line = self._live[pid] = b'{"spawn":%s,"pid":%d,"start":%d}\n' % (name, pid, start)
+            lines.append(line)
+        self._unread.clear()
+        if lines:
+            self._append(b"".join(lines), len(lines))
 
     def exited(self, pid: int) -> None:
-        if self._live.pop(pid, None) is not None:
+        if self._unread.pop(pid, None) is None and self._live.pop(pid, None) is not None:
             self._append(b'{"exit":%d}\n' % pid)
 
     def close(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import subprocess
 from collections import deque
 from collections.abc import Callable
 
@@ -28,6 +27,7 @@ from minder.engine.output import (
     StdinFull,
     StdinWriter,
 )
+from minder.engine.reaper import Child
 from minder.engine.restarting import RESTARTS, let_child_run
 from minder.engine.spawn import (
     Pipes,
@@ -76,7 +76,7 @@ class ProcessRunner:
                 stderr.plug(tee=ctx.output_tee(spec.name, "stderr"))
         self.returncode: int | None = None  # Popen-style, of the last exit
         self.machine = mc.Machine(mc.Policy.from_spec(spec))
-        self.popen: subprocess.Popen[bytes] | None = None
+        self.popen: Child | None = None
         self.stdin: StdinWriter | None = None
         self._readers: list[PipeReader] = []
         self.start_epoch = 0.0
@@ -216,7 +216,7 @@ class ProcessRunner:
         self.vitals.environment(env)
         return env
 
-    def _launch(self) -> tuple[subprocess.Popen[bytes], Pipes] | SpawnError:
+    def _launch(self) -> tuple[Child, Pipes] | SpawnError:
         """Start the child: the part of a spawn that a restart's gap waits for.
 
         Everything else (bookkeeping, the journal, the output readers, log
@@ -240,7 +240,7 @@ class ProcessRunner:
         except SpawnError as exc:
             return exc
 
-    def _started(self, launched: tuple[subprocess.Popen[bytes], Pipes] | SpawnError) -> None:
+    def _started(self, launched: tuple[Child, Pipes] | SpawnError) -> None:
         if isinstance(launched, SpawnError):
             self._inbox.append(mc.SpawnFailed(launched.message))
             if self._on_exit is not None:

@@ -34,11 +34,22 @@ import os
 import resource
 import select
 import signal
-import subprocess
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 ExitCallback = Callable[[int], None]  # Popen-style returncode (-N for signal N)
+
+
+class Child(Protocol):
+    """What the engine uses of a started child: a ``Popen``, or engine/fastspawn's."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
 
 FDS_PER_CHILD = 6  # 3 pipes, 2 logs, the pidfd
 BATCH_EXITS = 8  # exits found at once that make a batch (see Reaper.exit_batch)
@@ -94,7 +105,7 @@ def describe_status(status: int) -> str:
 class _Watched:
     __slots__ = ("callback", "pidfd", "popen")
 
-    def __init__(self, popen: subprocess.Popen[bytes], callback: ExitCallback, pidfd: int | None):
+    def __init__(self, popen: Child, callback: ExitCallback, pidfd: int | None):
         self.popen = popen
         self.callback = callback
         self.pidfd = pidfd
@@ -122,7 +133,7 @@ class Reaper:
     def mode(self) -> str:
         return "pidfd" if self._use_pidfd else "sigchld"
 
-    def watch(self, popen: subprocess.Popen[bytes], callback: ExitCallback) -> None:
+    def watch(self, popen: Child, callback: ExitCallback) -> None:
         pid = popen.pid
         pidfd: int | None = None
         if self._use_pidfd and self._pidfds < self._pidfd_budget:

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from minder.engine.fastspawn import spawn_plain
+from minder.engine.reaper import Child
 from minder.engine.rlimit_shim import with_rlimits
 from minder.engine.workdir import working_directory_for
 from minder.model.specs import ProcessSpec
@@ -200,7 +202,35 @@ class Spawner(Protocol):
         *,
         stdin_fd: int | None = None,
         command: tuple[str, list[str]] | None = None,
-    ) -> tuple[subprocess.Popen[bytes], Pipes]: ...
+    ) -> tuple[Child, Pipes]: ...
+
+
+def _popen(
+    spec: ProcessSpec,
+    filename: str,
+    argv: list[str],
+    env: dict[str, str],
+    stdio: tuple[int, int, int],
+    cwd: str | None,
+    ids: tuple[int | None, int | None, list[int] | None],
+) -> subprocess.Popen[bytes]:
+    """What ``spawn_plain`` cannot do: a working directory, a umask, another user."""
+    return subprocess.Popen(
+        argv,
+        executable=filename,
+        stdin=stdio[0],
+        stdout=stdio[1],
+        stderr=stdio[2],
+        cwd=cwd,
+        env=env,
+        umask=spec.umask if spec.umask is not None else -1,
+        start_new_session=True,  # setsid(): its own group and session (spawn's docstring)
+        close_fds=True,
+        restore_signals=True,  # SIGPIPE/SIGXFSZ back to default in the child
+        user=ids[0],
+        group=ids[1],
+        extra_groups=ids[2],
+    )
 
 
 def spawn(
@@ -209,7 +239,7 @@ def spawn(
     *,
     stdin_fd: int | None = None,
     command: tuple[str, list[str]] | None = None,
-) -> tuple[subprocess.Popen[bytes], Pipes]:
+) -> tuple[Child, Pipes]:
     """Start the child with stdio pipes; ``stdin_fd`` replaces the stdin pipe (fcgi).
 
     ``command`` is ``resolve_command``'s answer when the caller already has
@@ -250,24 +280,13 @@ def spawn(
     child_stdin = stdin_fd if stdin_fd is not None else in_r
     # rlimits: through an exec shim that drops user/group itself (rlimit_shim.py says why)
     filename, argv, popen_ids = with_rlimits(spec, filename, argv, (user, group, extra_groups))
+    stdio = (child_stdin, out_w, out_w if err_w is None else err_w)  # None: redirect_stderr
     try:
         # directory= is entered with the permissions of user= (engine.workdir).
         with working_directory_for(spec.directory, user, group, extra_groups) as cwd:
-            popen = subprocess.Popen(
-                argv,
-                executable=filename,
-                stdin=child_stdin,
-                stdout=out_w,
-                stderr=out_w if spec.redirect_stderr else err_w,
-                cwd=cwd,
-                env=env,
-                umask=spec.umask if spec.umask is not None else -1,
-                start_new_session=True,  # setsid(): its own group and session (see above)
-                close_fds=True,
-                restore_signals=True,  # SIGPIPE/SIGXFSZ back to default in the child
-                user=popen_ids[0],
-                group=popen_ids[1],
-                extra_groups=popen_ids[2],
+            plain = cwd is None and spec.umask is None and popen_ids == (None, None, None)
+            popen = (spawn_plain(filename, argv, env, stdio) if plain else None) or _popen(
+                spec, filename, argv, env, stdio, cwd, popen_ids
             )
     except OSError as exc:
         for fd in opened:

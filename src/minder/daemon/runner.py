@@ -26,6 +26,7 @@ from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
 from minder.engine.bus import EventBus
+from minder.engine.collector import collections_paused
 from minder.engine.containment import become_subreaper
 from minder.engine.defaults import server_url_for
 from minder.engine.logs.autonames import cleanup_auto_logs
@@ -157,7 +158,8 @@ class Daemon:
         self._take_over_children(journal, log)
         try:
             try:
-                await supervisor.start()
+                with collections_paused():  # every group made, every autostart spawned
+                    await supervisor.start()
             except OSError as exc:  # an fcgi socket that cannot be bound, say
                 log.critical(f"cannot start: {exc}")
                 raise StartupError(str(exc)) from exc

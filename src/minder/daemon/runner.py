@@ -26,7 +26,6 @@ from minder.daemon.daemonize import Detached
 from minder.daemon.pidfile import PidfileInUse, claim_pidfile, remove_pidfile
 from minder.daemon.survivors import ChildJournal, journal_path, terminate_survivors
 from minder.engine.bus import EventBus
-from minder.engine.collector import collections_paused
 from minder.engine.containment import become_subreaper
 from minder.engine.defaults import server_url_for
 from minder.engine.logs.autonames import cleanup_auto_logs
@@ -38,6 +37,7 @@ from minder.model.events import MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import SupervisorState
+from minder.rpc.infocache import collections_paused
 
 if TYPE_CHECKING:
     from minder.http.server import HttpServers

@@ -28,6 +28,7 @@ import contextlib
 import os
 import select
 import signal
+import sys
 
 SYS_CLOSE_RANGE = 436  # the same number on every Linux architecture (5.9+)
 CLOSE_RANGE_CLOEXEC = 1 << 2
@@ -44,8 +45,8 @@ _cloexec_call: object | None = None  # the libc syscall function once it worked;
 def _mark_all_cloexec() -> bool:
     """Make every descriptor above 2 close-on-exec; False where the kernel cannot."""
     global _cloexec_call
-    if _cloexec_call is False:
-        return False
+    if _cloexec_call is False or not sys.platform.startswith("linux"):
+        return False  # the syscall number is Linux's
     import ctypes
 
     if _cloexec_call is None:
@@ -123,12 +124,17 @@ def spawn_plain(
     """
     if min(stdio) <= 2 or not _mark_all_cloexec():
         return None  # a dup2 onto 0-2 from 0-2 could clobber another: Popen orders them
-    pid = os.posix_spawn(
-        filename,
-        argv,
-        env,
-        file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)],
-        setsid=True,
-        setsigdef=RESTORED_SIGNALS,
-    )
+    try:
+        pid = os.posix_spawn(
+            filename,
+            argv,
+            env,
+            file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)],
+            setsid=True,
+            setsigdef=RESTORED_SIGNALS,
+        )
+    except NotImplementedError:  # a libc without POSIX_SPAWN_SETSID
+        global _cloexec_call
+        _cloexec_call = False
+        return None
     return SpawnedChild(pid, argv)

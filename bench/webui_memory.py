@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -112,13 +113,16 @@ Figures = tuple[float, float, float, float, dict[str, int]]
 def measure(kind: str, programs: int, rounds: int) -> Figures:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-webui-{kind}-"))
     port = free_port()
-    conf = write_config(workdir, port, programs)
-    with daemons.running(kind, conf) as daemon:
-        time.sleep(SETTLE_SECONDS)
-        before = (procfs.rss_mib(daemon.pid), pss_mib(daemon.pid))
-        statuses = use_the_ui(port, rounds)
-        time.sleep(SETTLE_SECONDS)
-        after = (procfs.rss_mib(daemon.pid), pss_mib(daemon.pid))
+    try:
+        conf = write_config(workdir, port, programs)
+        with daemons.running(kind, conf) as daemon:
+            time.sleep(SETTLE_SECONDS)
+            before = (procfs.rss_mib(daemon.pid), pss_mib(daemon.pid))
+            statuses = use_the_ui(port, rounds)
+            time.sleep(SETTLE_SECONDS)
+            after = (procfs.rss_mib(daemon.pid), pss_mib(daemon.pid))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # config, socket and logs of this run
     return before[0], before[1], after[0], after[1], statuses
 
 

@@ -8,6 +8,7 @@ really detects damage, and nothing is left running afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,8 @@ def _minderd_problem() -> str | None:
             return None
     except Exception as exc:
         return f"minderd cannot start and serve XML-RPC on its unix socket: {exc}"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # the probe's config, socket and logs
 
 
 def _leftovers() -> dict[int, int]:

@@ -12,7 +12,7 @@ import os
 import re
 import time
 
-from minder.engine.cgroups import cgroup2_mount, own_cgroup, remove_tree
+from minder.engine.cgroupfs import cgroup2_mount, own_cgroup, remove_tree
 
 _ANNOUNCED = re.compile(r"containment: cgroup: (\S+)")
 

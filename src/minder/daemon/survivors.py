@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from minder.engine import proctree
-from minder.engine.cgroups import remove_tree
+from minder.engine.cgroupfs import remove_tree
 
 TERM_WAIT = 5.0  # seconds a survivor gets between SIGTERM and SIGKILL
 COMPACT_AFTER = 4096  # lines appended before the file is rewritten

@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +43,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from minder.engine import proctree
+from minder.engine.cgroupfs import (
+    cgroup2_mount,
+    kill_cgroup,
+    own_cgroup,
+    populated,
+    procs_of,
+    read_file,
+    remove_tree,
+    sweep_stale,
+    write_file,
+)
 from minder.engine.containment import program_named_by_environ, sigkill_all
 from minder.engine.usage import rss_bytes
 
@@ -59,153 +69,6 @@ SWEEP_PASSES = 8  # a fork storm in the window must not hold the mover thread fo
 
 class CgroupUnavailable(Exception):
     """Why the cgroup backend cannot be used here (the message is logged)."""
-
-
-def cgroup2_mount(mountinfo: str = "/proc/self/mountinfo") -> tuple[str, str] | None:
-    """(mount point, root within the hierarchy) of the cgroup2 mount, if any."""
-    try:
-        with open(mountinfo) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        left, sep, right = line.partition(" - ")
-        if not sep or not right.startswith("cgroup2 "):
-            continue
-        fields = left.split()
-        return _unescape(fields[4]), _unescape(fields[3])
-    return None
-
-
-def _unescape(text: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as octal."""
-    return text.encode().decode("unicode_escape") if "\\" in text else text
-
-
-def own_cgroup(path: str = "/proc/self/cgroup") -> str | None:
-    """This process's cgroup v2 path (the ``0::`` line)."""
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("0::"):
-                    return line[3:].strip()
-    except OSError:
-        return None
-    return None
-
-
-def _write(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-
-
-def _read(path: str) -> str:
-    with open(path) as f:
-        return f.read()
-
-
-def procs_of(directory: str) -> list[int]:
-    """The pids in ``directory`` (none if it is gone).
-
-    Read with bare ``os`` calls: every exit reads its program's leaf, and a
-    text-mode ``open`` costs twice the kernel's work in Python objects.
-    """
-    try:
-        fd = os.open(directory + "/cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return []
-    try:
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-    except OSError:
-        return []
-    finally:
-        os.close(fd)
-    try:
-        return [int(pid) for pid in b"".join(chunks).split()]
-    except ValueError:
-        return []
-
-
-def populated(directory: str) -> bool:
-    try:
-        for line in _read(os.path.join(directory, "cgroup.events")).splitlines():
-            if line.startswith("populated "):
-                return line.split()[1] == "1"
-    except OSError:
-        return False
-    return False
-
-
-def kill_cgroup(directory: str) -> list[int]:
-    """SIGKILL every member of ``directory``; returns the pids that were in it."""
-    pids = procs_of(directory)
-    if not pids:
-        return []
-    kill_file = os.path.join(directory, "cgroup.kill")
-    try:
-        _write(kill_file, "1")
-        return pids
-    except OSError:
-        pass
-    freeze = os.path.join(directory, "cgroup.freeze")
-    with contextlib.suppress(OSError):
-        _write(freeze, "1")  # nothing can fork while frozen
-    pids = procs_of(directory)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        _write(freeze, "0")  # SIGKILL is delivered on thaw
-    return pids
-
-
-def remove_tree(directory: str, deadline: float) -> bool:
-    """Kill and rmdir ``directory`` and its children, deepest first; True if all gone."""
-    if not os.path.isdir(directory):
-        return True
-    ok = True
-    for entry in os.scandir(directory):
-        if entry.is_dir(follow_symlinks=False):
-            ok = remove_tree(entry.path, deadline) and ok
-    kill_cgroup(directory)
-    while populated(directory) and time.monotonic() < deadline:
-        time.sleep(0.005)  # bounded: members SIGKILLed a moment ago are leaving
-    try:
-        os.rmdir(directory)
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return False
-    return ok
-
-
-def sweep_stale(root: str) -> list[str]:
-    """Remove empty ``minder-<pid>-*`` subtrees whose daemon is gone (it was SIGKILLed).
-
-    Only empty ones: a populated subtree still holds a dead daemon's children,
-    which its successor on the same config ends (daemon/survivors.py). And
-    only when the pid in the name is dead here, so a live daemon's momentarily
-    empty subtree is never taken from it.
-    """
-    removed: list[str] = []
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return removed
-    for entry in entries:
-        parts = entry.name.split("-")
-        if len(parts) != 3 or parts[0] != "minder" or not parts[1].isdigit():
-            continue
-        if os.path.exists(f"/proc/{parts[1]}") or populated(entry.path):
-            continue
-        if remove_tree(entry.path, time.monotonic()):
-            removed.append(entry.path)
-    return removed
 
 
 def _leaf_name(key: str) -> str:
@@ -234,6 +97,8 @@ class CgroupContainment:
         # each with the ticket of its latest move: only these can have escapees
         self._unswept: dict[str, int] = {}
         self._tickets = 0
+        self._done_ticket = 0  # the latest move the thread finished (moves run in ticket order)
+        self._sweep_job: Future[None] | None = None  # a sweep queued for exits to wait on
         self._queue_lock = threading.Lock()
         self._last_move = 0.0  # monotonic end of our latest migration (either thread)
         self._placed_inline = False  # the spawn in progress started in its leaf
@@ -282,16 +147,16 @@ class CgroupContainment:
     def _probe(self) -> None:
         """Prove that we may move processes into a leaf (delegation, permissions)."""
         leaf = self._leaf("probe")
-        _write(os.path.join(leaf, "cgroup.procs"), str(os.getpid()))
+        write_file(os.path.join(leaf, "cgroup.procs"), str(os.getpid()))
         os.write(self._home_procs, self._me)
         self.release("probe")
 
     def _delegate_memory(self) -> bool:
         """Enable the memory controller for the leaves where cgroup v2 has it."""
         try:
-            if "memory" not in _read(os.path.join(self.subtree, "cgroup.controllers")).split():
+            if "memory" not in read_file(os.path.join(self.subtree, "cgroup.controllers")).split():
                 return False
-            _write(os.path.join(self.subtree, "cgroup.subtree_control"), "+memory")
+            write_file(os.path.join(self.subtree, "cgroup.subtree_control"), "+memory")
             return True
         except OSError:
             return False
@@ -321,7 +186,7 @@ class CgroupContainment:
     def _inline(self, key: str) -> Iterator[None]:
         self._placed.add(key)
         try:
-            _write(os.path.join(self._leaf(key), "cgroup.procs"), str(os.getpid()))
+            write_file(os.path.join(self._leaf(key), "cgroup.procs"), str(os.getpid()))
         except OSError:
             self._placed_inline = False  # let adopt() try from the thread instead
             yield
@@ -345,17 +210,18 @@ class CgroupContainment:
             self._queued += 1
             self._tickets += 1
             self._unswept[key] = self._tickets
-        self._moves[key] = self._mover.submit(self._move, leaf, pid)
+        self._moves[key] = self._mover.submit(self._move, leaf, pid, self._tickets)
 
-    def _move(self, leaf: str, pid: int) -> None:
+    def _move(self, leaf: str, pid: int, ticket: int) -> None:
         try:
-            _write(os.path.join(leaf, "cgroup.procs"), str(pid))
+            write_file(os.path.join(leaf, "cgroup.procs"), str(pid))
         except ProcessLookupError:
             pass  # it is gone already: its escapees (if any) are swept below
         except OSError:
             self.placement_failures += 1  # the leaf vanished or was refused: uncontained
         self._last_move = time.monotonic()
         with self._queue_lock:
+            self._done_ticket = ticket
             self._queued -= 1
             last = self._queued == 0
             swept = dict(self._unswept) if last else {}
@@ -380,7 +246,42 @@ class CgroupContainment:
                 return
             for stray, key in found:
                 with contextlib.suppress(OSError):
-                    _write(os.path.join(self.subtree, _leaf_name(key), "cgroup.procs"), str(stray))
+                    leaf = os.path.join(self.subtree, _leaf_name(key))
+                    write_file(os.path.join(leaf, "cgroup.procs"), str(stray))
+
+    def _sweep_finished_moves(self) -> None:
+        """On the mover thread: sweep, then mark every key whose move was done before it swept."""
+        with self._queue_lock:
+            swept = {k: t for k, t in self._unswept.items() if t <= self._done_ticket}
+        self._sweep()
+        with self._queue_lock:
+            for key, ticket in swept.items():
+                if self._unswept.get(key) == ticket:  # not moved again meanwhile
+                    del self._unswept[key]
+
+    def _swept_for(self, key: str) -> bool:
+        """Have the mover thread sweep once for every exit that asks; True if ``key`` is swept.
+
+        A stop that comes while the thread is still placing a burst (a stop all
+        right after a start all on a busy machine) finds many keys unswept. Each
+        exit scanning minderd's whole cgroup itself cost ~4 ms with ~90 processes
+        in it, ~2 s for 500; one sweep queued behind the pending moves answers
+        for every key moved before it, and the exits that come while it waits
+        share it.
+        """
+        mover = self._mover
+        if mover is None:
+            return False
+        with self._queue_lock:
+            job = self._sweep_job
+            if job is None or job.done():
+                job = self._sweep_job = mover.submit(self._sweep_finished_moves)
+        try:
+            job.result(MOVE_WAIT_SECONDS)
+        except FutureTimeout:
+            return False
+        with self._queue_lock:
+            return key not in self._unswept
 
     def _escapees(self) -> list[tuple[int, str]]:
         """(pid, key) of processes in minderd's own cgroup that belong to a placed program."""
@@ -424,11 +325,14 @@ class CgroupContainment:
         with self._queue_lock:
             if key not in self._unswept:
                 return []
+        if self._swept_for(key):
+            return []  # its escapees, if any, are in its leaf now
         return [pid for pid, owner in self._escapees() if owner == key]
 
     def members(self, key: str, main_pid: int) -> list[int]:
         self._settled(key)
-        return procs_of(self._leaf_path(key)) + self._strays_of(key)
+        strays = self._strays_of(key)  # first: a sweep may move them into the leaf
+        return procs_of(self._leaf_path(key)) + strays
 
     def kill_leftovers(self, key: str, main_pid: int, *, batch: int = 0) -> list[int]:
         self._settled(key)
@@ -458,7 +362,7 @@ class CgroupContainment:
     def memory_usage(self, key: str, main_pid: int) -> int | None:
         leaf = os.path.join(self.subtree, _leaf_name(key))
         try:
-            return int(_read(os.path.join(leaf, "memory.current")))
+            return int(read_file(os.path.join(leaf, "memory.current")))
         except (OSError, ValueError):
             return rss_bytes(procs_of(leaf))
 
@@ -467,7 +371,7 @@ class CgroupContainment:
             return False
         value = "max" if limit is None else str(limit)
         try:
-            _write(os.path.join(self._leaf(key), "memory.max"), value)
+            write_file(os.path.join(self._leaf(key), "memory.max"), value)
         except OSError:
             return False
         return True

@@ -1,0 +1,161 @@
+"""The cgroup v2 file system as containment uses it: find it, read, kill, remove.
+
+Why a module of its own: these are plain operations on cgroup directories
+(no state), shared by the placement backend (engine/cgroups.py), the daemon's
+clean-up of a killed predecessor (daemon/survivors.py) and the tests; the
+backend keeps only its bookkeeping of leaves and moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+
+
+def cgroup2_mount(mountinfo: str = "/proc/self/mountinfo") -> tuple[str, str] | None:
+    """(mount point, root within the hierarchy) of the cgroup2 mount, if any."""
+    try:
+        with open(mountinfo) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        if not sep or not right.startswith("cgroup2 "):
+            continue
+        fields = left.split()
+        return _unescape(fields[4]), _unescape(fields[3])
+    return None
+
+
+def _unescape(text: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as octal."""
+    return text.encode().decode("unicode_escape") if "\\" in text else text
+
+
+def own_cgroup(path: str = "/proc/self/cgroup") -> str | None:
+    """This process's cgroup v2 path (the ``0::`` line)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return line[3:].strip()
+    except OSError:
+        return None
+    return None
+
+
+def write_file(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def read_file(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def procs_of(directory: str) -> list[int]:
+    """The pids in ``directory`` (none if it is gone).
+
+    Read with bare ``os`` calls: every exit reads its program's leaf, and a
+    text-mode ``open`` costs twice the kernel's work in Python objects.
+    """
+    try:
+        fd = os.open(directory + "/cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return []
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    try:
+        return [int(pid) for pid in b"".join(chunks).split()]
+    except ValueError:
+        return []
+
+
+def populated(directory: str) -> bool:
+    try:
+        for line in read_file(os.path.join(directory, "cgroup.events")).splitlines():
+            if line.startswith("populated "):
+                return line.split()[1] == "1"
+    except OSError:
+        return False
+    return False
+
+
+def kill_cgroup(directory: str) -> list[int]:
+    """SIGKILL every member of ``directory``; returns the pids that were in it."""
+    pids = procs_of(directory)
+    if not pids:
+        return []
+    kill_file = os.path.join(directory, "cgroup.kill")
+    try:
+        write_file(kill_file, "1")
+        return pids
+    except OSError:
+        pass
+    freeze = os.path.join(directory, "cgroup.freeze")
+    with contextlib.suppress(OSError):
+        write_file(freeze, "1")  # nothing can fork while frozen
+    pids = procs_of(directory)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        write_file(freeze, "0")  # SIGKILL is delivered on thaw
+    return pids
+
+
+def remove_tree(directory: str, deadline: float) -> bool:
+    """Kill and rmdir ``directory`` and its children, deepest first; True if all gone."""
+    if not os.path.isdir(directory):
+        return True
+    ok = True
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            ok = remove_tree(entry.path, deadline) and ok
+    kill_cgroup(directory)
+    while populated(directory) and time.monotonic() < deadline:
+        time.sleep(0.005)  # bounded: members SIGKILLed a moment ago are leaving
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return ok
+
+
+def sweep_stale(root: str) -> list[str]:
+    """Remove empty ``minder-<pid>-*`` subtrees whose daemon is gone (it was SIGKILLed).
+
+    Only empty ones: a populated subtree still holds a dead daemon's children,
+    which its successor on the same config ends (daemon/survivors.py). And
+    only when the pid in the name is dead here, so a live daemon's momentarily
+    empty subtree is never taken from it.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        parts = entry.name.split("-")
+        if len(parts) != 3 or parts[0] != "minder" or not parts[1].isdigit():
+            continue
+        if os.path.exists(f"/proc/{parts[1]}") or populated(entry.path):
+            continue
+        if remove_tree(entry.path, time.monotonic()):
+            removed.append(entry.path)
+    return removed

@@ -148,6 +148,21 @@ def test_a_trickling_pipe_is_batched_then_watched_again_and_loses_nothing(
     assert seen == []
 
 
+async def batched_steps_reader(
+    loop: asyncio.AbstractEventLoop,
+    fd: int,
+    proc: subprocess.Popen[bytes],
+    log: ChildLog,
+    batch: ReadBatch,
+) -> PipeReader:
+    """A reader of the STEPS child, once its second wake-up (one line, within a tick) batched it."""
+    reader = PipeReader(loop, fd, channel_for(log, EventBus()), batch=batch)
+    await until(lambda: log.size == len(b"first\n"), what="the first line")
+    send(proc, b"go\n")
+    await until(lambda: reader.batched, what="the pipe to be batched")
+    return reader
+
+
 def test_a_batched_pipe_is_drained_at_exit_and_leaves_the_batch(tmp_path: Path) -> None:
     seen, report = errors()
     log = ChildLog(str(tmp_path / "steps.log"), 0, 0, None, report)
@@ -156,11 +171,7 @@ def test_a_batched_pipe_is_drained_at_exit_and_leaves_the_batch(tmp_path: Path) 
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()
-        reader = PipeReader(loop, fd, channel_for(log, EventBus()), batch=batch)
-        await until(lambda: log.size == len(b"first\n"), what="the first line")
-        send(proc, b"go\n")
-        # Woken again within a tick for one line: batched.
-        await until(lambda: reader.batched, what="the pipe to be batched")
+        reader = await batched_steps_reader(loop, fd, proc, log, batch)
         assert batch.scheduled
         send(proc, b"go\n")
         await loop.run_in_executor(None, proc.wait, 30)  # exited; its lines wait in the pipe
@@ -185,11 +196,7 @@ def test_closing_a_batched_pipe_cancels_its_tick(tmp_path: Path) -> None:
     batch = ReadBatch(interval=0.05)
 
     async def scenario() -> None:
-        loop = asyncio.get_running_loop()
-        reader = PipeReader(loop, fd, channel_for(log, EventBus()), batch=batch)
-        await until(lambda: log.size == len(b"first\n"), what="the first line")
-        send(proc, b"go\n")
-        await until(lambda: reader.batched, what="the pipe to be batched")
+        reader = await batched_steps_reader(asyncio.get_running_loop(), fd, proc, log, batch)
         reader.close()  # stop: the daemon closes the pipe
         assert reader.fd is None and len(batch) == 0 and not batch.scheduled
 

@@ -155,3 +155,16 @@ def test_probes_scenario_probes_every_program() -> None:
     # N programs probed every second: about N probes per second reach the listener
     assert outcome.values["probes_per_s"][0] >= N / 2
     assert not _leftovers(), "the bench left processes running"
+
+
+def test_ctl_cross_runs_both_clients_against_supervisord(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """minderctl's fallback for supervisord (no getAllProcessInfoJSON) and supervisorctl."""
+    from bench import ctl_cross
+
+    assert ctl_cross.main(["--programs", "3", "--reps", "1", "--rounds", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["minderctl", "supervisorctl"]
+    assert all(line.endswith("3 RUNNING lines") for line in lines), lines
+    assert not _leftovers(), "the bench left processes running"

@@ -34,6 +34,7 @@ from minder.engine.cgroupfs import remove_tree
 
 TERM_WAIT = 5.0  # seconds a survivor gets between SIGTERM and SIGKILL
 COMPACT_AFTER = 4096  # lines appended before the file is rewritten
+UNREAD_AT_MOST = 64  # spawns journaled together (their start times read in one pass)
 
 Log = Callable[[str, str], None]  # (level, message)
 
@@ -214,8 +215,14 @@ class ChildJournal:
         the event loop (docs/performance.md, *Start-up and spawn*). By the
         next turn a burst (``start all``) has spawned every child and their
         execs have run on the other CPUs; all are written in one append.
+        A burst spawns in one turn, so every ``UNREAD_AT_MOST`` spawns are
+        written at once: a daemon SIGKILLed in the middle of starting 5,000
+        programs leaves its successor at most that many it cannot name.
         """
         self._unread[pid] = namespec
+        if len(self._unread) >= UNREAD_AT_MOST:
+            self._read_unread()  # a long burst: a SIGKILL now must not lose all of it
+            return
         if len(self._unread) > 1:
             return
         try:

@@ -93,7 +93,16 @@ class ReadBatch:
         self._timer = None
         self.ticks += 1
         for reader in list(self._members):
-            if reader in self._members and not reader.poll_batched(self._interval):
+            if reader not in self._members:
+                continue
+            try:
+                stay = reader.poll_batched(self._interval)
+            except Exception as exc:  # one broken reader must not starve the others
+                loop.call_exception_handler(
+                    {"message": "reading a batched pipe failed", "exception": exc}
+                )
+                continue  # tried again next tick, as epoll would wake it again
+            if not stay:
                 self._members.pop(reader, None)
         if self._members and self._timer is None:
             self._timer = loop.call_later(self._interval, self._tick, loop)

@@ -25,36 +25,25 @@ import time
 from pathlib import Path
 
 from bench import confgen, daemons, procfs
+from bench.linetail import LineTail
 from bench.stats import median, percentile
 
 CHILD = Path(__file__).parent / "children" / "stamped_lines.py"
 POLL_S = 0.0005
 
 
-class Tail:
+class Tail(LineTail):
     """New complete lines of one log file, with the latency of each."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.partial = b""
+        super().__init__(path)
         self.latencies_ms: list[float] = []
         self.last_stamp = 0
         self.bad = 0  # lines out of order or not of the writer's shape
 
     def poll(self) -> None:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        if not data:
-            return
+        lines = self.read_lines()
         now = time.monotonic_ns()
-        self.offset += len(data)
-        data = self.partial + data
-        *lines, self.partial = data.split(b"\n")
         for line in lines:
             stamp = int(line[:20]) if len(line) == 99 and line[:20].isdigit() else -1
             if stamp < self.last_stamp:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bench.linetail import LineTail
+
 MARKERS = {
     "spawned": b" spawned: '",
     "running": b" entered RUNNING state",
@@ -38,20 +40,11 @@ class MainLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._offset = 0
-        self._partial = b""
+        self._tail = LineTail(path)
         self.events: dict[str, list[float]] = {kind: [] for kind in MARKERS}
 
     def poll(self) -> None:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        self._offset += len(data)
-        data = self._partial + data
-        *lines, self._partial = data.split(b"\n")
+        lines = self._tail.read_lines()
         for line in lines:
             for kind, marker in MARKERS.items():
                 if marker in line:

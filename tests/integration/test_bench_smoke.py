@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from bench import confgen, daemons, floors, logstream, procfs, rpc, runner
+from bench.linetail import LineTail
 from bench.scenarios import plan
 from bench.scenarios.base import wait_all
 from bench.sizes import QUICK, tiny
@@ -40,6 +41,19 @@ def _leftovers() -> dict[int, int]:
     while (left := procfs.descendants(os.getpid())) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def test_line_tail_returns_each_complete_line_once(tmp_path: Path) -> None:
+    log = tmp_path / "grows.log"
+    tail = LineTail(log)
+    assert tail.read_lines() == []  # not there yet
+    log.write_bytes(b"one\ntw")
+    assert tail.read_lines() == [b"one"]
+    assert tail.read_lines() == []  # "tw" is still being written
+    with open(log, "ab") as f:
+        f.write(b"o\nthree\n")
+    assert tail.read_lines() == [b"two", b"three"]
+    assert tail.offset == log.stat().st_size
 
 
 def test_stream_checker_detects_damage(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import os
 import resource
 import shlex
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from minder.config import dotenv, values
 from minder.config.context import SectionReader
@@ -67,6 +66,8 @@ def probe(text: str) -> ProbeSpec:
         if not argv:
             raise ValueProblem("exec: needs a command", "e.g. exec:/usr/bin/pg_isready -q")
         return ProbeSpec("exec", target=command)
+    from urllib.parse import urlsplit  # tcp:/http: probes only, not every start-up
+
     parts = urlsplit(text)
     if parts.scheme in ("tcp", "http"):
         try:

@@ -7,7 +7,6 @@ diagnostic collected, then errors raise ConfigError with all of them, so one
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from collections.abc import Mapping
@@ -153,6 +152,8 @@ def _read_includes(ctx: LoadContext, main: str) -> list[str]:
             r.error("files", ".ini file has [include] section, but no files setting",
                     "add files = conf.d/*.conf")
         return []
+    import glob  # only configs with [include] need it
+
     base = os.path.dirname(main)
     included: list[str] = []
     for pattern in files.split():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from minder.config import values
 from minder.config.context import LoadContext, SectionReader
 from minder.config.expand import env_names
@@ -71,6 +69,8 @@ def read_inet_server(ctx: LoadContext, section: str) -> HttpServerSpec:
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # [inet_http_server] only
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

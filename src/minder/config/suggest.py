@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -16,6 +15,8 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     extensions = [c for c in lowered if c.startswith(word.lower())]
     if extensions and len(word) >= 4:
         return lowered[min(extensions, key=len)]
+    import difflib  # only when a name is misspelt: not on every start-up
+
     matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[matches[0]] if matches else None
 

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import importlib
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -68,6 +67,8 @@ def _preload_modules() -> None:
     under /root, say), and lazily imported modules (the web UI, parts of the
     standard library they use) would then fail at first use.
     """
+    import pkgutil
+
     import minder
 
     names = [m.name for m in pkgutil.walk_packages(minder.__path__, "minder.")]

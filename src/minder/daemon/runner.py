@@ -37,7 +37,7 @@ from minder.model.events import MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import SupervisorState
-from minder.rpc.infocache import collections_paused
+from minder.rpc.gcpause import collections_paused
 
 if TYPE_CHECKING:
     from minder.http.server import HttpServers

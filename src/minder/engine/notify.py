@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import socket
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,6 +63,8 @@ class NotifyDirectory:
 
     def new_path(self) -> str:
         if self._path is None:
+            import tempfile  # notify= programs only
+
             self._path = tempfile.mkdtemp(prefix="minder-notify-")
             os.chmod(self._path, 0o711)
         self._count += 1
@@ -72,6 +72,8 @@ class NotifyDirectory:
 
     def close(self) -> None:
         if self._path is not None:
+            import shutil
+
             shutil.rmtree(self._path, ignore_errors=True)
             self._path = None
 

@@ -13,7 +13,6 @@ silently replace our socket.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import socket
 import stat
@@ -118,6 +117,8 @@ def bind_inet(host: str | None, port: int) -> socket.socket:
 
 def is_loopback(sock: socket.socket) -> bool:
     """True if the socket accepts connections from this host only."""
+    import ipaddress  # TCP servers only: unix sockets never ask
+
     address = sock.getsockname()[0]
     try:
         return ipaddress.ip_address(address).is_loopback

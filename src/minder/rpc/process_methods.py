@@ -16,7 +16,8 @@ from minder.engine.api import EngineAPI, LogRef, Outcome, ProcessSnapshot
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import split_namespec as _split_text
 from minder.protocol.results import CallResult, ProcessInfo
-from minder.rpc.infocache import ProcessInfoCache, collections_paused
+from minder.rpc.gcpause import collections_paused
+from minder.rpc.infocache import ProcessInfoCache
 from minder.rpc.structs import as_text, call_result
 
 # Faults whose extra text is the name the caller used (``ALREADY_STARTED: g:a``).

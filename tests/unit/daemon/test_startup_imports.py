@@ -1,0 +1,68 @@
+"""minderd imports nothing before its first spawn that only later work needs.
+
+Every millisecond of import is paid before the first child starts (issue 19:
+500 programs all started within 1.3x the fork+exec floor, counted from the
+first command). These modules are imported where they are first used, so
+this runs a fresh interpreter: it imports the daemon's entry point, checks
+that none of them came with it, then uses each lazy path once and checks it
+still works there (the module really is imported on first use).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+# What each one is for, and where it is imported instead.
+LAZY = {
+    "minder.rpc.xmlcodec": "XML-RPC answers (its regexes took ~10 ms to compile)",
+    "minder.rpc.infocache": "getAllProcessInfo's cache",
+    "difflib": "did-you-mean for a misspelt config name",
+    "glob": "[include] files=",
+    "urllib.parse": "tcp:/http: health probes",
+    "ipaddress": "the loopback check of TCP servers",
+    "pkgutil": "preloading modules before user= drops privileges",
+}
+
+CHECK = textwrap.dedent(
+    """
+    import socket, sys
+    import minder.daemon.main  # the daemon's entry point
+    lazy = %r
+    early = sorted(name for name in lazy if name in sys.modules)
+    assert not early, f"imported by the daemon's start-up: {early}"
+
+    from minder.config.suggest import closest
+    assert closest("comand", ["command", "directory"]) == "command"
+    from minder.config.health import probe
+    assert probe("tcp://127.0.0.1:8080").kind == "tcp"
+    from minder.config.servers import _loopback
+    assert _loopback("127.0.0.1") and not _loopback("192.0.2.1")
+    from minder.http.sockets import is_loopback
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        assert is_loopback(s)
+    from minder.engine.notify import NotifyDirectory
+    import os
+    notify = NotifyDirectory()
+    path = notify.new_path()
+    assert os.path.isdir(os.path.dirname(path))
+    notify.close()
+    assert not os.path.exists(os.path.dirname(path))
+    from minder.rpc.infocache import ProcessInfoCache
+    ProcessInfoCache()
+    for name in ("difflib", "urllib.parse", "ipaddress", "minder.rpc.xmlcodec"):
+        assert name in sys.modules, name
+    print("ok")
+    """
+)
+
+
+def test_daemon_start_path_leaves_later_work_unimported() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK % (list(LAZY),)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

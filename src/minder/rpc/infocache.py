@@ -34,6 +34,7 @@ from typing import Any, cast
 from minder.engine.api import ProcessSnapshot
 from minder.protocol.results import ProcessInfo
 from minder.protocol.states import ProcessState
+from minder.rpc.infojson import json_members, json_string
 from minder.rpc.structs import (
     process_info,
     readiness_suffix,
@@ -44,7 +45,9 @@ from minder.rpc.structs import (
 from minder.rpc.xmlcodec import (
     STRUCT_CLOSE_BYTES,
     STRUCT_OPEN_BYTES,
+    RenderedString,
     RenderedStruct,
+    clean_string,
     string_member,
     struct_members,
 )
@@ -88,6 +91,10 @@ def _description_tail(description: str) -> bytes:
     return string_member("description", description) + STRUCT_CLOSE_BYTES
 
 
+def _json_description_tail(description: str) -> str:
+    return f',"description":{json_string(description)}}}'
+
+
 class _Clock:
     """What moves with the clock, rendered once for every process: the ``now``
     member (once per second) and the uptime texts (processes started
@@ -115,46 +122,91 @@ class _Clock:
         return text
 
 
+class _JsonText:
+    """One process's JSON object at one version: its fixed text and last rendering."""
+
+    __slots__ = ("head", "last", "middle", "moment", "tail")
+
+    def __init__(self, info: dict[str, Any], running: bool) -> None:
+        self.head = "{" + json_members({k: info[k] for k in _BEFORE_NOW}) + ',"now":'
+        self.middle = "," + json_members({k: info[k] for k in _MIDDLE})
+        self.tail = "" if running else _json_description_tail(info["description"])
+        self.last = ""
+        self.moment: tuple[int, int] = (-1, -1)
+
+
 class _Entry:
-    """One process at one version: its fixed parts and its last rendering."""
+    """One process at one version: its fixed parts and its last renderings.
+
+    The XML parts are made on the first ``render`` and the JSON ones on the
+    first ``render_json``: a daemon asked only one way renders only that.
+    """
 
     __slots__ = (
-        "clock", "head", "items", "last", "middle", "running", "suffix", "tail", "version",
+        "clock", "head", "items", "json", "last", "middle", "running", "suffix", "tail", "version",
     )
 
     def __init__(self, snap: ProcessSnapshot, version: Version) -> None:
-        info = cast(dict[str, Any], process_info(snap))
         self.version = version
-        self.items = info
-        self.head = STRUCT_OPEN_BYTES + struct_members({k: info[k] for k in _BEFORE_NOW})
-        self.middle = struct_members({k: info[k] for k in _MIDDLE})
+        self.items = cast(dict[str, Any], process_info(snap))
         self.running = snap.state == ProcessState.RUNNING
         self.suffix = version[9]  # readiness, after the uptime
-        # Outside RUNNING the description depends on the version only.
-        self.tail = b"" if self.running else _description_tail(info["description"])
+        self.head = b""  # XML, until ``last`` is set
+        self.middle = b""
+        self.tail = b""
         self.last: RenderedStruct | None = None
         self.clock: tuple[int, int] = (-1, -1)  # (int(now), uptime) of ``last``
+        self.json: _JsonText | None = None
+
+    def _moment(self, snap: ProcessSnapshot) -> tuple[int, int]:
+        return int(snap.now), uptime_of(snap) if self.running else 0
+
+    def _description(self, snap: ProcessSnapshot, clock: _Clock, uptime: int) -> str:
+        """The RUNNING description at ``uptime``; the fixed one otherwise."""
+        if self.running:
+            return running_description(snap.pid, clock.uptime(uptime)) + self.suffix
+        description: str = self.items["description"]
+        return description
 
     def render(self, snap: ProcessSnapshot, clock: _Clock) -> RenderedStruct:
-        now = int(snap.now)
-        uptime = uptime_of(snap) if self.running else 0
-        moment = (now, uptime)
+        moment = self._moment(snap)
         last = self.last
         if last is not None and moment == self.clock:
             return last
-        if self.running:
-            description = running_description(snap.pid, clock.uptime(uptime)) + self.suffix
-            tail = _description_tail(description)
-        else:
-            description = self.items["description"]
-            tail = self.tail
+        if last is None:
+            info = self.items
+            self.head = STRUCT_OPEN_BYTES + struct_members({k: info[k] for k in _BEFORE_NOW})
+            self.middle = struct_members({k: info[k] for k in _MIDDLE})
+            # Outside RUNNING the description depends on the version only.
+            self.tail = b"" if self.running else _description_tail(info["description"])
+        now, uptime = moment
+        description = self._description(snap, clock, uptime)
+        tail = _description_tail(description) if self.running else self.tail
         xml = b"".join((self.head, clock.now_member(now), self.middle, tail))
-        info = RenderedStruct(self.items, xml)
-        info["now"] = now
-        info["description"] = description
-        self.last = info
+        rendered = RenderedStruct(self.items, xml)
+        rendered["now"] = now
+        rendered["description"] = description
+        self.last = rendered
         self.clock = moment
-        return info
+        return rendered
+
+    def render_json(self, snap: ProcessSnapshot, clock: _Clock) -> str:
+        """The struct as a JSON object's text (``rpc/infojson.py``'s rules)."""
+        moment = self._moment(snap)
+        text = self.json
+        if text is None:
+            text = self.json = _JsonText(self.items, self.running)
+        elif moment == text.moment:
+            return text.last
+        now, uptime = moment
+        tail = (
+            _json_description_tail(self._description(snap, clock, uptime))
+            if self.running
+            else text.tail
+        )
+        text.last = f"{text.head}{now}{text.middle}{tail}"
+        text.moment = moment
+        return text.last
 
 
 class ProcessInfoCache:
@@ -165,10 +217,15 @@ class ProcessInfoCache:
         self._seen_all = 0  # processes in the last getAllProcessInfo
         self._clock = _Clock()
 
-    def _render(self, snap: ProcessSnapshot, entry: _Entry | None) -> tuple[_Entry, Any]:
+    @staticmethod
+    def _current(snap: ProcessSnapshot, entry: _Entry | None) -> _Entry:
         version = version_of(snap)
         if entry is None or entry.version != version:
             entry = _Entry(snap, version)
+        return entry
+
+    def _render(self, snap: ProcessSnapshot, entry: _Entry | None) -> tuple[_Entry, Any]:
+        entry = self._current(snap, entry)
         return entry, entry.render(snap, self._clock)
 
     def info(self, snap: ProcessSnapshot) -> ProcessInfo:
@@ -194,3 +251,21 @@ class ProcessInfoCache:
         self._entries = entries
         self._seen_all = len(entries)
         return out
+
+    def all_json(self, snaps: list[ProcessSnapshot]) -> RenderedString:
+        """``all``'s array as one JSON text (``minder.getAllProcessInfoJSON``).
+
+        The same structs with the same values; each process's object is kept
+        like its XML, and the text needs no escaping in the XML answer.
+        """
+        old = self._entries
+        entries: dict[tuple[str, str], _Entry] = {}
+        out: list[str] = []
+        clock = self._clock
+        for snap in snaps:
+            key = (snap.group, snap.name)
+            entry = entries[key] = self._current(snap, old.get(key))
+            out.append(entry.render_json(snap, clock))
+        self._entries = entries
+        self._seen_all = len(entries)
+        return clean_string("[" + ",".join(out) + "]")

@@ -36,7 +36,7 @@ def build_table(api: EngineAPI) -> RpcTable:
         _with_aliases("supervisor", daemon_methods.DaemonMethods(api), daemon_methods.ALIASES)
         + _with_aliases("supervisor", processes, process_methods.ALIASES)
     )
-    table.add(public_methods("minder", MinderMethods(api, processes.getAllProcessInfo)).values())
+    table.add(public_methods("minder", MinderMethods(api, processes.all_info_json)).values())
     table.add(public_methods("system", SystemMethods(table)).values())
 
     def refuse_while_stopping(name: str) -> None:

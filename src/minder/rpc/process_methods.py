@@ -196,6 +196,12 @@ class ProcessMethods:
         with collections_paused():
             return self._infos.all(self._api.snapshots())
 
+    def all_info_json(self) -> str:
+        """getAllProcessInfo's array as one JSON text (not an RPC method itself:
+        ``minder.getAllProcessInfoJSON`` answers it, from the same cache)."""
+        with collections_paused():
+            return self._infos.all_json(self._api.snapshots())
+
     # --- logs -------------------------------------------------------------
     def _log_ref(self, name: str, channel: str) -> LogRef:
         group, proc = split_namespec(name)

@@ -146,6 +146,27 @@ class RenderedStruct(dict[str, Any]):
         self.xml = xml
 
 
+class RenderedString(str):
+    """A string that needs no XML escaping, carrying its ``<value>`` XML (UTF-8).
+
+    ``getAllProcessInfoJSON`` answers one 1.4 MB string at 5,000 processes;
+    searching it for characters to escape cost ~4 ms a call, and nothing in
+    it ever needs escaping: its maker (``rpc/infojson.py``) writes only text
+    that XML carries as is. Build it with ``clean_string`` only from such text.
+    To Python consumers it is a plain ``str``.
+    """
+
+    xml: bytes
+
+
+def clean_string(text: str) -> RenderedString:
+    """``text`` as a RenderedString; the caller guarantees it holds no markup
+    (``&<>\\r``) and no character XML cannot carry (``_NEEDS_ESCAPING``)."""
+    value = RenderedString(text)
+    value.xml = b"".join((b"<value><string>", text.encode("utf-8"), b"</string></value>\n"))
+    return value
+
+
 STRUCT_OPEN = "<value><struct>\n"
 STRUCT_CLOSE = "</struct></value>\n"
 STRUCT_OPEN_BYTES = STRUCT_OPEN.encode()
@@ -186,7 +207,7 @@ def _encode(value: Any, out: list[Any]) -> None:  # noqa: C901 - one flat type s
     kind = type(value)
     if kind is str:
         out.append(f"<value><string>{_text(value)}</string></value>\n")
-    elif kind is RenderedStruct:
+    elif kind is RenderedStruct or kind is RenderedString:
         out.append(value.xml)
     elif kind is bool:
         out.append(f"<value><boolean>{int(value)}</boolean></value>\n")

@@ -182,3 +182,58 @@ def test_collections_paused_restores_the_collector() -> None:
         assert not gc.isenabled()  # someone else's decision stays
     finally:
         gc.enable()
+
+
+def same_json(cache: ProcessInfoCache, snaps: list[ProcessSnapshot]) -> None:
+    """``all_json`` reads back as the uncached structs (what the XML answer carries),
+    member order included, and needs no escaping on the wire."""
+    import json
+
+    text = cache.all_json(snaps)
+    fresh = [process_info(s) for s in snaps]
+    decoded = json.loads(text)
+    assert decoded == xml_safe_value(fresh)
+    assert [list(i) for i in decoded] == [list(i) for i in fresh]
+    # The pre-rendered XML is what escaping the plain text would write.
+    assert dump_response(text) == dump_response(str(text))
+    assert xmlrpc.client.loads(dump_response(text))[0][0] == text
+
+
+@pytest.mark.parametrize("changes", STATES, ids=[str(i) for i in range(len(STATES))])
+def test_every_state_renders_as_json_of_the_uncached_struct(changes: dict[str, Any]) -> None:
+    cache = ProcessInfoCache()
+    one = snap(**changes)
+    same_json(cache, [one])
+    same_json(cache, [one])  # the kept text too
+    same_reply(cache.info(one), process_info(one))  # the XML of the same entry after it
+
+
+def test_json_text_is_refreshed_when_a_process_changes_state_or_the_clock_moves() -> None:
+    cache = ProcessInfoCache()
+    steps = [
+        snap(state=ProcessState.STARTING, pid=10),
+        snap(state=ProcessState.RUNNING, pid=10),
+        snap(state=ProcessState.RUNNING, pid=10, now=NOW + 1),  # uptime and now move
+        snap(state=ProcessState.RUNNING, pid=10, now=NOW + 3600 * 30),
+        snap(state=ProcessState.STOPPING, pid=10),
+        snap(state=ProcessState.STOPPED, pid=0, stop=NOW),
+        snap(state=ProcessState.STOPPED, pid=0, stop=NOW, now=NOW + 9),
+        snap(state=ProcessState.BACKOFF, pid=0, stop=NOW, spawnerr="e1 <&>"),
+        snap(state=ProcessState.BACKOFF, pid=0, stop=NOW, spawnerr="e2"),
+        snap(state=ProcessState.RUNNING, pid=11, start=NOW),
+    ]
+    for step in steps:  # mostly the same instant: only the version tells them apart
+        same_json(cache, [step])
+    first = cache.all_json([steps[1]])
+    assert cache.all_json([dataclasses.replace(steps[1], now=NOW + 0.1)]) == first
+
+
+def test_json_keeps_order_and_forgets_removed_processes() -> None:
+    cache = ProcessInfoCache()
+    snaps = [snap(f"p{i:03d}", "grp", pid=100 + i) for i in range(50)]
+    same_json(cache, snaps)
+    fewer = snaps[1::2]
+    same_json(cache, fewer)
+    assert len(cache._entries) == len(fewer)
+    same_reply(cache.all(fewer), [process_info(s) for s in fewer])  # both ways, one cache
+    same_json(cache, fewer)

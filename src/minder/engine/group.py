@@ -20,6 +20,7 @@ from minder.engine.fcgi import FcgiSocket
 from minder.engine.logs.autonames import auto_log_path
 from minder.engine.output import LogSink, OutputChannel
 from minder.engine.process import ProcessRunner
+from minder.engine.snapbuild import new_snapshot
 from minder.engine.vitals import vitals_snapshot
 from minder.model.specs import GroupSpec, LogSpec, ProcessSpec
 from minder.protocol.states import STOPPED_STATES
@@ -164,7 +165,7 @@ class GroupRuntime:
         """One of this group's processes as EngineAPI shows it."""
         paths = self.log_paths.get(runner.name)
         m = runner.machine
-        return ProcessSnapshot(
+        return new_snapshot(
             group=runner.group,
             name=runner.name,
             state=m.state,

@@ -23,6 +23,7 @@ from minder.engine.api import VitalsSnapshot
 from minder.engine.health import HealthCallbacks, HealthMonitor
 from minder.engine.notify import NotifyDirectory, NotifyMessage, NotifySocket
 from minder.engine.probes import Probe, make_probe
+from minder.engine.snapbuild import new_vitals
 from minder.model.events import ProcessReadinessChanged
 from minder.protocol.states import ProcessState
 
@@ -188,7 +189,7 @@ def vitals_snapshot(runner: ProcessRunner) -> VitalsSnapshot:
     v = runner.vitals
     monitor = v.monitor
     health = runner.spec.health
-    return VitalsSnapshot(
+    return new_vitals(
         ready=v.ready,
         ready_check=(health.ready.target or health.ready.kind) if health.ready else "",
         health_check=(health.health.target or health.health.kind) if health.health else "",

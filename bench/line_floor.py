@@ -11,12 +11,15 @@ does. Two loops:
 
 - ``epoll``: read each pipe the moment epoll says it is readable;
 - ``tick``: no epoll at all, every pipe spliced every ``--tick`` ms (what
-  read batching does while every pipe is busy).
+  read batching did while every pipe was busy, before its tick adapted);
+- ``adaptive``: the same, on minderd's adaptive tick: from ``--tick`` ms up
+  to ``readbatch.MAX_INTERVAL``, set after each tick by ``next_interval``
+  from the busiest pipe's rate, exactly as minderd's batch does.
 
 Printed: the loop's CPU s per GiB (``time.process_time``), MiB/s, and the
 bytes each file got (checked against what was written).
 
-    .venv/bin/python -m bench.line_floor [--reps 3] [--tick 2]
+    .venv/bin/python -m bench.line_floor [--reps 3] [--tick 2] [--modes epoll,tick,adaptive]
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from pathlib import Path
 from bench import logstream
 from bench.peers import install
 from bench.stats import median
+from minder.engine import readbatch
+from minder.engine.output import READ_SIZE
 
 WRITERS = 20
 PER_CHILD = 5_000_000
@@ -76,12 +81,7 @@ def one_run(workdir: Path, mode: str, tick: float) -> tuple[float, float]:
                             del left[r]
                 ep.close()
             else:
-                while left:
-                    time.sleep(tick)
-                    for r in list(left):
-                        left[r] -= _splice(r, pipes[r])
-                        if left[r] <= 0:
-                            del left[r]
+                _tick_loop(pipes, left, tick, adaptive=mode == "adaptive")
             cpu, elapsed = time.process_time() - cpu0, time.monotonic() - t0
         finally:
             os.close(gate_fd)
@@ -100,6 +100,26 @@ def one_run(workdir: Path, mode: str, tick: float) -> tuple[float, float]:
     return cpu / gib, gib * 1024 / elapsed
 
 
+def _tick_loop(pipes: dict[int, int], left: dict[int, int], tick: float, *, adaptive: bool) -> None:
+    """Splice every pipe once a tick until each has given all its bytes."""
+    half_read = min(PIPE_SIZE, READ_SIZE) // 2  # minderd's PipeReader: what batching allows
+    interval, last = tick, time.monotonic()
+    while left:
+        time.sleep(interval)
+        now, busiest = time.monotonic(), 0.0
+        for r in list(left):
+            moved = _splice(r, pipes[r])
+            busiest = max(busiest, moved / max(now - last, 1e-6) / half_read)
+            left[r] -= moved
+            if left[r] <= 0:
+                del left[r]
+        last = now
+        if adaptive:
+            interval = readbatch.next_interval(
+                interval, busiest, tick, readbatch.MAX_INTERVAL
+            )
+
+
 def _splice(src: int, dst: int) -> int:
     try:
         return os.splice(src, dst, CHUNK, flags=os.SPLICE_F_NONBLOCK | os.SPLICE_F_MOVE)
@@ -110,17 +130,19 @@ def _splice(src: int, dst: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.line_floor")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--tick", type=float, default=2.0, help="ms between reads (tick loop)")
+    ap.add_argument("--tick", type=float, default=2.0, help="ms between reads (tick loops)")
+    ap.add_argument("--modes", default="epoll,tick,adaptive", help="the loops to run")
     args = ap.parse_args(argv)
-    results: dict[str, list[tuple[float, float]]] = {"epoll": [], "tick": []}
+    modes = args.modes.split(",")
+    results: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
     for rep in range(args.reps):
-        for mode in ("epoll", "tick") if rep % 2 == 0 else ("tick", "epoll"):
+        for mode in modes if rep % 2 == 0 else modes[::-1]:
             with tempfile.TemporaryDirectory(prefix="minder-linefloor-") as tmp:
                 cpu, mib_s = one_run(Path(tmp), mode, args.tick / 1000)
             results[mode].append((cpu, mib_s))
-            print(f"rep {rep + 1} {mode:5}: {cpu:.3f} CPU s/GiB, {mib_s:.0f} MiB/s", flush=True)
+            print(f"rep {rep + 1} {mode:8}: {cpu:.3f} CPU s/GiB, {mib_s:.0f} MiB/s", flush=True)
     for mode, runs in results.items():
-        print(f"median {mode:5}: {median([c for c, _ in runs]):.3f} CPU s/GiB, "
+        print(f"median {mode:8}: {median([c for c, _ in runs]):.3f} CPU s/GiB, "
               f"{median([m for _, m in runs]):.0f} MiB/s")
     return 0
 

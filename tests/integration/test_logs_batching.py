@@ -98,9 +98,13 @@ def send(proc: subprocess.Popen[bytes], line: bytes) -> None:
     proc.stdin.flush()
 
 
-@pytest.mark.parametrize("events", [False, True], ids=["spliced", "read-for-events"])
+@pytest.mark.parametrize(
+    ("events", "shortest", "longest"),
+    [(False, 0.05, 0.05), (True, 0.05, 0.05), (False, 0.002, 0.2)],
+    ids=["spliced", "read-for-events", "spliced-adaptive-tick"],
+)
 def test_a_trickling_pipe_is_batched_then_watched_again_and_loses_nothing(
-    tmp_path: Path, events: bool
+    tmp_path: Path, events: bool, shortest: float, longest: float
 ) -> None:
     lines = 40_000
     path = tmp_path / "trickle.log"
@@ -108,7 +112,9 @@ def test_a_trickling_pipe_is_batched_then_watched_again_and_loses_nothing(
     log = ChildLog(str(path), 1_000_000, 10, None, report)
     bus = EventBus()
     proc, fd = start(tmp_path, TRICKLE, str(lines))
-    batch = ReadBatch(interval=0.05)
+    # 0.05 s fixed, or from 2 ms up to 0.2 s: the ~2 MB/s child fills its
+    # 64 KiB pipe's allowance slowly enough that the tick grows past 2 ms.
+    batch = ReadBatch(interval=shortest, max_interval=longest)
     published: list[bytes] = []
     want = trickle_lines(lines) + b"quiet now\nare you there\n"
 
@@ -142,6 +148,8 @@ def test_a_trickling_pipe_is_batched_then_watched_again_and_loses_nothing(
         log.close()
     assert kept() == want
     assert batch.joined >= 1  # it was batched at least once
+    if longest > shortest:
+        assert batch.longest_tick > shortest  # the tick grew while the pipe trickled
     assert len(batch) == 0 and not batch.scheduled
     if events:
         assert b"".join(published) == want

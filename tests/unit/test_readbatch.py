@@ -18,13 +18,13 @@ class Counting:
         self.polls = 0
         self.rounds = rounds
 
-    def poll_batched(self, interval: float) -> bool:
+    def poll_batched(self, interval: float) -> float | None:
         self.polls += 1
-        return self.polls < self.rounds
+        return 1.0 if self.polls < self.rounds else None
 
 
 class Broken:
-    def poll_batched(self, interval: float) -> bool:
+    def poll_batched(self, interval: float) -> float | None:
         raise RuntimeError("a channel that fails")
 
 
@@ -49,3 +49,54 @@ def test_a_raising_reader_neither_stops_the_tick_nor_starves_the_others() -> Non
     assert polls == 5  # read on every tick until it asked to leave
     assert broken_still_batched  # retried on the next tick, as epoll would
     assert reported and isinstance(reported[0]["exception"], RuntimeError)
+
+
+class Steady:
+    """A pipe that fills at ``rate`` half-reads a second until told to stop."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate: float | None = rate
+        self.polls = 0
+
+    def poll_batched(self, interval: float) -> float | None:
+        self.polls += 1
+        return self.rate
+
+
+def test_the_tick_grows_for_trickling_pipes_and_shortens_for_a_fast_one() -> None:
+    async def scenario() -> list[float]:
+        loop = asyncio.get_running_loop()
+        batch = ReadBatch(interval=0.001, max_interval=0.016)
+        slow = Steady(rate=1.0)  # wants a tick of 0.5 s: capped at 16 ms
+        batch.join(slow, loop, 1.0)
+        seen = [batch.next_tick]
+        deadline = loop.time() + 10
+        while batch.next_tick < 0.016 and loop.time() < deadline:
+            await asyncio.sleep(0.001)
+            if batch.next_tick != seen[-1]:
+                seen.append(batch.next_tick)
+        # A pipe filling at 250 half-reads a second needs a tick of 2 ms: it
+        # joins while the 16 ms tick is pending and brings it forward.
+        fast = Steady(rate=250.0)
+        batch.join(fast, loop, 250.0)
+        assert (batch.due or 0) <= loop.time() + 0.002  # not the slow pipe's 16 ms tick
+        seen.append(batch.next_tick)
+        polls = fast.polls
+        while fast.polls < polls + 3 and loop.time() < deadline:
+            await asyncio.sleep(0.001)
+        seen.append(batch.next_tick)
+        fast.rate = None  # it went back to epoll: the tick grows again
+        while batch.next_tick < 0.016 and loop.time() < deadline:
+            await asyncio.sleep(0.001)
+        seen.append(batch.next_tick)
+        slow.rate = None
+        while batch.scheduled and loop.time() < deadline:
+            await asyncio.sleep(0.001)
+        seen.append(batch.next_tick)
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen[:5] == [0.001, 0.002, 0.004, 0.008, 0.016]  # doubling, never past the cap
+    assert seen[5:7] == [0.002, 0.002]  # the fast pipe's rate sets it while it is batched
+    assert seen[7] == 0.016
+    assert seen[8] == 0.001  # empty batch: the next pipe starts at the shortest tick

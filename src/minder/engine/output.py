@@ -233,35 +233,37 @@ class PipeReader:
         batch, last, self._last_read = self._batch, self._last_read, now
         if batch is None or self._channel.route is not None:
             return  # an event listener's replies: each one is waited for
-        if not self._slow_enough(moved, now - last, batch.interval):
+        rate = self._fill_rate(moved, now - last)
+        if rate is None or rate * batch.interval >= 1.0:
             return
         if moved >= BUSY_BYTES or now - last < batch.interval:
             # Busy (a big read, or a second wake-up within a tick): let its
             # next lines pile up for a tick instead of waking us one by one.
             assert self.fd is not None
             self._loop.remove_reader(self.fd)
-            batch.join(self, self._loop)
+            batch.join(self, self._loop, rate)
 
-    def poll_batched(self, interval: float) -> bool:
+    def poll_batched(self, interval: float) -> float | None:
         """The batch's tick: read once; stay batched while the pipe keeps trickling."""
         now = self._loop.time()
         moved = self._move()
         last, self._last_read = self._last_read, now
-        if self._slow_enough(moved, now - last, interval):
-            return True
+        rate = self._fill_rate(moved, now - last)
+        if rate is not None and rate * interval < 1.0:
+            return rate
         if self.fd is not None:
             # Gone quiet (latency 0 again), or so fast that it could fill the
             # pipe before the next tick: its writer must not wait on us.
             self._loop.add_reader(self.fd, self._readable)
-        return False
+        return None
 
-    def _slow_enough(self, moved: int, elapsed: float, interval: float) -> bool:
-        """Bytes came, but at a rate that fills less than half of what one read
-        takes in a tick: batching makes reads bigger and the writer never blocks."""
-        if moved <= 0 or self.fd is None:
-            return False
-        per_tick = moved * interval / max(elapsed, 1e-6)
-        return per_tick < min(self._capacity, READ_SIZE) // 2
+    def _fill_rate(self, moved: int, elapsed: float) -> float | None:
+        """How fast the pipe fills, in halves of what one read takes per second
+        (None when nothing came, or it is closed). Batching needs less than
+        one such half per tick: reads get bigger and the writer never blocks."""
+        if moved <= 0 or self.fd is None or self._capacity <= 0:
+            return None  # (capacity 0: not a pipe, never batched)
+        return moved / max(elapsed, 1e-6) / (min(self._capacity, READ_SIZE) // 2)
 
     @property
     def batched(self) -> bool:

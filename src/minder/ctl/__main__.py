@@ -2,7 +2,7 @@
 
 import sys
 
-from minder.ctl.main import main
+from minder.ctl.main import run
 
 sys.argv[0] = "python -m minder.ctl"
-sys.exit(main())
+run()

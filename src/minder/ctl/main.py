@@ -1,7 +1,7 @@
 """``minderctl`` entry point: parse options, run one command or the shell.
 
-The console-script wrapper does ``sys.exit(main())``; everything beyond the
-option parser is imported only once we know what to run.
+The console script calls ``run`` (``main``, then the process ends);
+everything beyond the option parser is imported only once we know what to run.
 """
 
 from __future__ import annotations
@@ -62,5 +62,34 @@ def main(argv: list[str] | None = None) -> int:
     return session.exitstatus
 
 
+def run() -> None:
+    """The console script: ``main()``, then end the process at once when nothing is left to do.
+
+    Why: tearing the interpreter down (every module, the answer's objects)
+    cost ~1.7 ms of CPU at the end of a 100-process ``minderctl status``,
+    a third of everything minderctl does beyond starting Python (more at
+    5,000 processes: 5,000 dicts to free). Once the output is flushed,
+    nothing registered for exit (``atexit``: the shell's history) and no
+    other thread running, ``os._exit`` ends it with the same status and
+    output; otherwise the normal exit runs.
+    """
+    import atexit
+    import os
+
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:  # the reader left: what is unwritten goes nowhere, as in main
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except ValueError:  # a stream someone closed: nothing of ours to flush
+            pass
+
+    threading = sys.modules.get("threading")
+    if atexit._ncallbacks() == 0 and (threading is None or threading.active_count() == 1):
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

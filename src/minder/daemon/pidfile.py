@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
+
+from minder.engine.logs.uniquefile import create_unique
 
 _SUPERVISOR_NAMES = ("minderd", "supervisord")
 
@@ -106,14 +107,14 @@ def remove_pidfile(path: str, pid: int | None = None) -> bool:
 def _write_atomically(path: str, data: bytes) -> None:
     """Write a fresh temporary file next to ``path`` and rename it over ``path``.
 
-    The temporary name is random and created with ``O_EXCL`` (mkstemp), so
-    nothing planted in a shared directory (``/tmp`` is supervisord's default)
-    is followed, truncated or opened: a symlink or a FIFO at a guessed name
-    is simply not that name. The rename replaces ``path`` itself, never what
-    a link there points to.
+    The temporary name is random and created with ``O_EXCL`` (as mkstemp
+    does; engine/logs/uniquefile.py), so nothing planted in a shared
+    directory (``/tmp`` is supervisord's default) is followed, truncated or
+    opened: a symlink or a FIFO at a guessed name is simply not that name.
+    The rename replaces ``path`` itself, never what a link there points to.
     """
     directory, name = os.path.split(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    fd, temporary = create_unique(directory, f".{name}.", ".tmp")
     try:
         try:
             os.fchmod(fd, 0o644)

@@ -23,6 +23,11 @@ LAZY = {
     "urllib.parse": "tcp:/http: health probes",
     "ipaddress": "the loopback check of TCP servers",
     "pkgutil": "preloading modules before user= drops privileges",
+    # tempfile brings shutil, and shutil bz2 and lzma (with their C libraries)
+    "tempfile": "the default childlogdir, when the config names none",
+    "shutil": "the notify sockets' directory",
+    "bz2": "nothing (shutil's archive support)",
+    "lzma": "nothing (shutil's archive support)",
 }
 
 CHECK = textwrap.dedent(
@@ -52,7 +57,14 @@ CHECK = textwrap.dedent(
     assert not os.path.exists(os.path.dirname(path))
     from minder.rpc.infocache import ProcessInfoCache
     ProcessInfoCache()
-    for name in ("difflib", "urllib.parse", "ipaddress", "minder.rpc.xmlcodec"):
+    import tempfile
+    from minder.config import load
+    conf = os.path.join(tempfile.gettempdir(), f"minder-startup-imports-{os.getpid()}.conf")
+    with open(conf, "w") as f:
+        f.write("[supervisord]\\n[program:a]\\ncommand=/bin/true\\n")
+    assert load(conf, strict=False, cwd="/").root.daemon.childlogdir == tempfile.gettempdir()
+    os.unlink(conf)
+    for name in ("difflib", "urllib.parse", "ipaddress", "minder.rpc.xmlcodec", "shutil"):
         assert name in sys.modules, name
     print("ok")
     """

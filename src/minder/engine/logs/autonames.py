@@ -1,27 +1,27 @@
 """AUTO child log paths and their cleanup, named exactly as supervisord names them.
 
 ``<procname>-<channel>---<identifier>-<random>.log`` in childlogdir, created
-with mkstemp (mode 0600) so the name is unique and nobody else can read the
-output. Cleanup at start and reload deletes the files of *this* identifier
-only (current files and rotated backups), so two daemons sharing /tmp with
-different identifiers leave each other's logs alone.
+as mkstemp creates one (mode 0600, engine/logs/uniquefile.py) so the name
+is unique and nobody else can read the output. Cleanup at start and reload
+deletes the files of *this* identifier only (current files and rotated
+backups), so two daemons sharing /tmp with different identifiers leave each
+other's logs alone.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
+
+from minder.engine.logs.uniquefile import create_unique
 
 
 def auto_log_path(childlogdir: str, procname: str, channel: str, identifier: str) -> str:
     """Create an empty AUTO log file and return its absolute path."""
-    fd, path = tempfile.mkstemp(
-        suffix=".log", prefix=f"{procname}-{channel}---{identifier}-", dir=childlogdir
-    )
+    fd, path = create_unique(childlogdir, f"{procname}-{channel}---{identifier}-", ".log")
     os.close(fd)
-    return os.path.abspath(path)
+    return path
 
 
 def auto_log_pattern(identifier: str) -> re.Pattern[str]:

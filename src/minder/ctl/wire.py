@@ -9,7 +9,7 @@ behind a faster scanner for the layout every daemon writes (wirescan.py).
 
 from __future__ import annotations
 
-from minder.ctl.wirescan import NotCanonical, boolean_text, decode_canonical
+from minder.ctl.wirescan import CanonicalFault, NotCanonical, boolean_text, decode_canonical
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs startup
 if TYPE_CHECKING:
@@ -86,11 +86,13 @@ def decode_response(body: bytes) -> Any:
     """The single value of a ``methodResponse``; raises RpcFault for a fault.
 
     Answers in ``xmlrpc.client``'s exact layout (every answer supervisord
-    and minderd give, faults aside) are read by wirescan's string scanner;
+    and minderd give, faults included) are read by wirescan's string scanner;
     anything else by the expat decoder below, which has the last word.
     """
     try:
         return decode_canonical(body)
+    except CanonicalFault as fault:
+        raise RpcFault(fault.code, fault.text) from None
     except (NotCanonical, ValueError, RecursionError):
         return decode_with_expat(body)
 

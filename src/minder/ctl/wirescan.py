@@ -11,7 +11,8 @@ This is only a fast path. It accepts nothing but the canonical layout and
 raises ``NotCanonical`` on the first byte that differs (other whitespace, a
 comment, CDATA, an attribute, an entity other than the three the
 marshaller writes, a ``\\r`` or a character XML refuses, a type it does not
-know, a fault); ``wire.decode_response`` then hands the same body to the
+know, a fault that is not exactly ``{faultCode: int, faultString: string}``);
+``wire.decode_response`` then hands the same body to the
 expat decoder, which stays the one authority on what the answer means. On
 every body the scanner accepts, it returns what that decoder returns (the
 unit tests fuzz both, and ``xmlrpc.client``, against each other).
@@ -33,8 +34,25 @@ class NotCanonical(Exception):
     """The body is not in the marshaller's exact layout: use the general decoder."""
 
 
+class CanonicalFault(Exception):
+    """A canonical ``<fault>`` answer (``wire`` raises its RpcFault for it).
+
+    Why read faults here too: minderctl's first call to a supervisord
+    (``minder.getAllProcessInfoJSON``) is answered UNKNOWN_METHOD, and
+    importing expat for that one small answer cost ``status`` more than
+    reading it.
+    """
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(code, text)
+        self.code = code
+        self.text = text
+
+
 _HEAD = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
 _TAIL = "</param>\n</params>\n</methodResponse>\n"
+_FAULT_HEAD = "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n"
+_FAULT_TAIL = "</fault>\n</methodResponse>\n"
 _MEMBER = "<member>\n<name>"
 _NAME_END = "</name>\n<value><"
 _MEMBER_END = "</member>\n"
@@ -74,7 +92,8 @@ def _unescape(text: str) -> str:
 
 
 def decode_canonical(body: bytes) -> Any:
-    """The single value of a canonical ``methodResponse``; NotCanonical otherwise."""
+    """The single value of a canonical ``methodResponse``; CanonicalFault for a
+    canonical fault; NotCanonical otherwise."""
     if body.translate(None, _ALLOWED_BYTES):
         raise NotCanonical("control character")
     if not body.isascii() and (b"\xef\xbf\xbe" in body or b"\xef\xbf\xbf" in body):
@@ -83,11 +102,25 @@ def decode_canonical(body: bytes) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise NotCanonical("not UTF-8") from None
-    if not text.startswith(_HEAD) or not text.endswith(_TAIL) or "]]>" in text:
+    if "]]>" in text:
         raise NotCanonical("envelope")
-    value, pos = _value(text, len(_HEAD))
-    if pos != len(text) - len(_TAIL):
+    if text.startswith(_HEAD) and text.endswith(_TAIL):
+        head, tail = _HEAD, _TAIL
+    elif text.startswith(_FAULT_HEAD) and text.endswith(_FAULT_TAIL):
+        head, tail = _FAULT_HEAD, _FAULT_TAIL
+    else:
+        raise NotCanonical("envelope")
+    value, pos = _value(text, len(head))
+    if pos != len(text) - len(tail):
         raise NotCanonical("trailing data")
+    if head is _FAULT_HEAD:
+        # exactly what the marshaller writes for a Fault; anything else: expat decides
+        if type(value) is not dict or list(value) != ["faultCode", "faultString"]:
+            raise NotCanonical("fault")
+        code, message = value["faultCode"], value["faultString"]
+        if type(code) is not int or type(message) is not str:
+            raise NotCanonical("fault")
+        raise CanonicalFault(code, message)
     return value
 
 

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minder.ctl.wire import RpcFault, WireError, decode_response, decode_with_expat
-from minder.ctl.wirescan import NotCanonical, decode_canonical
+from minder.ctl.wirescan import CanonicalFault, NotCanonical, decode_canonical
 from minder.rpc.xmlcodec import dump_response
 
 # Whatever the fast path may raise before handing over to expat (wire.decode_response).
@@ -53,11 +53,18 @@ def check_agrees(body: bytes) -> None:
         fast = decode_canonical(body)
     except HANDED_OVER:
         return
+    except CanonicalFault as fault:
+        assert outcome(decode_with_expat, body) == ("fault", (fault.code, fault.text))
+        return
     assert outcome(decode_with_expat, body) == ("value", fast)
 
 
 def dumps(value: Any) -> bytes:
     return xmlrpc.client.dumps((value,), methodresponse=True).encode("utf-8")
+
+
+def fault_body(code: int, text: str) -> bytes:
+    return xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), methodresponse=True).encode()
 
 
 @given(values)
@@ -140,7 +147,8 @@ def test_the_daemons_process_list_takes_the_fast_path() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        xmlrpc.client.dumps(xmlrpc.client.Fault(10, "BAD_NAME: foo"), methodresponse=True).encode(),
+        fault_body(10, "BAD_NAME: foo").replace(b"faultString", b"faultText"),
+        fault_body(10, "x").replace(b"<int>10</int>", b"<string>10</string>"),
         xmlrpc.client.dumps((None,), methodresponse=True, allow_none=True).encode(),
         dumps(b"bytes"),
         b"<methodResponse><params><param><value>untyped</value></param></params></methodResponse>",
@@ -149,10 +157,42 @@ def test_the_daemons_process_list_takes_the_fast_path() -> None:
         dumps("x").replace(b"x</string>", b"&#60;&quot;</string>"),
         dumps({"k": 1}).replace(b"k</name>", b"&#107;</name>"),
     ],
-    ids=["fault", "nil", "base64", "untyped", "carriage-return", "cdata-end", "entity",
-         "name-entity"],
+    ids=["fault-keys", "fault-code-type", "nil", "base64", "untyped", "carriage-return",
+         "cdata-end", "entity", "name-entity"],
 )
 def test_what_the_scanner_leaves_to_expat(body: bytes) -> None:
     with pytest.raises(NotCanonical):
         decode_canonical(body)
+    assert outcome(decode_response, body) == outcome(decode_with_expat, body)
+
+
+@given(st.integers(min_value=-(2**31), max_value=2**31 - 1), st.text())
+def test_faults_decode_as_expat_reads_them(code: int, text: str) -> None:
+    """supervisord's UNKNOWN_METHOD (minderctl's fallback) and every other fault."""
+    body = fault_body(code, text)
+    check_agrees(body)
+    assert outcome(decode_response, body) == outcome(decode_with_expat, body)
+
+
+def test_an_unknown_method_fault_takes_the_fast_path() -> None:
+    from minder.rpc.xmlcodec import dump_fault
+
+    for body in (fault_body(1, "UNKNOWN_METHOD"), dump_fault(1, "UNKNOWN_METHOD")):
+        with pytest.raises(CanonicalFault) as caught:
+            decode_canonical(body)
+        assert (caught.value.code, caught.value.text) == (1, "UNKNOWN_METHOD")
+        with pytest.raises(RpcFault) as refused:
+            decode_response(body)
+        assert (refused.value.code, refused.value.text) == (1, "UNKNOWN_METHOD")
+
+
+@given(st.integers(min_value=0, max_value=999), st.text(max_size=20), st.data())
+def test_mutated_faults_never_decode_differently(code: int, text: str, data: st.DataObject) -> None:
+    body = fault_body(code, text)
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(body)))
+        cut = data.draw(st.integers(0, 3))
+        insert = data.draw(st.sampled_from(MUTATIONS)).encode("utf-8")
+        body = body[:at] + insert + body[at + cut :]
+    check_agrees(body)
     assert outcome(decode_response, body) == outcome(decode_with_expat, body)

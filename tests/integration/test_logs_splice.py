@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from minder.engine.bus import EventBus
 from minder.engine.logs.childlog import ChildLog
 from minder.engine.logs.rotatingfile import RotatingFile
+from minder.engine.output import OutputChannel
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "splice"), reason="no os.splice here")
 
@@ -108,4 +110,40 @@ def test_a_quiet_childs_eof_does_not_open_its_lazy_log(tmp_path: Path) -> None:
         if w >= 0:
             os.close(w)
         log.close()
+    assert seen == []
+
+
+def test_a_channel_stops_splicing_once_something_needs_its_bytes(tmp_path: Path) -> None:
+    """Splice is decided when the channel is made and when something is plugged
+    in; a log subscriber on the bus is asked on every read."""
+    seen, report = errors()
+    path = tmp_path / "ch.log"
+    log = ChildLog(str(path), 0, 0, None, report)
+    bus = EventBus()
+    channel = OutputChannel(
+        group="g", name="p", channel="stdout", sink=log, bus=bus, strip=False,
+        events_enabled=False,
+    )
+    captured: list[bytes] = []
+    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        os.write(w, b"spliced\n")
+        assert channel.splice_from(r) == 8
+        sub = bus.subscribe(logs=True)
+        os.write(w, b"for the subscriber\n")
+        assert channel.splice_from(r) is None  # the read path: the bus wants the chunk
+        channel.feed(os.read(r, 100))
+        sub.close()
+        with pytest.raises(BlockingIOError):  # nobody listens: spliced again (the pipe is empty)
+            channel.splice_from(r)
+        channel.plug(capture=lambda data: captured.append(data) or data)
+        os.write(w, b"captured\n")
+        assert channel.splice_from(r) is None
+        channel.feed(os.read(r, 100))
+    finally:
+        os.close(r)
+        os.close(w)
+        log.close()
+    assert path.read_bytes() == b"spliced\nfor the subscriber\ncaptured\n"
+    assert captured == [b"captured\n"]
     assert seen == []

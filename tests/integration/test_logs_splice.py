@@ -136,7 +136,11 @@ def test_a_channel_stops_splicing_once_something_needs_its_bytes(tmp_path: Path)
         sub.close()
         with pytest.raises(BlockingIOError):  # nobody listens: spliced again (the pipe is empty)
             channel.splice_from(r)
-        channel.plug(capture=lambda data: captured.append(data) or data)
+        def capture(data: bytes) -> bytes:
+            captured.append(data)
+            return data
+
+        channel.plug(capture=capture)
         os.write(w, b"captured\n")
         assert channel.splice_from(r) is None
         channel.feed(os.read(r, 100))

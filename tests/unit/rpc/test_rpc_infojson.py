@@ -36,3 +36,11 @@ def test_other_values_are_refused() -> None:
     for value in (True, 1.5, None, [1]):
         with pytest.raises(TypeError):
             json_members({"k": value})
+
+
+def test_printable_ascii_and_the_rest_read_back_alike() -> None:
+    """The printable-ASCII shortcut and the xml_safe path give the same values."""
+    for text in ("pid 12, uptime 1:02:03", "/var/log/a b.log", "\x7f", "tab\there", "é", ""):
+        encoded = json_string(text)
+        assert json.loads(encoded) == xml_safe(text)
+        assert _NEEDS_ESCAPING.search(encoded) is None

@@ -182,3 +182,29 @@ def test_ctl_cross_runs_both_clients_against_supervisord(
     assert [line.split()[0] for line in lines] == ["minderctl", "supervisorctl"]
     assert all(line.endswith("3 RUNNING lines") for line in lines), lines
     assert not _leftovers(), "the bench left processes running"
+
+
+def test_startup_phases_reads_the_daemons_first_and_last_spawn(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench.startup_phases: every figure for each run, nothing left running or on disk."""
+    from bench import startup_phases
+    from bench.peers import install
+
+    try:
+        install.child()
+    except install.Missing as exc:
+        pytest.skip(str(exc))
+    where = Path(tempfile.mkdtemp(prefix="sp-"))  # short: the socket path has a limit
+    try:
+        assert startup_phases.main(["--n", "3", "--reps", "1", "--where", str(where)]) == 0
+        assert not list(where.iterdir()), "the workdirs were not removed"
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    run, summary = capsys.readouterr().out.splitlines()
+    values = dict(item.split("=") for item in run.split(None, 1)[1].split(", "))
+    assert set(values) == set(startup_phases.FIGURES)
+    assert 0 < float(values["first_s"]) <= float(values["all_s"])
+    assert 0 < float(values["cpu_first_ms"]) <= float(values["cpu_all_ms"])
+    assert summary.startswith("current    median ")
+    assert not _leftovers(), "the bench left processes running"

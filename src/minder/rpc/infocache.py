@@ -34,7 +34,7 @@ from typing import Any, cast
 from minder.engine.api import ProcessSnapshot
 from minder.protocol.results import ProcessInfo
 from minder.protocol.states import ProcessState
-from minder.rpc.infojson import json_members, json_string
+from minder.rpc.infojson import info_head, info_middle, json_string
 from minder.rpc.structs import (
     process_info,
     readiness_suffix,
@@ -128,8 +128,8 @@ class _JsonText:
     __slots__ = ("head", "last", "middle", "moment", "tail")
 
     def __init__(self, info: dict[str, Any], running: bool) -> None:
-        self.head = "{" + json_members({k: info[k] for k in _BEFORE_NOW}) + ',"now":'
-        self.middle = "," + json_members({k: info[k] for k in _MIDDLE})
+        self.head = info_head(info)
+        self.middle = info_middle(info)
         self.tail = "" if running else _json_description_tail(info["description"])
         self.last = ""
         self.moment: tuple[int, int] = (-1, -1)

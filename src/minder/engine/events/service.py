@@ -24,7 +24,6 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from minder.engine.events.capture import CaptureSplitter
 from minder.engine.events.router import EventRouter
 from minder.model.events import (
     DomainEvent,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from minder.engine.bus import EventBus, EventTypes
     from minder.engine.clock import Clock
     from minder.engine.defaults import Logger
+    from minder.engine.events.capture import CaptureSplitter
     from minder.engine.output import OutputChannel
     from minder.engine.process import ProcessRunner
 
@@ -204,6 +204,8 @@ class EventListeners:
             channels.append((runner.stderr, runner.spec.stderr))
         for channel, log in channels:
             if log.capture_maxbytes > 0 and channel.capture is None:
+                from minder.engine.events.capture import CaptureSplitter  # *_capture_maxbytes only
+
                 splitter = CaptureSplitter(log.capture_maxbytes)
                 self._splitters[(group, name, channel.channel)] = splitter
                 channel.plug(capture=self._capture(channel, splitter))

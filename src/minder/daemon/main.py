@@ -11,6 +11,16 @@ launching shell waits until the daemon says it is ready.
 
 from __future__ import annotations
 
+import gc
+
+# No cyclic collection while the daemon's modules load (nor while it reads its
+# config, in main()): what they create lives as long as the daemon, and the
+# ~50 collections that ran before the first spawn walked it again and again
+# (CPU to the first of 500 spawns 188 -> 165 ms with the pauses, median of 7
+# alternated runs). The collector is left as it was found.
+_COLLECTING = gc.isenabled()
+gc.disable()
+
 import asyncio
 import contextlib
 import importlib
@@ -36,6 +46,10 @@ from minder.daemon.privileges import PrivilegeError, drop_privileges, root_warni
 from minder.daemon.rlimits import RlimitError, raise_limits
 from minder.daemon.runner import Daemon, DaemonRun, StartupError
 from minder.model.specs import RootSpec
+from minder.rpc.gcpause import collections_paused
+
+if _COLLECTING:
+    gc.enable()
 
 
 def _error(message: str) -> int:
@@ -135,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - the composit
             file=sys.stderr,
         )
     try:
-        root, warnings = _load(opts, cwd)
+        with collections_paused():  # the specs, like the modules, live on
+            root, warnings = _load(opts, cwd)
     except ConfigError as exc:
         return _error(str(exc))
     except UsageError as exc:

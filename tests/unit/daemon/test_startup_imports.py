@@ -82,3 +82,23 @@ def test_daemon_start_path_leaves_later_work_unimported() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+GC_STATE = """
+import gc, sys
+wanted = sys.argv[1] == "on"
+gc.enable() if wanted else gc.disable()
+import minder.daemon.main  # pauses the collector while the daemon's modules load
+assert gc.isenabled() is wanted, gc.isenabled()
+print("ok")
+"""
+
+
+def test_loading_the_daemon_leaves_the_collector_as_it_found_it() -> None:
+    for state in ("on", "off"):
+        result = subprocess.run(
+            [sys.executable, "-c", GC_STATE, state],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "ok"

@@ -15,6 +15,16 @@ at each waitable child with ``waitid(WNOWAIT)``: a managed one is handed to
 its owner's normal reap (so its status is never stolen), any other is an
 orphan and is reaped at once. No /proc walk per SIGCHLD.
 
+When SIGCHLD serves orphans only (every managed child has a pidfd), it is
+muted while the reaper itself is making managed children exit: a stop of
+500 otherwise sends the daemon one SIGCHLD per exit, each a trip through
+asyncio's signal pipe and a ``waitid`` peek that finds what the pidfd pass
+reaps anyway (150-260 loop callbacks per stop of 500, and the signal pipe
+can fill). Muted means the default disposition, so the kernel drops the
+signal without waking us, and zombies stay; ``MUTE_SECONDS`` after the last
+signal sent or exit reaped the handler comes back and one peek sweep reaps
+whatever orphan exited meanwhile.
+
 Descriptors are the scarce resource with thousands of children: each costs
 three pipes, its logs while it writes, and a pidfd. The pidfd is the one
 that can be done without, so only up to a sixth of RLIMIT_NOFILE children
@@ -53,6 +63,7 @@ class Child(Protocol):
 
 FDS_PER_CHILD = 6  # 3 pipes, 2 logs, the pidfd
 BATCH_EXITS = 8  # exits found at once that make a batch (see Reaper.exit_batch)
+MUTE_SECONDS = 0.05  # SIGCHLD stays muted this long after the last managed signal or exit
 
 
 def pidfd_budget() -> int:
@@ -126,6 +137,8 @@ class Reaper:
         self._pidfds = 0
         self._pidfd_budget = pidfd_budget()
         self._sigchld_installed = False
+        self._muted_until = 0.0  # loop time; 0 while SIGCHLD is not muted
+        self._unmute_timer: asyncio.TimerHandle | None = None
         self._orphan_log: Callable[[str], None] | None = None
         self._owner_of: Callable[[int], str | None] = lambda pid: None
 
@@ -155,9 +168,45 @@ class Reaper:
             self._loop.call_soon(self._try_reap, pid)
 
     def _install_sigchld(self) -> None:
+        if self._muted_until:
+            self._unmute()  # a child without a pidfd needs SIGCHLD from now on
         if not self._sigchld_installed:
             self._loop.add_signal_handler(signal.SIGCHLD, self._reap_all)
             self._sigchld_installed = True
+
+    def _mute_sigchld(self) -> None:
+        """A managed child (with a pidfd) is about to exit: SIGCHLD can wait.
+
+        Only while SIGCHLD is there for orphans alone; the mute is pushed
+        back by every further signal and reaped exit, so a stop of many
+        keeps it muted until the last exit plus ``MUTE_SECONDS``.
+        """
+        if not self._sigchld_installed or self._by_sigchld:
+            return
+        until = self._loop.time() + MUTE_SECONDS
+        if self._muted_until:
+            self._muted_until = until
+            return
+        self._loop.remove_signal_handler(signal.SIGCHLD)
+        self._sigchld_installed = False
+        self._muted_until = until
+        self._unmute_timer = self._loop.call_at(until, self._unmute_when_due)
+
+    def _unmute_when_due(self) -> None:
+        self._unmute_timer = None
+        if self._loop.time() < self._muted_until:
+            self._unmute_timer = self._loop.call_at(self._muted_until, self._unmute_when_due)
+            return
+        self._unmute()
+        self._reap_all()  # whatever exited while muted: orphans are still zombies
+
+    def _unmute(self) -> None:
+        if self._unmute_timer is not None:
+            self._unmute_timer.cancel()
+            self._unmute_timer = None
+        self._muted_until = 0.0
+        self._loop.add_signal_handler(signal.SIGCHLD, self._reap_all)
+        self._sigchld_installed = True
 
     def _exit_set(self) -> select.epoll:
         if self._exits is None:
@@ -189,6 +238,8 @@ class Reaper:
                         reaped = True
             finally:
                 self.exit_batch = 0
+            if reaped and self._muted_until:
+                self._muted_until = self._loop.time() + MUTE_SECONDS
 
     def _reap_all(self) -> None:
         """SIGCHLD: collect every child that has exited (and orphans, when we may).
@@ -245,6 +296,8 @@ class Reaper:
         watched = self._watched.get(pid)
         if watched is None:
             return  # already reaped: nothing to signal
+        if watched.pidfd is not None:
+            self._mute_sigchld()  # its exit is the pidfd's to report
         try:
             if to_group:
                 os.killpg(pid, signum)  # the pid is unreaped, so it cannot be recycled
@@ -307,6 +360,10 @@ class Reaper:
                 time.sleep(0.005)  # bounded: SIGKILLed processes are exiting
 
     def close(self) -> None:
+        if self._unmute_timer is not None:
+            self._unmute_timer.cancel()
+            self._unmute_timer = None
+        self._muted_until = 0.0
         if self._sigchld_installed:
             self._loop.remove_signal_handler(signal.SIGCHLD)
             self._sigchld_installed = False

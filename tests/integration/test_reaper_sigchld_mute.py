@@ -1,0 +1,90 @@
+"""SIGCHLD is muted while the reaper stops children it holds pidfds for.
+
+A subreaper's SIGCHLD handler is there for orphans. When the reaper itself
+signals many managed children (stop all), each exit would also raise a
+SIGCHLD whose callback finds nothing the pidfd pass does not reap anyway.
+The scenario runs in a child interpreter (becoming a subreaper changes the
+whole process) and checks both sides: the stop costs at most one SIGCHLD
+pass (the sweep when the handler comes back), and an orphan that exits
+while SIGCHLD is muted is still reaped and logged, leaving no zombie.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCENARIO = textwrap.dedent("""
+    import asyncio, ctypes, json, os, signal, subprocess, sys, time
+    from minder.engine.reaper import Reaper, pidfds_supported, zombie_children
+
+    PR_SET_CHILD_SUBREAPER = 36
+    assert ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    if not pidfds_supported():
+        print(json.dumps({"skip": "no pidfds on this kernel"}))
+        sys.exit(0)
+    N = 40
+
+    class CountingReaper(Reaper):
+        sigchld_passes = 0
+
+        def _reap_all(self):
+            CountingReaper.sigchld_passes += 1
+            super()._reap_all()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        orphan_lines = []
+        reaper = CountingReaper(loop)
+        reaper.reap_orphans_too(orphan_lines.append)
+        exits = {}
+        children = [subprocess.Popen(["sleep", "30"]) for _ in range(N)]
+        for child in children:
+            reaper.watch(child, lambda code, pid=child.pid: exits.__setitem__(pid, code))
+        await asyncio.sleep(0.2)  # the sleepers run; no SIGCHLD yet
+        CountingReaper.sigchld_passes = 0
+        # An orphan that exits while the stop is under way: its parent (a
+        # child we do not watch) exits at once, the grandchild comes to us.
+        subprocess.Popen(["sh", "-c", "sleep 0.03 & exit 0"])
+        for child in children:
+            reaper.send_signal(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while (len(exits) < N or len(orphan_lines) < 2) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # past the mute: the handler is back
+        result = {
+            "exits": sorted(set(exits.values())),
+            "reaped": len(exits),
+            "orphans_logged": len(orphan_lines),
+            "sigchld_passes": CountingReaper.sigchld_passes,
+            "handler_back": signal.getsignal(signal.SIGCHLD) not in (signal.SIG_DFL, None),
+            "zombies": zombie_children(os.getpid()),
+        }
+        reaper.close()
+        print(json.dumps(result))
+
+    asyncio.run(main())
+""")
+
+
+def test_stop_of_many_costs_no_sigchld_pass_and_orphans_are_still_reaped() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SCENARIO], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if "skip" in report:
+        pytest.skip(report["skip"])
+    assert report["reaped"] == 40
+    assert report["exits"] == [-15]
+    # the sh and the orphaned sleep, both reaped as unknown pids
+    assert report["orphans_logged"] == 2, report
+    assert report["zombies"] == []
+    assert report["handler_back"] is True
+    # Only the sweep when SIGCHLD comes back (and at most one stray that
+    # arrived before the first signal muted it).
+    assert report["sigchld_passes"] <= 2, report

@@ -71,6 +71,9 @@ def _load(opts: DaemonOptions, cwd: str) -> tuple[RootSpec, list[str]]:
 LAZY_STDLIB = [
     "importlib.readers", "importlib.resources.readers", "encodings.idna", "secrets",
     "ctypes",  # the subreaper prctl, after daemonizing (the flag is not inherited by fork)
+    # kept out of the start-up (tests/unit/daemon/test_startup_imports.py), used later
+    "difflib", "glob", "urllib.parse", "ipaddress", "tempfile", "shutil",
+    "datetime", "decimal", "mimetypes",
 ]
 
 

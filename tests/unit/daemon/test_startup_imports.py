@@ -10,9 +10,11 @@ still works there (the module really is imported on first use).
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 # What each one is for, and where it is imported instead.
 LAZY = {
@@ -102,3 +104,57 @@ def test_loading_the_daemon_leaves_the_collector_as_it_found_it() -> None:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "ok"
+
+
+# Imported inside functions, but only by a command-line path that runs
+# before any privilege drop (``--version``, ``python -m minder.config.schema``)
+# or by the preload itself.
+BEFORE_ANY_DROP = {"argparse", "platform", "importlib.metadata", "pkgutil"}
+SRC = Path(__file__).resolve().parents[3] / "src" / "minder"
+
+PRELOADED = """
+import importlib, sys
+import minder.daemon.main as main
+for name in main.LAZY_STDLIB:
+    importlib.import_module(name)
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def _late_stdlib_imports() -> dict[str, str]:
+    """Standard-library modules the daemon's code imports inside functions -> where."""
+    found: dict[str, str] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "ctl" or path.name == "__main__.py":
+            continue
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                for name in names:
+                    if name.split(".")[0] in sys.stdlib_module_names:
+                        found.setdefault(name, f"{rel}:{node.lineno}")
+    return found
+
+
+def test_every_late_standard_library_import_is_preloaded_before_user_drops_privileges() -> None:
+    """With ``user=``, the interpreter's files may be unreadable after the switch
+    (a Python under /root): what the daemon imports later must be in LAZY_STDLIB,
+    which main() imports before it drops privileges."""
+    result = subprocess.run(
+        [sys.executable, "-c", PRELOADED], capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    available = set(result.stdout.split())
+    missing = {
+        name: where for name, where in _late_stdlib_imports().items()
+        if name not in available and name not in BEFORE_ANY_DROP
+    }
+    assert not missing, f"add to minder.daemon.main.LAZY_STDLIB: {missing}"

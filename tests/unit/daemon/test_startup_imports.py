@@ -132,11 +132,11 @@ def _late_stdlib_imports() -> dict[str, str]:
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(function):
-                names: list[str] = []
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    names = [node.module]
+                if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                    continue
+                names = [alias.name for alias in node.names]
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module] if node.module and node.level == 0 else []
                 for name in names:
                     if name.split(".")[0] in sys.stdlib_module_names:
                         found.setdefault(name, f"{rel}:{node.lineno}")

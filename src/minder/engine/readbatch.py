@@ -28,7 +28,10 @@ as long as lets the busiest batched pipe fill a quarter of one read
 pipe writing 2 MB/s is then read 16 KB at a time every 8 ms rather than
 4 KB every 2 ms: a quarter of the splices and ticks for the same bytes. A
 pipe that joins while the tick is long brings the next tick forward to
-what its own rate allows.
+what its own rate allows. A tick that comes more than a tick late (the
+daemon waits for a CPU: its reads are big already) sets the next one back
+to ``INTERVAL``: there a longer tick saves nothing and only makes the
+writers wait longer on full pipes.
 
 The cost is latency: a line written to a batched pipe reaches its log at
 most one tick (``INTERVAL`` to ``MAX_INTERVAL``, plus the event loop's own
@@ -88,6 +91,7 @@ class ReadBatch:
         self.ticks = 0  # timer firings so far (tests and the bench read it)
         self.joined = 0  # times a pipe entered the batch
         self.longest_tick = 0.0  # the longest tick scheduled so far (tests and the bench)
+        self.starved_ticks = 0  # ticks that came more than a tick late (tests and the bench)
 
     def join(
         self, reader: Batchable, loop: asyncio.AbstractEventLoop, fill_rate: float = 0.0
@@ -145,8 +149,13 @@ class ReadBatch:
         self._timer = loop.call_later(delay, self._tick, loop)
 
     def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        due = self._timer.when() if self._timer is not None else loop.time()
         self._timer = None
         self.ticks += 1
+        # A tick that comes more than a tick late is a daemon waiting for a
+        # CPU: its reads are big already, and a longer tick would only make
+        # the writers wait longer on full pipes. Back to the shortest.
+        starved = loop.time() - due > self._interval
         busiest = 0.0
         for reader in list(self._members):
             if reader not in self._members:
@@ -166,7 +175,11 @@ class ReadBatch:
         if not self._members:
             self._interval = self._shortest
         elif self._timer is None:
-            self._interval = next_interval(
-                self._interval, busiest, self._shortest, self._longest
+            self._interval = (
+                self._shortest
+                if starved
+                else next_interval(self._interval, busiest, self._shortest, self._longest)
             )
+            if starved:
+                self.starved_ticks += 1
             self._schedule(loop, self._interval)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import gc
 
-# No cyclic collection while the daemon's modules load (nor while it reads its
-# config, in main()): what they create lives as long as the daemon, and the
-# ~50 collections that ran before the first spawn walked it again and again
-# (CPU to the first of 500 spawns 188 -> 165 ms with the pauses, median of 7
-# alternated runs). The collector is left as it was found.
+# No cyclic collection while the daemon's modules load, nor (main()) until its
+# first start burst is spawned: what they create lives as long as the daemon,
+# and the ~50 collections that ran before the first spawn walked it again and
+# again (CPU to the first of 500 spawns 188 -> 165 ms for the imports and the
+# config, median of 7 alternated runs). Importing leaves the collector as it
+# was found; main() turns it back on when it returns or, through DaemonRun,
+# once the first start burst is spawned.
 _COLLECTING = gc.isenabled()
 gc.disable()
 
@@ -46,7 +48,6 @@ from minder.daemon.privileges import PrivilegeError, drop_privileges, root_warni
 from minder.daemon.rlimits import RlimitError, raise_limits
 from minder.daemon.runner import Daemon, DaemonRun, StartupError
 from minder.model.specs import RootSpec
-from minder.rpc.gcpause import collections_paused
 
 if _COLLECTING:
     gc.enable()
@@ -120,7 +121,18 @@ def _containment_preview(opts: DaemonOptions) -> str:
     return preview(root.daemon.containment)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - the composition root: each exit path of start-up in order
+def main(argv: Sequence[str] | None = None) -> int:
+    """``minderd``; the collector stays paused until the first start burst is spawned."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv, resume_collection=collecting)
+    finally:
+        if collecting:  # an early exit (an error, --version), or the daemon's end
+            gc.enable()
+
+
+def _main(argv: Sequence[str] | None, *, resume_collection: bool) -> int:  # noqa: C901 - the composition root: each exit path of start-up in order
     try:
         opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     except UsageError as exc:
@@ -152,8 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - the composit
             file=sys.stderr,
         )
     try:
-        with collections_paused():  # the specs, like the modules, live on
-            root, warnings = _load(opts, cwd)
+        root, warnings = _load(opts, cwd)
     except ConfigError as exc:
         return _error(str(exc))
     except UsageError as exc:
@@ -183,7 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - the composit
         detached = daemonize(daemon.directory, daemon.umask)
         if detached.chdir_error:
             notes.append(("critical", detached.chdir_error))
-    run = DaemonRun(root=root, load_config=reload_root, notes=notes, detached=detached)
+    run = DaemonRun(
+        root=root, load_config=reload_root, notes=notes, detached=detached,
+        resume_collection=resume_collection,
+    )
     try:
         return asyncio.run(Daemon(run).run())
     except StartupError as exc:

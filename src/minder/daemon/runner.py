@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 from collections.abc import Callable
@@ -65,6 +66,9 @@ class DaemonRun:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (level, line) to log first
     detached: Detached | None = None  # told ready() once the first run is serving
     first_run: bool = True
+    # main() paused the garbage collector for the whole start-up: on again once
+    # the first start burst is spawned
+    resume_collection: bool = False
 
 
 class Daemon:
@@ -160,6 +164,9 @@ class Daemon:
             try:
                 with collections_paused():  # every group made, every autostart spawned
                     await supervisor.start()
+                if self._run.resume_collection:
+                    self._run.resume_collection = False
+                    gc.enable()
             except OSError as exc:  # an fcgi socket that cannot be bound, say
                 log.critical(f"cannot start: {exc}")
                 raise StartupError(str(exc)) from exc

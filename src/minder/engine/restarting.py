@@ -12,14 +12,37 @@ import time
 
 from minder.model import machine as mc
 
+_DRAW_BYTES = 7  # bytes per number (56 bits, as before the pool)
+_POOL_DRAWS = 64  # numbers per os.urandom call
+_pool = b""
+_next = 0
+
 
 def uniform() -> float:
     """A uniform number in [0, 1) for restart jitter.
 
     Not ``random.random``: the random module imports hashlib (and with it
-    OpenSSL's libcrypto), which the daemon keeps out of its memory.
+    OpenSSL's libcrypto), which the daemon keeps out of its memory. Every
+    exit takes one (the state machine is handed it with the exit), so a
+    stop of 500 asked the kernel 500 times; the bytes now come 64 numbers
+    at a time.
     """
-    return int.from_bytes(os.urandom(7), "little") / (1 << 56)
+    global _pool, _next
+    if _next >= len(_pool):
+        _pool = os.urandom(_DRAW_BYTES * _POOL_DRAWS)
+        _next = 0
+    start = _next
+    _next = start + _DRAW_BYTES
+    return int.from_bytes(_pool[start:_next], "little") / (1 << 56)
+
+
+def _forget_pool() -> None:
+    """A forked process must not hand out the same numbers as its parent."""
+    global _pool, _next
+    _pool, _next = b"", 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 # A crash's restart, a paced restart, a BACKOFF retry: the restarts whose

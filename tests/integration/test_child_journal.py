@@ -12,7 +12,7 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-from minder.daemon.survivors import UNREAD_AT_MOST, ChildJournal
+from minder.daemon.survivors import UNREAD_AT_MOST, ChildJournal, read_journal
 
 
 def _spawn_lines(path: Path) -> int:
@@ -40,5 +40,48 @@ def test_a_long_burst_reaches_the_journal_before_the_loop_turns(tmp_path: Path) 
         for child in children:
             child.kill()
             child.wait()
+        journal.close()
+    assert not path.exists()
+
+
+def _exit_pids(path: Path) -> list[int]:
+    return [
+        int(line[len(b'{"exit":'):-1])
+        for line in path.read_bytes().splitlines()
+        if line.startswith(b'{"exit":')
+    ]
+
+
+def test_a_reap_pass_of_many_exits_is_written_whole_and_in_order(tmp_path: Path) -> None:
+    """A stop all reaps hundreds in one turn: their exit lines go out together, each once."""
+    path = tmp_path / "children"
+    journal = ChildJournal(str(path))
+    journal.begin()
+    children = [subprocess.Popen(["sleep", "300"]) for _ in range(UNREAD_AT_MOST + 20)]
+    try:
+
+        async def spawn_then_stop_all() -> tuple[list[int], list[int]]:
+            for i, child in enumerate(children):
+                journal.spawned(f"p{i}", child.pid)
+            await asyncio.sleep(0)  # the spawn lines are written
+            for child in children:
+                child.kill()
+                child.wait()
+            for child in reversed(children):  # one reap pass, in its own order
+                journal.exited(child.pid)
+            in_the_pass = _exit_pids(path)
+            await asyncio.sleep(0)  # the next turn: one write for the whole pass
+            return in_the_pass, _exit_pids(path)
+
+        in_the_pass, after = asyncio.run(spawn_then_stop_all())
+        assert in_the_pass == []
+        assert after == [child.pid for child in reversed(children)]
+        assert read_journal(str(path)).survivors == ()
+        assert read_journal(str(path)).programs == frozenset()
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         journal.close()
     assert not path.exists()

@@ -14,8 +14,12 @@ process whose environment names one of its programs and its server URL
 (``SUPERVISOR_*``, inherited by descendants; the URL is this config's own
 socket, and no other daemon can own it now that the pidfile is ours).
 
-Appending costs one small write per spawn and per exit; the file is
-rewritten with only the live entries when it has grown long (crash loops).
+Appending costs one small write per turn of the event loop at most: the
+spawns and exits of one turn (a start burst, a stop all's reap pass) are
+written together at the next turn. An exit line that a SIGKILL loses is
+harmless: the successor finds that pid gone (or with another start time).
+The file is rewritten with only the live entries when it has grown long
+(crash loops).
 """
 
 from __future__ import annotations
@@ -164,6 +168,7 @@ class ChildJournal:
         self._live: dict[int, bytes] = {}
         self._names: dict[str, bytes] = {}
         self._unread: dict[int, str] = {}  # spawned pids whose start time is read soon
+        self._exits: list[int] = []  # exited pids whose line is written at the next turn
         self._appended = 0
         self._fd = -1
 
@@ -231,6 +236,8 @@ class ChildJournal:
             self._read_unread()
 
     def _read_unread(self) -> None:
+        if self._exits:
+            self._write_exits()  # first: a pid reused by a spawn must not lose its line
         lines = []
         for pid, namespec in self._unread.items():
             start = proctree.start_time(pid)
@@ -246,11 +253,28 @@ class ChildJournal:
             self._append(b"".join(lines), len(lines))
 
     def exited(self, pid: int) -> None:
-        if self._unread.pop(pid, None) is None and self._live.pop(pid, None) is not None:
-            self._append(b'{"exit":%d}\n' % pid)
+        """Forget ``pid``; its line goes out with the turn's other exits (one write)."""
+        if self._unread.pop(pid, None) is not None or self._live.pop(pid, None) is None:
+            return
+        self._exits.append(pid)
+        if len(self._exits) > 1:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self._write_exits)
+        except RuntimeError:  # no loop (a test, a tool): now
+            self._write_exits()
+
+    def _write_exits(self) -> None:
+        if not self._exits:
+            return
+        data = b"".join([b'{"exit":%d}\n' % pid for pid in self._exits])
+        count = len(self._exits)
+        self._exits.clear()
+        self._append(data, count)
 
     def close(self) -> None:
         """A clean shutdown stopped every child: nothing to hand over."""
+        self._exits.clear()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

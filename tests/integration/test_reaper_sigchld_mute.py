@@ -20,7 +20,15 @@ import pytest
 
 SCENARIO = textwrap.dedent("""
     import asyncio, ctypes, json, os, signal, subprocess, sys, time
+    from minder.engine import reaper as reaper_module
     from minder.engine.reaper import Reaper, pidfds_supported, zombie_children
+
+    # The mute ends MUTE_SECONDS after the last signal or reaped exit. On a
+    # loaded machine 50 ms can pass between two of the 40 exits, or before the
+    # orphan exits, and then the count below would measure the scheduler,
+    # not the mute. A longer mute keeps the whole stop (and the orphan's
+    # exit) inside it; the mechanism is the same.
+    reaper_module.MUTE_SECONDS = 1.0
 
     PR_SET_CHILD_SUBREAPER = 36
     assert ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
@@ -45,26 +53,34 @@ SCENARIO = textwrap.dedent("""
         children = [subprocess.Popen(["sleep", "30"]) for _ in range(N)]
         for child in children:
             reaper.watch(child, lambda code, pid=child.pid: exits.__setitem__(pid, code))
-        await asyncio.sleep(0.2)  # the sleepers run; no SIGCHLD yet
+        # Popen returned after each exec: the sleepers run, and none has exited.
         CountingReaper.sigchld_passes = 0
         # An orphan that exits while the stop is under way: its parent (a
         # child we do not watch) exits at once, the grandchild comes to us.
-        subprocess.Popen(["sh", "-c", "sleep 0.03 & exit 0"])
+        # Keep the Popen: a dropped one is polled by its __del__, which would
+        # reap the sh itself (unlogged) whenever it has already exited.
+        shell = subprocess.Popen(["sh", "-c", "sleep 0.03 & exit 0"])
         for child in children:
             reaper.send_signal(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         while (len(exits) < N or len(orphan_lines) < 2) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.3)  # past the mute: the handler is back
+        # past the mute: the handler is back (polled, not slept)
+        def muted():
+            return signal.getsignal(signal.SIGCHLD) in (signal.SIG_DFL, None)
+
+        while muted() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         result = {
             "exits": sorted(set(exits.values())),
             "reaped": len(exits),
             "orphans_logged": len(orphan_lines),
             "sigchld_passes": CountingReaper.sigchld_passes,
-            "handler_back": signal.getsignal(signal.SIGCHLD) not in (signal.SIG_DFL, None),
+            "handler_back": not muted(),
             "zombies": zombie_children(os.getpid()),
         }
         reaper.close()
+        del shell  # reaped above by the reaper's sweep; its __del__ finds nothing left
         print(json.dumps(result))
 
     asyncio.run(main())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Awaitable, Callable, Iterator
@@ -168,3 +170,17 @@ def no_leftovers() -> Iterator[None]:
         except OSError:
             continue
         assert not (fields[0] == "Z" and int(fields[1]) == me), f"zombie child {entry} left"
+
+
+def run_scenario(source: str, timeout: float = 60) -> dict[str, Any]:
+    """Run ``source`` in a fresh interpreter and return the JSON its last line prints.
+
+    For scenarios that change the whole process (a subreaper, SIGCHLD
+    dispositions), which must not touch the test runner itself.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report

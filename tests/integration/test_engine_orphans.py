@@ -6,10 +6,9 @@ child interpreter of its own and reports back on stdout.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
+
+from tests.integration.engine_helpers import run_scenario
 
 SCENARIO = textwrap.dedent("""
     import asyncio, ctypes, json, sys
@@ -54,9 +53,5 @@ SCENARIO = textwrap.dedent("""
 
 
 def test_orphans_are_reaped_and_managed_statuses_kept() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SCENARIO], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_scenario(SCENARIO)
     assert report == {"orphaner": 7, "keeper": 0, "zombies": []}

@@ -11,12 +11,11 @@ while SIGCHLD is muted is still reaped and logged, leaving no zombie.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from tests.integration.engine_helpers import run_scenario
 
 SCENARIO = textwrap.dedent("""
     import asyncio, ctypes, json, os, signal, subprocess, sys, time
@@ -88,11 +87,7 @@ SCENARIO = textwrap.dedent("""
 
 
 def test_stop_of_many_costs_no_sigchld_pass_and_orphans_are_still_reaped() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SCENARIO], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_scenario(SCENARIO)
     if "skip" in report:
         pytest.skip(report["skip"])
     assert report["reaped"] == 40

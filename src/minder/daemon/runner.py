@@ -34,11 +34,11 @@ from minder.engine.logs.mainlog import MainLog, stdout_is_journal
 from minder.engine.supervisor import Supervisor
 from minder.http.binding import BoundServer, bind_servers
 from minder.http.sockets import HttpServerError
-from minder.model.events import MainLogLine
+from minder.model.events import GroupRemoved, MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import SupervisorState
-from minder.rpc.gcpause import collections_paused
+from minder.rpc.gcpause import collections_paused, freeze_survivors, thaw
 
 if TYPE_CHECKING:
     from minder.http.server import HttpServers
@@ -167,6 +167,8 @@ class Daemon:
                 if self._run.resume_collection:
                     self._run.resume_collection = False
                     gc.enable()
+                freeze_survivors()  # the burst's objects: no later collection walks them
+                supervisor.bus.add_listener(lambda _event: thaw(), types=(GroupRemoved,))
             except OSError as exc:  # an fcgi socket that cannot be bound, say
                 log.critical(f"cannot start: {exc}")
                 raise StartupError(str(exc)) from exc
@@ -189,6 +191,7 @@ class Daemon:
             journal.close()
             with contextlib.suppress(OSError):
                 remove_pidfile(pidfile)
+        thaw()  # this run's objects may die now (a reload builds everything anew)
         next_root = supervisor.reload_root()
         self.exit_code = supervisor.exit_code
         log.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.daemons import rpc_proxy
+from tests.support.daemons import rpc_proxy, write_config
 
 PROBE = """
 import gc, os, sys, threading, time
@@ -63,16 +63,10 @@ def _until(predicate: object, deadline: float) -> None:
 
 @pytest.mark.usefixtures("no_leftovers")
 def test_start_burst_is_frozen_and_a_removed_group_thaws_it(tmp_path: Path) -> None:
-    sock = tmp_path / "s.sock"
-    conf = tmp_path / "minderd.conf"
-    conf.write_text(
-        f"[supervisord]\nlogfile={tmp_path}/d.log\npidfile={tmp_path}/d.pid\n"
-        f"childlogdir={tmp_path}\n\n"
-        f"[unix_http_server]\nfile={sock}\n\n"
-        "[rpcinterface:supervisor]\n"
-        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+    conf, sock, _ = write_config(
+        tmp_path,
         "[program:a]\ncommand=sleep 60\nstartsecs=0\n\n"
-        "[program:b]\ncommand=sleep 60\nstartsecs=0\n"
+        "[program:b]\ncommand=sleep 60\nstartsecs=0\n",
     )
     ask = tmp_path / "ask"
     daemon = subprocess.Popen(

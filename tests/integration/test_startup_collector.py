@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.daemons import write_config
+
 PROBE = """
 import gc, os, signal, sys, threading, time
 marker = sys.argv[1]
@@ -41,12 +43,8 @@ sys.exit(main(["-n", "-c", sys.argv[2]]))
 @pytest.mark.usefixtures("no_leftovers")
 def test_the_collector_is_on_once_the_first_programs_are_started(tmp_path: Path) -> None:
     marker = tmp_path / "started"
-    conf = tmp_path / "minderd.conf"
-    conf.write_text(
-        f"[supervisord]\nlogfile={tmp_path}/d.log\npidfile={tmp_path}/d.pid\n"
-        f"childlogdir={tmp_path}\n\n"
-        f"[unix_http_server]\nfile={tmp_path}/s.sock\n\n"
-        f"[program:a]\ncommand=/bin/sh -c 'touch {marker}; exec sleep 60'\nstartsecs=0\n"
+    conf, _, _ = write_config(
+        tmp_path, f"[program:a]\ncommand=/bin/sh -c 'touch {marker}; exec sleep 60'\nstartsecs=0\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(marker), str(conf)],

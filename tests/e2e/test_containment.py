@@ -230,6 +230,8 @@ def test_kill_9_then_restart_leaves_one_copy(tmp_path: Path, mode: str) -> None:
         assert workers == [new_worker]
         assert process_alive(new_grandchild)
     assert f"terminating 'worker' (pid {old_worker}), left running by a previous minderd" in log
+    # Each survivor got SIGTERM (and died of it), none waited out TERM_WAIT for a SIGKILL.
+    assert "ignored SIGTERM" not in log, log
     wait_for(lambda: not process_alive(grandchild), timeout=10, what="old grandchild gone")
     assert_cgroups_removed((tmp_path / "daemon.log").read_text())
 

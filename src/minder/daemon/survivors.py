@@ -132,12 +132,16 @@ def terminate_survivors(path: str, log: Log) -> int:
     for s in previous.survivors:
         log("warn", f"terminating '{s.namespec}' (pid {s.pid}), left running by a previous "
                     f"minderd (pid {previous.daemon_pid}), before starting its own copy")
-    if previous.cgroup is None and previous.programs:
+    if previous.programs:
+        # Also with a cgroup: what a program forked before containment's mover
+        # placed it is still outside the predecessor's subtree when that
+        # daemon is SIGKILLed inside the window; the environment finds it.
         strays = strays_of(previous)
         for s in strays:
             log("warn", f"terminating pid {s.pid}, started by '{s.namespec}' under a previous "
                         f"minderd (pid {previous.daemon_pid})")
         previous.survivors = previous.survivors + tuple(strays)
+    for s in previous.survivors:  # each one, its group too: SIGTERM first, as a stop would
         for send in (os.killpg, os.kill):
             with contextlib.suppress(OSError):
                 send(s.pid, signal.SIGTERM)

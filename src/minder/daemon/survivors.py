@@ -234,10 +234,7 @@ class ChildJournal:
             return
         if len(self._unread) > 1:
             return
-        try:
-            asyncio.get_running_loop().call_soon(self._read_unread)
-        except RuntimeError:  # no loop (a test, a tool): now
-            self._read_unread()
+        _at_next_turn(self._read_unread)
 
     def _read_unread(self) -> None:
         if self._exits:
@@ -263,10 +260,7 @@ class ChildJournal:
         self._exits.append(pid)
         if len(self._exits) > 1:
             return
-        try:
-            asyncio.get_running_loop().call_soon(self._write_exits)
-        except RuntimeError:  # no loop (a test, a tool): now
-            self._write_exits()
+        _at_next_turn(self._write_exits)
 
     def _write_exits(self) -> None:
         if not self._exits:
@@ -284,6 +278,14 @@ class ChildJournal:
             self._fd = -1
         with contextlib.suppress(OSError):
             os.unlink(self.path)
+
+
+def _at_next_turn(callback: Callable[[], None]) -> None:
+    """Run ``callback`` at the event loop's next turn, or now when no loop runs (a test, a tool)."""
+    try:
+        asyncio.get_running_loop().call_soon(callback)
+    except RuntimeError:
+        callback()
 
 
 def _line(entry: dict[str, object]) -> bytes:

@@ -66,6 +66,19 @@ def _literal(host: str) -> int | None:
     return None
 
 
+def connected_to_itself(sock: socket.socket) -> bool:
+    """A TCP self-connect: the kernel picked the target port as the local one.
+
+    Why: probing a local port in the ephemeral range where nothing listens
+    can "succeed" through TCP simultaneous open with itself (Linux allows
+    it), which would make a program that never opened its port ready.
+    """
+    try:
+        return bool(sock.getsockname() == sock.getpeername())
+    except OSError:
+        return False
+
+
 async def _connect(host: str, port: int) -> socket.socket:
     loop = asyncio.get_running_loop()
     literal = _literal(host)
@@ -125,22 +138,26 @@ class TcpProbe:
 
         def writable() -> None:
             error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            finish(self._verdict(error))
+            finish(self._verdict(error, sock))
 
         def timed_out() -> None:
             finish(ProbeResult(False, f"connect timed out after {spec.timeout:g}s"))
 
         error = sock.connect_ex((spec.host, spec.port))
         if error not in (errno.EINPROGRESS, errno.EAGAIN):
+            verdict = self._verdict(error, sock)
             sock.close()
-            loop.call_soon(done, self._verdict(error))
+            loop.call_soon(done, verdict)
             return lambda: None
         loop.add_writer(fd, writable)
         timer = loop.call_later(spec.timeout, timed_out)
         return cancel
 
-    def _verdict(self, error: int) -> ProbeResult:
+    def _verdict(self, error: int, sock: socket.socket) -> ProbeResult:
         spec = self._spec
+        if error == 0 and connected_to_itself(sock):
+            return ProbeResult(False, f"connect to {spec.host}:{spec.port}: nothing listens "
+                                      "(the connection met itself)")
         if error == 0:
             return ProbeResult(True, f"connected to {spec.host}:{spec.port}")
         return ProbeResult(False, f"connect to {spec.host}:{spec.port}: "
@@ -155,8 +172,9 @@ class TcpProbe:
             return ProbeResult(False, f"connect timed out after {spec.timeout:g}s")
         except OSError as exc:
             return ProbeResult(False, f"connect to {spec.host}:{spec.port}: {_why(exc)}")
+        verdict = self._verdict(0, sock)
         sock.close()
-        return ProbeResult(True, f"connected to {spec.host}:{spec.port}")
+        return verdict
 
 
 class HttpProbe:

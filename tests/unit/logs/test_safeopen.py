@@ -13,6 +13,7 @@ from minder.engine.logs.safeopen import (
     open_for_reading,
     open_log,
     truncate_regular,
+    usable_as_is,
 )
 
 
@@ -110,3 +111,38 @@ def test_truncate_empties_files_only_and_reading_a_fifo_does_not_block(private: 
         assert not truncate_regular(fd)
     finally:
         os.close(fd)
+
+
+def test_usable_as_is_says_yes_only_where_open_log_takes_the_name_in_any_directory(
+    shared: Path, private: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "target"
+    target.write_bytes(b"keep")
+    for directory in (shared, private):
+        (directory / "own.log").write_bytes(b"")
+        (directory / "link.log").symlink_to(target)
+        os.link(target, directory / "hard.log")
+        os.mkfifo(directory / "fifo.log")
+    answers = {
+        (d.name, name): usable_as_is(str(d / name))
+        for d in (shared, private)
+        for name in ("own.log", "link.log", "hard.log", "fifo.log", "missing.log")
+    }
+    assert answers == {
+        (d, name): name == "own.log"
+        for d in ("shared", "private")
+        for name in ("own.log", "link.log", "hard.log", "fifo.log", "missing.log")
+    }
+    write_through(shared / "own.log")  # what it says yes to, open_log takes where it is strictest
+    assert target.read_bytes() == b"keep"
+
+
+def test_usable_as_is_accepts_the_programs_own_file_and_nobody_elses(shared: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the file to another uid")
+    log = shared / "a.log"
+    log.write_bytes(b"")
+    os.chown(log, 4242, 4242)
+    assert usable_as_is(str(log), owner=4242)
+    assert not usable_as_is(str(log))
+    assert not usable_as_is(str(log), owner=4243)

@@ -53,7 +53,7 @@ from collections.abc import Callable
 
 from minder.engine.logs.dropbehind import NEVER, DropBehind, drop_all
 from minder.engine.logs.rotation import shift_backups
-from minder.engine.logs.safeopen import open_log, truncate_regular
+from minder.engine.logs.safeopen import open_log, truncate_regular, usable_as_is
 
 DEFAULT_RETRY_LIMIT = 8 * 1024 * 1024
 
@@ -253,6 +253,8 @@ class RotatingFile:
         """Make sure the path exists (a child is being spawned) without keeping a descriptor."""
         if self._path is None or self._closed or self._fd >= 0:
             return
+        if usable_as_is(self._path, owner=self._owner):
+            return  # there already, and the first write's open_log will take it
         try:
             os.close(open_log(self._path, owner=self._owner))
         except OSError as exc:

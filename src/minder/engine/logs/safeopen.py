@@ -99,6 +99,31 @@ def open_log(
     return fd
 
 
+def usable_as_is(path: str, *, owner: int | None = None) -> bool:
+    """Whether ``open_log(path, owner=owner)`` would take ``path`` as it is, told by one ``lstat``.
+
+    A spawn makes sure each of the program's logs exists (supervisord opens
+    them then); for a log that is already there, ``open_log`` and a close
+    were eight system calls a log, 16 of a spawn's ~60 in a start of 500.
+    True only where ``open_log`` would accept the name in any directory,
+    trusted or not, and the daemon may write it: a regular file with one
+    link, owned by the daemon's user or by ``owner``, and root, or the
+    owner's write bit on its own file. Anything else (missing, a symlink, a
+    FIFO, a device, a hard link, someone else's file) is left to
+    ``open_log`` to create, follow or refuse, as before.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        return False
+    euid = os.geteuid()
+    if info.st_uid != euid and info.st_uid != owner:
+        return False
+    return euid == 0 or (info.st_uid == euid and bool(info.st_mode & stat.S_IWUSR))
+
+
 def _check_untrusted_target(path: str, info: os.stat_result, owner: int | None) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise UnsafeLogTarget(

@@ -206,5 +206,7 @@ def test_startup_phases_reads_the_daemons_first_and_last_spawn(
     assert set(values) == set(startup_phases.FIGURES)
     assert 0 < float(values["first_s"]) <= float(values["all_s"])
     assert 0 < float(values["cpu_first_ms"]) <= float(values["cpu_all_ms"])
+    assert float(values["spawn_s"]) <= float(values["all_s"])
+    assert float(values["spawn_cpu_ms"]) <= float(values["cpu_all_ms"])
     assert summary.startswith("current    median ")
     assert not _leftovers(), "the bench left processes running"

@@ -42,12 +42,14 @@ def tiny(n: int) -> PeerSizes:
 GROUPS = ("fleet", "respawn", "crashloop", "logs", "status", "scale")
 
 
-def plan(s: PeerSizes) -> list[Scenario]:
+def plan(s: PeerSizes, *, beside_floor: bool = True) -> list[Scenario]:
+    """Every scenario; ``beside_floor=False`` (``--no-floors``): the fast writer
+    runs without the splice floor next to each run."""
     return [
         sc.fleet(s.fleet_n, s.idle_window),
         sc.respawn(s.respawns),
         sc.crashloop(s.crash_window),
-        sc.logs(1, s.log_bytes, lines=False),
+        sc.logs(1, s.log_bytes, lines=False, beside_floor=beside_floor),
         sc.logs(s.line_writers, s.line_bytes, lines=True),
         sc.status(s.status_n, s.status_runs),
         sc.scale(s.scale_n, s.scale_cap, min(3, s.status_runs)),

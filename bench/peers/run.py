@@ -66,7 +66,10 @@ def main(args: argparse.Namespace, argv: list[str] | None, *, use_alarm: bool = 
     if args.n:
         sizes = plan.tiny(args.n)
     reps = args.reps or 2
-    scenarios = [s for s in plan.plan(sizes) if not args.only or s.group in args.only]
+    scenarios = [
+        s for s in plan.plan(sizes, beside_floor=not args.no_floors)
+        if not args.only or s.group in args.only
+    ]
     if use_alarm:
         daemons.become_subreaper()
     daemons.raise_fd_limit(4 * sizes.scale_n + 1024)

@@ -40,7 +40,8 @@ import time
 from pathlib import Path
 
 from bench import logstream
-from bench.peers import install, proctree
+from bench.peers import besidefloor, install, proctree
+from bench.peers.besidefloor import BesideFloor
 from bench.peers.registry import TOOLS
 from bench.peers.tool import Launched, Program, Tool
 from bench.scenarios.base import Figure, Scenario
@@ -323,20 +324,28 @@ def run_logs(
     }
 
 
-def logs(writers: int, per_child: int, *, lines: bool) -> Scenario:
+def logs(writers: int, per_child: int, *, lines: bool, beside_floor: bool = False) -> Scenario:
+    """``beside_floor``: the one fast writer's runs each get the drop-behind
+    splice floor sampled next to them (bench/peers/besidefloor.py)."""
     how = "line writers (write(2) per 100 B line)" if lines else "fast writer (splice)"
+
+    def run(kind: str, wd: Path) -> dict[str, float]:
+        return run_logs(kind, wd, writers=writers, per_child=per_child, lines=lines)
+
+    figures = (
+        Figure("mib_s", "throughput until all bytes kept", "MiB/s"),
+        Figure("cpu_s_per_gib", "supervisor-side CPU per GiB", "s"),
+        Figure("writers_cpu_s_per_gib", "the writers' own CPU per GiB", "s"),
+        Figure("side_wait_pct", "supervisor side runnable, waiting for a CPU", "% of window"),
+        Figure("lost_bytes", "bytes lost or damaged", "B"),
+    )
+    paired = beside_floor and writers == 1 and not lines
     return Scenario(
         name=f"logs {writers}x{per_child / 1e6:g}MB {how}",
         group="logs",
-        run=lambda kind, wd: run_logs(kind, wd, writers=writers, per_child=per_child, lines=lines),
-        figures=(
-            Figure("mib_s", "throughput until all bytes kept", "MiB/s"),
-            Figure("cpu_s_per_gib", "supervisor-side CPU per GiB", "s"),
-            Figure("writers_cpu_s_per_gib", "the writers' own CPU per GiB", "s"),
-            Figure("side_wait_pct", "supervisor side runnable, waiting for a CPU", "% of window"),
-            Figure("lost_bytes", "bytes lost or damaged", "B"),
-        ),
-        timeout=300 + writers * per_child / 1e6,
+        run=BesideFloor(run, per_child) if paired else run,
+        figures=figures + besidefloor.FIGURES if paired else figures,
+        timeout=300 + writers * per_child / 1e6 * (3 if paired else 1),
     )
 
 

@@ -82,6 +82,10 @@ def test_peers_scenario_runs(kind: str, group: str, tmp_path: Path) -> None:
         if "lost_bytes" in values:
             assert values["lost_bytes"] == 0, f"{kind} lost log bytes in {scenario.name}"
             assert values["mib_s"] > 0
+        if "floor_before_mib_s" in values:  # the fast writer: the floor sampled on each side
+            floor = (values["floor_before_mib_s"] + values["floor_after_mib_s"]) / 2
+            assert floor > 0
+            assert values["mib_s_vs_floor"] == pytest.approx(values["mib_s"] / floor)
         if "started_s" in values:
             assert values["started_s"] > 0 and values["pss_mib"] > 0
         assert not _leftovers(tmp_path), f"{kind} left processes behind"

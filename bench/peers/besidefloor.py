@@ -2,7 +2,7 @@
 
 Why: on this shared VM the floor swings between invocations of the bench
 (1,377 MiB/s at 07:44 and 1,628 at 10:39 on the same day, quiet both times)
-and within one (1,197-2,169 in sixteen samples over four minutes), while
+and within one (1,197-2,169 MiB/s in eight samples over three minutes), while
 the daemons' own figures move less. The floors line is measured once, at
 the start of an invocation, so "minderd's median over the floors line's"
 compared the daemon with the machine of other minutes.

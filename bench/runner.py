@@ -32,14 +32,23 @@ class Outcome:
 Results = dict[str, dict[str, Outcome]]  # scenario name -> daemon -> outcome
 
 
-def run_once(scenario: Scenario, kind: str, *, use_alarm: bool = True) -> dict[str, float]:
-    """One run in a fresh temp dir; raises on failure (the caller records it)."""
+def run_once(
+    scenario: Scenario, kind: str, *, use_alarm: bool = True, kept: list[Path] | None = None
+) -> dict[str, float]:
+    """One run in a fresh temp dir; raises on failure (the caller records it).
+
+    The dir is deleted at once, or appended to ``kept`` for the caller to
+    delete later when the scenario asks for ``keep_until_end``.
+    """
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     try:
         with watchdog.limit(scenario.timeout, enabled=use_alarm):
             return scenario.run(kind, workdir)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if scenario.keep_until_end and kept is not None:
+            kept.append(workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_all(
@@ -52,6 +61,23 @@ def run_all(
     after_each: Callable[[Results], None] | None = None,
 ) -> Results:
     """Run every scenario; ``after_each`` sees the results so far (to save them)."""
+    kept: list[Path] = []
+    try:
+        return _run_scenarios(scenarios, daemons, reps, use_alarm, log, after_each, kept)
+    finally:
+        for workdir in kept:  # the keep_until_end scenarios' dirs, now that no run follows
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_scenarios(
+    scenarios: list[Scenario],
+    daemons: list[str],
+    reps: int,
+    use_alarm: bool,
+    log: Callable[[str], None],
+    after_each: Callable[[Results], None] | None,
+    kept: list[Path],
+) -> Results:
     results: Results = {}
     for scenario in scenarios:
         per = results.setdefault(scenario.name, {k: Outcome() for k in daemons})
@@ -61,7 +87,7 @@ def run_all(
                 out = per[kind]
                 t0 = time.monotonic()
                 try:
-                    values = run_once(scenario, kind, use_alarm=use_alarm)
+                    values = run_once(scenario, kind, use_alarm=use_alarm, kept=kept)
                 except Exception as exc:
                     msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
                     out.errors.append(msg)

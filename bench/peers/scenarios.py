@@ -178,6 +178,7 @@ def fleet(n: int, window: float) -> Scenario:
             Figure("stop_cpu_ms", "supervisor-side CPU during stop all", "ms"),
         ),
         timeout=window + 400,
+        keep_until_end=True,  # 1,000 AUTO logs or 500 service dirs a run
     )
 
 

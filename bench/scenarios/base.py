@@ -36,6 +36,11 @@ class Scenario:
     notes: str = ""
     max_reps: int = 0  # 0: as many as --reps; heavy scenarios cap it
     params: dict[str, Any] = field(default_factory=dict)
+    # Keep each run's temp dir until the whole bench ends: on this VM's ext4,
+    # creating files stays slow for minutes after many deletions nearby, so a
+    # run that creates hundreds of files (AUTO logs, service dirs) right after
+    # the previous run's rmtree measures that rmtree, not the supervisor.
+    keep_until_end: bool = False
 
 
 def states(daemon: Daemon) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ def spawn(n: int, cap: float) -> Scenario:
         run=lambda kind, wd: run_spawn(kind, wd, n=n, cap=cap),
         figures=SPAWN_FIGURES,
         timeout=cap + 60,
+        keep_until_end=True,  # 1,000 AUTO logs a run
     )
 
 

@@ -210,3 +210,27 @@ def test_startup_phases_reads_the_daemons_first_and_last_spawn(
     assert float(values["spawn_cpu_ms"]) <= float(values["cpu_all_ms"])
     assert summary.startswith("current    median ")
     assert not _leftovers(), "the bench left processes running"
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_runner_keeps_run_dirs_until_the_end_only_when_asked(keep: bool) -> None:
+    """A keep_until_end scenario's reps find the earlier reps' dirs still there, and
+    nothing is left once the bench ends; any other scenario's dir goes right after its run."""
+    from bench.scenarios.base import Scenario
+
+    seen: list[Path] = []
+    still_there: list[bool] = []
+
+    def run(kind: str, workdir: Path) -> dict[str, float]:
+        (workdir / "auto.log").write_bytes(b"x")
+        still_there.append(all(earlier.exists() for earlier in seen))
+        seen.append(workdir)
+        return {"files": 1.0}
+
+    scenario = Scenario(
+        name="dirs", group="dirs", run=run, figures=(), timeout=30, keep_until_end=keep
+    )
+    results = runner.run_all([scenario], ["a", "b"], reps=2, use_alarm=False, log=lambda _: None)
+    assert [len(results["dirs"][k].values["files"]) for k in ("a", "b")] == [2, 2]
+    assert still_there == [True, keep, keep, keep]
+    assert not any(workdir.exists() for workdir in seen)

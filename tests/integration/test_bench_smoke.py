@@ -234,3 +234,26 @@ def test_runner_keeps_run_dirs_until_the_end_only_when_asked(keep: bool) -> None
     assert [len(results["dirs"][k].values["files"]) for k in ("a", "b")] == [2, 2]
     assert still_there == [True, keep, keep, keep]
     assert not any(workdir.exists() for workdir in seen)
+
+
+def test_stopall_phases_splits_a_real_stop_all(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench.stopall_phases: every figure for each run, parts that fit inside the
+    whole, and nothing left running or on disk."""
+    from bench import stopall_phases
+
+    where = Path(tempfile.mkdtemp(prefix="sa-"))  # short: the socket path has a limit
+    try:
+        assert stopall_phases.main(["--n", "4", "--reps", "1", "--where", str(where)]) == 0
+        assert not list(where.iterdir()), "the workdirs were not removed"
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    run, summary = capsys.readouterr().out.splitlines()
+    values = {k: float(v) for k, v in (
+        item.split("=") for item in run.split(None, 1)[1].split(", "))}
+    assert set(values) == set(stopall_phases.FIGURES)
+    assert 0 < values["requests_ms"] <= values["daemon_ms"]
+    assert 0 < values["exits_ms"] <= values["daemon_ms"]
+    assert values["cpu_requests_ms"] > 0 and values["cpu_exits_ms"] > 0
+    assert values["decode_ms"] > 0 and values["answer_ms"] > 0
+    assert summary.startswith("current    median ")
+    assert not _leftovers(), "the bench left processes running"

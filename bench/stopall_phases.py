@@ -119,6 +119,9 @@ def one_run(src: str, n: int, where: str) -> dict[str, float]:
                            MainLog(workdir / "daemon.log"))
         try:
             return _measure(d, n, out)
+        except daemons.BenchError as exc:
+            said = (workdir / "daemon.stderr").read_text(errors="replace").strip()
+            raise daemons.BenchError(f"{exc}; minderd's stderr: {said[-600:]}") from None
         finally:
             daemons.stop(d, grace=30)
     finally:

@@ -1,0 +1,80 @@
+"""stopAllProcesses and stopProcessGroup pause the cyclic collector while the
+stop runs (rpc/gcpause.py ``collections_paused_awaiting``), and never for longer
+than its cap: a child that ignores SIGTERM must not keep it off for a whole
+stopwaitsecs. The real XML-RPC methods on the real engine with real children,
+read from inside (a bus listener on the engine's own loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from pathlib import Path
+
+from minder.model.events import ProcessStateChanged
+from minder.protocol.states import ProcessState as S
+from minder.rpc.gcpause import MAX_AWAITED_PAUSE
+from minder.rpc.process_methods import ProcessMethods
+from tests.integration.engine_helpers import (
+    Running,
+    proc,
+    program,
+    root_of,
+    run,
+    script,
+    until,
+    until_state,
+)
+
+IGNORES_SIGTERM = """
+    import signal, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("ready", flush=True)
+    time.sleep(300)
+"""
+
+
+def test_the_collector_is_off_while_a_stop_all_runs_and_on_after(tmp_path: Path) -> None:
+    names = [f"p{i}" for i in range(4)]
+    groups = [program(proc(n, "/bin/sleep 300", tmp_path, startsecs=0)) for n in names]
+    seen: list[bool] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, ProcessStateChanged) and event.to_state is S.STOPPED:
+            seen.append(gc.isenabled())
+
+    async def scenario() -> None:
+        async with Running(root_of(*groups, tmp=tmp_path)) as r:
+            methods = ProcessMethods(r.sup)
+            for name in names:
+                await until_state(r.sup, name, name, S.RUNNING)
+            r.sup.bus.add_listener(on_event, types=[ProcessStateChanged])
+            assert gc.isenabled()
+            results = await methods.stopProcessGroup("p0", True)
+            assert gc.isenabled()  # back on as soon as the stop has answered
+            results += await methods.stopAllProcesses(True)
+            assert gc.isenabled()
+            assert sorted(r["name"] for r in results if r["status"] == 80) == names
+
+    run(scenario())
+    assert seen == [False] * 4  # every exit was handled with the collector paused
+
+
+def test_a_child_that_ignores_sigterm_does_not_keep_the_collector_off(tmp_path: Path) -> None:
+    stubborn = script(tmp_path, "stubborn", IGNORES_SIGTERM)
+    # stopwaitsecs well past the cap: the SIGKILL timer fires after the cap's timer
+    spec = proc("stubborn", stubborn, tmp_path, startsecs=0, stopwaitsecs=MAX_AWAITED_PAUSE + 3)
+
+    async def scenario() -> None:
+        async with Running(root_of(program(spec), tmp=tmp_path)) as r:
+            await until(lambda: "ready" in (tmp_path / "stubborn.out").read_text())
+            stop = asyncio.ensure_future(ProcessMethods(r.sup).stopAllProcesses(True))
+            await until_state(r.sup, "stubborn", "stubborn", S.STOPPING)
+            assert not gc.isenabled()
+            await until(gc.isenabled, timeout=MAX_AWAITED_PAUSE + 10, what="the collector's return")
+            assert not stop.done()  # still waiting for its SIGKILL, collector on again
+            results = await stop
+            assert [(r["name"], r["status"]) for r in results] == [("stubborn", 80)]
+            assert gc.isenabled()
+            assert "stopped: stubborn (terminated by SIGKILL)" in r.log.text()
+
+    run(scenario())

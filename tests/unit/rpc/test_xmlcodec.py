@@ -176,8 +176,11 @@ def test_dict_subclasses_are_structs() -> None:
     assert decoded == {"b": 1, "a": "x"}
 
 
+# Only XML 1.0's Char production, as XML_TEXT above: without U+FFFE and U+FFFF
+# too, which expat refuses, so xmlrpc.client.loads would have no answer to compare.
 _xml_text = st.text(
-    alphabet=st.characters(blacklist_categories=NO_SURROGATES, blacklist_characters="\x00\r")
+    alphabet=st.characters(blacklist_categories=NO_SURROGATES,
+                           blacklist_characters="\x00\r\ufffe\uffff")
 ).filter(lambda t: all(c in "\t\n" or ord(c) >= 0x20 for c in t))
 _call_values = st.recursive(
     st.none()

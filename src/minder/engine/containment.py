@@ -39,6 +39,9 @@ class Containment(Protocol):
     def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
         """Children spawned inside this context start inside ``key``'s container."""
 
+    def burst(self, spawns: int) -> contextlib.AbstractContextManager[None]:
+        """``spawns`` children are about to be spawned in one go (start-up's autostart)."""
+
     def adopt(self, key: str, pid: int) -> None:
         """``pid`` was just spawned for ``key``: make it (and what it forks) ``key``'s."""
 
@@ -99,6 +102,9 @@ class NoContainment:
     where = "none (supervisord's behaviour: only the main pid is signalled)"
 
     def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def burst(self, spawns: int) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
     def adopt(self, key: str, pid: int) -> None:

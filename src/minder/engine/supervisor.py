@@ -193,8 +193,10 @@ class Supervisor:
         for gspec in self._root.groups:
             self._table.create(gspec)
         self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
-        for gspec in self._root.groups:
-            self._table.autostart(self.groups[gspec.name])
+        autostarts = sum(r.spec.autostart for r in self._all_runners())
+        with self.containment.burst(autostarts):
+            for gspec in self._root.groups:
+                self._table.autostart(self.groups[gspec.name])
         self._memory_watch.refresh()
         self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()

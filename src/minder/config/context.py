@@ -123,7 +123,10 @@ class SectionReader:
         return defaults.entries.get(key) if defaults is not None else None
 
     def has(self, key: str) -> bool:
-        return self.entry(key) is not None
+        if key in self._own:
+            return True
+        defaults = self.ctx.doc.defaults
+        return defaults is not None and key in defaults.entries
 
     def raw(self, key: str) -> str | None:
         entry = self.entry(key)
@@ -157,9 +160,14 @@ class SectionReader:
     def get(
         self, key: str, convert: Callable[[str], T], default: T, names: Names | None
     ) -> T:
-        entry = self.entry(key)
+        # Most of a section's ~70 lookups find nothing: entry()'s two lookups
+        # written out here, without its call (36,000 calls for 500 programs).
+        entry = self._own.get(key)
         if entry is None:
-            return default
+            defaults = self.ctx.doc.defaults
+            entry = defaults.entries.get(key) if defaults is not None else None
+            if entry is None:
+                return default
         text = self.text(key, names)
         if text is None:
             return default

@@ -166,10 +166,12 @@ def _read_environment_file(r: SectionReader, names: Mapping[str, str | int]
     return path, tuple(pairs)
 
 
+_RLIMIT_KEYS = tuple((suffix, f"rlimit_{suffix}") for suffix in RLIMITS)
+
+
 def read_resources(r: SectionReader, names: Mapping[str, str | int]) -> ResourceSpec:
     limits: list[tuple[str, int, int]] = []
-    for suffix in RLIMITS:
-        key = f"rlimit_{suffix}"
+    for suffix, key in _RLIMIT_KEYS:
         if r.has(key):
             value = r.get(key, rlimit_value, None, names)
             if value is not None:

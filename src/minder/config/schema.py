@@ -266,6 +266,7 @@ SECTION_KINDS: tuple[SectionKind, ...] = (
 
 KINDS = {kind.kind: kind for kind in SECTION_KINDS}
 ALL_KEY_NAMES = frozenset(k.name for kind in SECTION_KINDS for k in kind.keys)
+_KEY_NAMES = {kind.kind: frozenset(k.name for k in kind.keys) for kind in SECTION_KINDS}
 
 
 def kind_of(section: str) -> SectionKind | None:
@@ -282,6 +283,9 @@ def kind_of(section: str) -> SectionKind | None:
 
 
 def key_names(kind: SectionKind) -> frozenset[str]:
+    """The key names of ``kind``; made once per known kind, as lint asks for every section."""
+    if KINDS.get(kind.kind) is kind:
+        return _KEY_NAMES[kind.kind]
     return frozenset(k.name for k in kind.keys)
 
 

@@ -13,7 +13,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from tests.support.daemons import (
     wait_for,
     write_config,
 )
+from tests.support.ports import free_port
 
 PY = sys.executable
 
@@ -171,10 +171,7 @@ def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "examples" / "container"
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "worker.py").write_text((example / "worker.py").read_text())
-    port = 18000 + (os.getpid() % 1000)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        probe_port = int(probe.getsockname()[1])
+    port, probe_port = free_port(), free_port()
     conf = tmp_path / "minder.conf"
     conf.write_text(
         (example / "minder.conf").read_text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
 import subprocess
 import urllib.request
 import xmlrpc.client
@@ -11,14 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.daemons import VENV_BIN, process_alive, rpc_proxy, wait_for
+from tests.support.ports import free_port
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_demo_config_runs(tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ import psutil
 import pytest
 
 from tests.support.daemons import RunningDaemon, descendants, run_daemon, wait_for
+from tests.support.ports import free_port
 
-from .test_rpc_support import basic, free_port, http_request, write_script
+from .test_rpc_support import basic, http_request, write_script
 
 USER, PASSWORD = "scraper", "s3cret"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

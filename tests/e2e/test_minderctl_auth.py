@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.daemons import RunningDaemon
+from tests.support.ports import free_port
 
 from .test_minderctl_support import (
     DAEMON_KINDS,
     PtyChild,
     client_path,
-    free_port,
     minderctl,
     start_daemon,
 )

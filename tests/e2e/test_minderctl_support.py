@@ -12,7 +12,6 @@ import os
 import re
 import select
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -91,13 +90,6 @@ def rpc(daemon: RunningDaemon, method: str, *args: object) -> Any:
 def minderctl(daemon: RunningDaemon, *args: str, input: str | None = None,
               client: str = "minderctl") -> subprocess.CompletedProcess[str]:
     return daemon.ctl(*args, client=client, input=input)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 _PID = re.compile(r"pid \d+, uptime \d+:\d\d:\d\d")

@@ -25,7 +25,6 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_webui_support import (
     browser,
-    free_port,
     needs_chromium,
     open_page,
     row,
@@ -36,6 +35,7 @@ from tests.e2e.test_webui_support import (
 )
 from tests.support.daemons import RunningDaemon, proxy_at, run_daemon, wait_for
 from tests.support.nginx import NGINX, main_config, run_nginx, sha_htpasswd_line
+from tests.support.ports import free_port
 
 USER, PASSWORD = "admin", "s3cret-pw"
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.daemons import RunningDaemon, descendants, run_daemon, wait_for
+from tests.support.ports import free_port
 
-from .test_rpc_support import basic, free_port, http_request, write_script
+from .test_rpc_support import basic, http_request, write_script
 
 USER, PASSWORD = "ops", "pa55word"
 

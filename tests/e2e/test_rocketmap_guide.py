@@ -29,7 +29,6 @@ import pytest
 from tests.e2e.test_webui_support import (
     CHROMIUM,
     browser,
-    free_port,
     open_page,
     row,
     screenshot,
@@ -37,6 +36,7 @@ from tests.e2e.test_webui_support import (
 )
 from tests.support.daemons import VENV_BIN, process_alive, rpc_proxy, wait_for
 from tests.support.nginx import NGINX, main_config, run_nginx, sha_htpasswd_line
+from tests.support.ports import free_port
 
 __all__ = ["browser"]  # a fixture, imported for its side effect
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from tests.support.daemons import RunningDaemon, UnixStreamHTTPConnection, run_daemon, wait_for
+from tests.support.ports import free_port
 
 SERVER = """\
 import socket, sys, time
@@ -33,24 +33,6 @@ s.listen()
 while True:
     s.accept()[0].close()
 """
-
-
-def three_free_ports() -> int:
-    """A base port P with P, P+1 and P+2 free (process_num is the port)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + 2 > 65535:
-            continue
-        try:
-            for offset in (1, 2):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        return base
-    raise AssertionError("no three consecutive free ports")
 
 
 def body(tmp: Path, base: int, version: str) -> str:
@@ -123,7 +105,7 @@ def update_watching(daemon: RunningDaemon) -> tuple[Any, list[int]]:
 
 
 def test_update_replaces_a_rolling_group_one_at_a_time(tmp_path: Path) -> None:
-    base = three_free_ports()
+    base = free_port(3)  # process_num is the port: three in a row
     names = [f"w:w_{base + i}" for i in range(3)]
     with run_daemon(tmp_path, body(tmp_path, base, "v1")) as daemon:
         v1 = all_ready(daemon, names)
@@ -185,7 +167,7 @@ def json_call(daemon: RunningDaemon, method: str, path: str, payload: object = N
 
 
 def test_json_rolling_restart_over_http(tmp_path: Path) -> None:
-    base = three_free_ports()
+    base = free_port(3)  # process_num is the port: three in a row
     names = [f"w:w_{base + i}" for i in range(3)]
     with run_daemon(tmp_path, body(tmp_path, base, "v1")) as daemon:
         before = all_ready(daemon, names)

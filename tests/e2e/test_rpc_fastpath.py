@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 from tests.support.daemons import VENV_BIN, RunningDaemon, proxy_at, rpc_proxy, run_daemon, wait_for
+from tests.support.ports import free_port
 
-from .test_rpc_support import IGNORE_TERM, basic, free_port, write_script, xmlrpc_body
+from .test_rpc_support import IGNORE_TERM, basic, write_script, xmlrpc_body
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import socket
 import sys
 import xmlrpc.client
 from collections.abc import Callable
@@ -35,12 +34,6 @@ def write_script(workdir: Path, name: str, text: str) -> str:
     path = workdir / name
     path.write_text(text)
     return f"{sys.executable} {path}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fault(call: Callable[..., Any], *args: Any) -> tuple[int, str]:

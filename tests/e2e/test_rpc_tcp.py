@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from tests.support.daemons import VENV_BIN, RunningDaemon, run_daemon, wait_for
+from tests.support.ports import free_port
 
-from .test_rpc_support import basic, free_port, http_request, tcp_proxy
+from .test_rpc_support import basic, http_request, tcp_proxy
 
 USER, PASSWORD = "admin", "s3cr3t pass:word"
 

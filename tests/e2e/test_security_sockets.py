@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.daemons import VENV_BIN, rpc_proxy, wait_for
+from tests.support.ports import free_port
 
-from .test_rpc_support import free_port, tcp_proxy
+from .test_rpc_support import tcp_proxy
 
 
 def write_conf(workdir: Path, servers: str) -> Path:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.daemons import VENV_BIN, RunningDaemon, descendants, run_daemon, wait_for
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.skipif(
     not (VENV_BIN / "crashmail").exists(), reason="superlance is not installed"
@@ -110,13 +110,6 @@ def test_memmon_restarts_a_program_that_grows_past_its_limit(tmp_path: Path) -> 
             what="memmon to restart hog",
         )
         assert "UNKNOWN state" not in daemon.main_log()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_httpok_restarts_a_program_whose_http_check_fails(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_webui_support import (
     browser,
-    free_port,
     minderd_with_ui,
     needs_chromium,
     open_page,
@@ -25,6 +24,7 @@ from tests.e2e.test_webui_support import (
     write_script,
 )
 from tests.support.daemons import RunningDaemon, wait_for
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 __all__ = ["browser"]
@@ -46,9 +46,7 @@ while True:
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningDaemon, str, int]]:
     workdir = tmp_path_factory.mktemp("rolling")
     write_script(workdir, "server.py", SERVER)
-    base = free_port()
-    while any(_busy(base + i) for i in range(3)):
-        base = free_port()
+    base = free_port(3)  # process_num is the port: three in a row
     body = f"""
 [program:web]
 command={sys.executable} -u {workdir}/server.py %(process_num)d
@@ -63,17 +61,6 @@ ready_interval=0.2
         wait_for(lambda: all(v["ready"] for v in supervisor_call_minder(d)), timeout=30,
                  what="every web process ready")
         yield d, url, base
-
-
-def _busy(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def supervisor_call_minder(d: RunningDaemon) -> list[dict[str, Any]]:

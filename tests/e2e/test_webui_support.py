@@ -7,7 +7,6 @@ inet_http_server on a free loopback port, screenshots in test-artifacts/.
 from __future__ import annotations
 
 import os
-import socket
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.daemons import RunningDaemon, run_daemon
+from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,12 +34,6 @@ UI_TIMEOUT_MS = 20_000  # generous: a loaded 2-core machine
 needs_chromium = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason=f"headless browser tests need {CHROMIUM}"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def inet_section(port: int, username: str = "", password: str = "") -> str:

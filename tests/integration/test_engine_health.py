@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import socket
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.integration.engine_helpers import (
     until_state,
 )
 from tests.integration.engine_helpers import no_leftovers as no_leftovers
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")
 
@@ -36,12 +36,6 @@ def vitals_of(snap: ProcessSnapshot) -> VitalsSnapshot:
 
 def is_ready(r: Running, group: str, name: str) -> bool:
     return vitals_of(r.sup.snapshot(group, name)).ready
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def late_server(tmp: Path, port: int, delay: float) -> str:
@@ -107,7 +101,7 @@ def test_an_sd_notify_program_written_with_the_standard_library_becomes_ready(
             notify("WATCHDOG=1")
     """)
     spec = proc("svc", command, startsecs=0, health=HealthSpec(
-        ready=ProbeSpec("notify"), health=ProbeSpec("notify", interval=0.4), health_retries=2))
+        ready=ProbeSpec("notify"), health=ProbeSpec("notify", interval=1.0), health_retries=2))
 
     async def main() -> None:
         async with Running(root_of(program(spec))) as r:
@@ -117,9 +111,9 @@ def test_an_sd_notify_program_written_with_the_standard_library_becomes_ready(
             pid = r.sup.snapshot("svc", "svc").pid
             # The watchdog pings keep it alive over several intervals.
             await until(lambda: vitals_of(r.sup.snapshot("svc", "svc")).last_answer == "WATCHDOG=1",
-                        5, "a watchdog ping")
+                        15, "a watchdog ping")
             started = time.monotonic()
-            await until(lambda: time.monotonic() - started > 1.5, 5, "three intervals")
+            await until(lambda: time.monotonic() - started > 3.0, 10, "three intervals")
             snap = r.sup.snapshot("svc", "svc")
             assert snap.pid == pid and vitals_of(snap).health_restarts == 0
 
@@ -202,7 +196,7 @@ def test_rlimits_are_set_before_the_program_runs(tmp_path: Path) -> None:
                 argv = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
                 return len(argv) > 2 and "-I" not in argv and argv[-2].endswith("lim.py")
 
-            await until(exec_done, 5, "the shim to exec the program")
+            await until(exec_done, 15, "the shim to exec the program")
             table = limits()
             assert table["Max open files"][:2] == ["321", "654"]
             assert table["Max core file size"][:2] == ["0", "unlimited"]
@@ -246,7 +240,7 @@ def test_a_dependency_gone_fatal_is_named_in_the_dependent_description(
     async def main() -> None:
         async with Running(root_of(program(broken), program(web))) as r:
             await until_state(r.sup, "db", "db", ProcessState.FATAL)
-            await until(lambda: "FATAL" in describe(r.sup.snapshot("web", "web")), 5)
+            await until(lambda: "FATAL" in describe(r.sup.snapshot("web", "web")), 15)
             assert describe(r.sup.snapshot("web", "web")) == "Not started (dependency db is FATAL)"
             assert "web cannot start: dependency db is FATAL" in r.log.text()
 
@@ -261,9 +255,8 @@ def test_a_rolling_restart_stops_at_the_third_and_leaves_the_fourth_alone(
     from minder.model.events import RolloutProgress
     from minder.model.specs import GroupKind, GroupSpec
 
-    base = free_port()
-    ports = [free_port() for _ in range(4)]
-    del base
+    first = free_port(4)  # four distinct ports: one member's probe never meets another
+    ports = [first + i for i in range(4)]
     broken = tmp_path / "broken"
     broken.mkdir()
     # Opens its port unless a file named after it exists in ``broken``.
@@ -283,7 +276,7 @@ def test_a_rolling_restart_stops_at_the_third_and_leaves_the_fourth_alone(
         replace(proc(f"w{i}", f"{command} w{i} {ports[i]}", startsecs=0, stopwaitsecs=2,
                      startretries=0, health=HealthSpec(
                          ready=ProbeSpec("tcp", "", "127.0.0.1", ports[i], 0.1, 0.5),
-                         ready_deadline=1.5)),
+                         ready_deadline=5.0)),
                 program_name="w", process_num=i, numprocs=4)
         for i in range(4)
     )
@@ -299,7 +292,7 @@ def test_a_rolling_restart_stops_at_the_third_and_leaves_the_fourth_alone(
             assert [(s.namespec, s.outcome) for s in steps] == [
                 ("w:w0", "restarted"), ("w:w1", "restarted"), ("w:w2", "failed"),
                 ("w:w3", "not reached")]
-            assert "not ready within 1.5s" in steps[2].detail
+            assert "not ready within 5s" in steps[2].detail
             after = [r.sup.snapshot("w", f"w{i}").pid for i in range(4)]
             assert after[0] != pids[0] and after[1] != pids[1]
             assert after[3] == pids[3], "the fourth was touched"

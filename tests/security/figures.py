@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psutil
 
-from tests.e2e.test_rpc_support import free_port
 from tests.security.attacks import (
     basic_header,
     connection_flood,
@@ -30,6 +29,7 @@ from tests.security.attacks import (
     wrong_password_flood,
 )
 from tests.support.daemons import run_daemon
+from tests.support.ports import free_port
 
 USER, PASSWORD = "admin", "correct horse"
 

@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from minder.http.limits import HEAD_TIMEOUT
-from tests.e2e.test_rpc_support import free_port
 from tests.security.attacks import connection_flood, open_fds, timed_call
 from tests.support.daemons import RunningDaemon, proxy_at, run_daemon, wait_for
+from tests.support.ports import free_port
 
 USER, PASSWORD = "admin", "s3cret"
 FD_LIMIT = 1024

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_rpc_support import free_port, xmlrpc_body
+from tests.e2e.test_rpc_support import xmlrpc_body
 from tests.security.attacks import request_as
 from tests.support.daemons import RunningDaemon, run_daemon, wait_for
+from tests.support.ports import free_port
 
 REBOUND = "rebound.example"
 ANY_AUTH = {"Authorization": "Basic YTpi"}  # a rebound page may add one

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from minder.http.logins import GLOBAL_BURST, GLOBAL_RATE
-from tests.e2e.test_rpc_support import free_port
 from tests.security.attacks import (
     basic_header,
     guess_passwords,
@@ -20,6 +19,7 @@ from tests.security.attacks import (
     wrong_password_flood,
 )
 from tests.support.daemons import RunningDaemon, run_daemon
+from tests.support.ports import free_port
 
 USER, PASSWORD = "admin", "correct horse"
 

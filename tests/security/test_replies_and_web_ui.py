@@ -17,7 +17,6 @@ import pytest
 
 from tests.e2e.test_webui_support import (
     browser,  # noqa: F401  (a fixture)
-    free_port,
     inet_section,
     needs_chromium,
     open_page,
@@ -25,6 +24,7 @@ from tests.e2e.test_webui_support import (
 )
 from tests.security.attacks import peak_rss_kib, rss_kib
 from tests.support.daemons import VENV_BIN, RunningDaemon, run_daemon, wait_for
+from tests.support.ports import free_port
 
 MIB = 1024 * 1024
 CHATTY = """\

@@ -54,6 +54,8 @@ def containment_mode(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ProgramContainment:
+    """A program's minder keys for restart pacing, descendants and essential exits."""
+
     pacing: Pacing
     killdescendants: bool
     essential: bool
@@ -84,6 +86,8 @@ def read_program_keys(r: SectionReader, names: Names) -> ProgramContainment:
 
 @dataclass(frozen=True, slots=True)
 class DaemonContainment:
+    """The ``[supervisord]`` keys for containment, container mode and shutdown."""
+
     containment: str
     container: bool
     childlogs_to_stdout: bool

@@ -71,6 +71,8 @@ class Collector:
 
 @dataclass(slots=True)
 class LoadContext:
+    """What every section reader of one load shares: the document, the problems, the environment."""
+
     doc: IniDocument
     collector: Collector
     environ: Mapping[str, str]

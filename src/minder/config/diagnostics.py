@@ -20,6 +20,8 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One config problem, located by file, line, section and key, with its fix."""
+
     severity: Severity
     file: str  # as shown to the user: relative to the main config's directory when inside it
     line: int | None

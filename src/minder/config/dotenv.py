@@ -22,6 +22,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
 
 @dataclass(frozen=True, slots=True)
 class DotenvProblem:
+    """A line of an environment file that cannot be read (never quoting its value)."""
+
     line: int
     message: str  # never contains a value
 

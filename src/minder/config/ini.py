@@ -30,6 +30,8 @@ class Entry:
 
 @dataclass(slots=True)
 class Section:
+    """One ``[section]`` as read, with its keys in file order."""
+
     name: str
     file: str  # where the section was first opened
     line: int
@@ -50,6 +52,8 @@ class Duplicate:
 
 @dataclass(frozen=True, slots=True)
 class SyntaxProblem:
+    """A line that is neither ``key = value`` nor a section header."""
+
     file: str
     line: int
     text: str

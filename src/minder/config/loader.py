@@ -33,6 +33,8 @@ from minder.model.specs import DaemonSpec, HttpServerSpec, RootSpec, RpcInterfac
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
+    """A loaded config and the warnings it raised."""
+
     root: RootSpec
     diagnostics: list[Diagnostic]  # warnings only (errors raise ConfigError)
 

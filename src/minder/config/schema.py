@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Key:
+    """One known key: its default, its type and what it does (the config reference)."""
+
     name: str
     default: str
     type: str
@@ -24,6 +26,8 @@ class Key:
 
 @dataclass(frozen=True, slots=True)
 class SectionKind:
+    """One kind of section and every key it accepts."""
+
     kind: str  # "program", "supervisord", ...
     header: str  # how it is written, e.g. "[program:x]"
     prefix: bool  # matched by "kind:" (or, for servers, by startswith)

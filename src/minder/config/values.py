@@ -162,6 +162,8 @@ def process_or_group_name(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """A ``user=`` that resolved on this machine."""
+
     name: str  # as written
     uid: int
     gid: int  # primary group

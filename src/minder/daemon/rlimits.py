@@ -19,6 +19,8 @@ class RlimitError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Limit:
+    """A limit the daemon raises at start: its config key (minfds, minprocs) and what it counts."""
+
     name: str
     resource: int
     setting: str

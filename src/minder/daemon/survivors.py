@@ -49,6 +49,8 @@ def journal_path(pidfile: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Survivor:
+    """A child of a killed predecessor, named by its journal line."""
+
     namespec: str
     pid: int
     start: int
@@ -56,6 +58,8 @@ class Survivor:
 
 @dataclass(slots=True)
 class Predecessor:
+    """What the previous minderd's journal says it left running."""
+
     daemon_pid: int = 0
     cgroup: str | None = None
     url: str | None = None

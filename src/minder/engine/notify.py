@@ -28,6 +28,8 @@ MAX_STATUS = 200  # STATUS= kept for display, one line
 
 @dataclass(slots=True)
 class NotifyMessage:
+    """One datagram on a program's notify socket (sd_notify's fields we act on)."""
+
     ready: bool = False
     watchdog: bool = False
     stopping: bool = False

@@ -39,6 +39,8 @@ ANSWER_BYTES = 512
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
+    """The outcome of one health or readiness check."""
+
     ok: bool
     answer: str  # one line: "HTTP 200", "connection refused", "exit status 1: ..."
 

@@ -25,6 +25,8 @@ MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
 
 @dataclass
 class BoundServer:
+    """A listening socket bound before the daemon starts serving on it."""
+
     spec: HttpServerSpec
     sock: socket.socket
     unix_path: str | None = None

@@ -15,6 +15,8 @@ from minder.protocol.states import ProcessState, SupervisorState
 
 @dataclass(frozen=True, slots=True)
 class ProcessStateChanged:
+    """A process moved from one state to another (PROCESS_STATE_* events)."""
+
     group: str
     name: str
     from_state: ProcessState
@@ -73,27 +75,37 @@ class ProcessCommunication:
 
 @dataclass(frozen=True, slots=True)
 class GroupAdded:
+    """A process group was created (PROCESS_GROUP_ADDED)."""
+
     group: str
 
 
 @dataclass(frozen=True, slots=True)
 class GroupRemoved:
+    """A process group was removed (PROCESS_GROUP_REMOVED)."""
+
     group: str
 
 
 @dataclass(frozen=True, slots=True)
 class SupervisorStateChanged:
+    """The daemon is running, or is stopping (SUPERVISOR_STATE_CHANGE_*)."""
+
     state: SupervisorState  # RUNNING or SHUTDOWN/RESTARTING (-> STOPPING event)
 
 
 @dataclass(frozen=True, slots=True)
 class Tick:
+    """A TICK_5, TICK_60 or TICK_3600 event."""
+
     period: int  # 5, 60 or 3600
     when: int  # aligned epoch: int(now - now % period)
 
 
 @dataclass(frozen=True, slots=True)
 class RemoteCommunication:
+    """``sendRemoteCommEvent`` over XML-RPC (REMOTE_COMMUNICATION)."""
+
     type: str
     data: str
 

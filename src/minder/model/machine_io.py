@@ -35,11 +35,15 @@ class Start:
 
 @dataclass(frozen=True, slots=True)
 class Spawned:
+    """The child runs, with this pid."""
+
     pid: int
 
 
 @dataclass(frozen=True, slots=True)
 class SpawnFailed:
+    """The child could not be started."""
+
     error: str  # supervisord's spawnerr text, e.g. "can't find command 'x'"
 
 
@@ -55,6 +59,8 @@ class Exited:
 
 @dataclass(frozen=True, slots=True)
 class TimerFired:
+    """The machine's pending timer is due."""
+
     timer: Timer
     may_restart: bool = True
 
@@ -105,6 +111,8 @@ class Spawn:
 
 @dataclass(frozen=True, slots=True)
 class Kill:
+    """Send ``signum`` to the child (or to its process group)."""
+
     signum: int
     to_group: bool  # signal -pid (the child's process group)
 
@@ -122,6 +130,8 @@ class Changed:
 
 @dataclass(frozen=True, slots=True)
 class Log:
+    """A main-log line the transition writes."""
+
     level: str  # "info", "warn", "debug", ...
     message: str
 

@@ -145,6 +145,8 @@ class ProcessSpec:
 
 @dataclass(frozen=True, slots=True)
 class ListenerPoolSpec:
+    """What an ``[eventlistener:x]`` pool subscribes to and how it buffers."""
+
     events: tuple[str, ...]
     buffer_size: int = 10
     result_handler: str = "supervisor.dispatchers:default_handler"
@@ -152,6 +154,8 @@ class ListenerPoolSpec:
 
 @dataclass(frozen=True, slots=True)
 class FcgiSocketSpec:
+    """The socket an ``[fcgi-program:x]`` group shares as its processes' stdin."""
+
     url: str  # as written: tcp://host:port or unix:///path
     family: str  # "tcp" or "unix"
     host: str | None = None
@@ -165,6 +169,8 @@ class FcgiSocketSpec:
 
 @dataclass(frozen=True, slots=True)
 class GroupSpec:
+    """One process group as configured: its kind, priority and processes."""
+
     name: str
     kind: GroupKind
     priority: int = 999
@@ -247,6 +253,8 @@ class CtlSpec:
 
 @dataclass(frozen=True, slots=True)
 class RpcInterfaceSpec:
+    """An ``[rpcinterface:x]`` section: the factory and its extra keys."""
+
     name: str
     factory: str
     extras: tuple[tuple[str, str], ...] = ()

@@ -64,12 +64,19 @@ def test_a_child_that_ignores_sigterm_does_not_keep_the_collector_off(tmp_path: 
     # stopwaitsecs well past the cap: the SIGKILL timer fires after the cap's timer
     spec = proc("stubborn", stubborn, tmp_path, startsecs=0, stopwaitsecs=MAX_AWAITED_PAUSE + 3)
 
+    at_stopping: list[bool] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, ProcessStateChanged) and event.to_state is S.STOPPING:
+            at_stopping.append(gc.isenabled())
+
     async def scenario() -> None:
         async with Running(root_of(program(spec), tmp=tmp_path)) as r:
             await until(lambda: "ready" in (tmp_path / "stubborn.out").read_text())
+            r.sup.bus.add_listener(on_event, types=[ProcessStateChanged])
             stop = asyncio.ensure_future(ProcessMethods(r.sup).stopAllProcesses(True))
             await until_state(r.sup, "stubborn", "stubborn", S.STOPPING)
-            assert not gc.isenabled()
+            assert at_stopping == [False]  # paused when the stop began
             await until(gc.isenabled, timeout=MAX_AWAITED_PAUSE + 10, what="the collector's return")
             assert not stop.done()  # still waiting for its SIGKILL, collector on again
             results = await stop

@@ -29,12 +29,16 @@ T = TypeVar("T")
 
 def wait_for(
     predicate: Callable[[], T | Literal[False] | None],
-    timeout: float = 10.0,
+    timeout: float = 20.0,
     interval: float = 0.02,
     what: str = "",
 ) -> T:
     """Poll ``predicate`` until it returns something truthy (never None or
-    False, which the return type says), or fail."""
+    False, which the return type says), or fail.
+
+    The default deadline is generous on purpose: most waits are for a spawned
+    process, which a loaded 2-core CI runner may take seconds to schedule; a
+    poll that succeeds returns at once, so only a failing test pays for it."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
     while True:

@@ -220,10 +220,12 @@ class PipeReader:
         self._pipe_size = 0  # grow the pipe when a wake-up finds this many bytes in it
         self._capacity = 0  # the pipe's size (0: not a pipe, never batched)
         self._last_read = -1.0  # loop time of the last read
-        with contextlib.suppress(OSError):  # not a pipe: never grown nor batched
+        try:
             size = self._capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
             if size < HOT_PIPE_SIZE:
                 self._pipe_size = size
+        except OSError:  # not a pipe: never grown nor batched
+            pass
         channel.reader_opened()
         loop.add_reader(fd, self._readable)
 

@@ -14,7 +14,6 @@ it is not executable, which then fails as NOT_EXECUTABLE.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import functools
@@ -179,8 +178,10 @@ def _grow_pipe(fd: int) -> None:
     """
     if os.geteuid() != 0:
         return
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - suppress() is 3 Python calls, paid per pipe of every spawn
         fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+    except OSError:
+        pass
 
 
 def _errno_name(exc: OSError) -> str:
@@ -233,6 +234,31 @@ def _popen(
     )
 
 
+def _start(
+    spec: ProcessSpec,
+    filename: str,
+    argv: list[str],
+    env: dict[str, str],
+    stdio: tuple[int, int, int],
+    user_ids: tuple[int | None, int | None, list[int] | None],
+    popen_ids: tuple[int | None, int | None, list[int] | None],
+) -> Child:
+    """``posix_spawn`` where it can do all that is asked, else Popen.
+
+    Most programs have no ``directory=``: they skip ``working_directory_for``'s
+    context manager, a dozen Python calls a spawn.
+    """
+    if spec.directory is None:
+        if spec.umask is None and popen_ids == (None, None, None):
+            child = spawn_plain(filename, argv, env, stdio)
+            if child is not None:
+                return child
+        return _popen(spec, filename, argv, env, stdio, None, popen_ids)
+    # directory= is entered with the permissions of user= (engine.workdir).
+    with working_directory_for(spec.directory, *user_ids) as cwd:
+        return _popen(spec, filename, argv, env, stdio, cwd, popen_ids)
+
+
 def spawn(
     spec: ProcessSpec,
     env: dict[str, str],
@@ -282,12 +308,7 @@ def spawn(
     filename, argv, popen_ids = with_rlimits(spec, filename, argv, (user, group, extra_groups))
     stdio = (child_stdin, out_w, out_w if err_w is None else err_w)  # None: redirect_stderr
     try:
-        # directory= is entered with the permissions of user= (engine.workdir).
-        with working_directory_for(spec.directory, user, group, extra_groups) as cwd:
-            plain = cwd is None and spec.umask is None and popen_ids == (None, None, None)
-            popen = (spawn_plain(filename, argv, env, stdio) if plain else None) or _popen(
-                spec, filename, argv, env, stdio, cwd, popen_ids
-            )
+        popen = _start(spec, filename, argv, env, stdio, (user, group, extra_groups), popen_ids)
     except OSError as exc:
         for fd in opened:
             os.close(fd)

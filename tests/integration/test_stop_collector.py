@@ -1,5 +1,6 @@
-"""stopAllProcesses and stopProcessGroup pause the cyclic collector while the
-stop runs (rpc/gcpause.py ``collections_paused_awaiting``), and never for longer
+"""The engine's stop verb (behind stopAllProcesses, stopProcessGroup and the web
+UI's and JSON API's stops) pauses the cyclic collector while the
+stop runs (engine/gcpause.py ``collections_paused_awaiting``), and never for longer
 than its cap: a child that ignores SIGTERM must not keep it off for a whole
 stopwaitsecs. The real XML-RPC methods on the real engine with real children,
 read from inside (a bus listener on the engine's own loop)."""
@@ -10,9 +11,9 @@ import asyncio
 import gc
 from pathlib import Path
 
+from minder.engine.gcpause import MAX_AWAITED_PAUSE
 from minder.model.events import ProcessStateChanged
 from minder.protocol.states import ProcessState as S
-from minder.rpc.gcpause import MAX_AWAITED_PAUSE
 from minder.rpc.process_methods import ProcessMethods
 from tests.integration.engine_helpers import (
     Running,
@@ -49,11 +50,15 @@ def test_the_collector_is_off_while_a_stop_all_runs_and_on_after(tmp_path: Path)
                 await until_state(r.sup, name, name, S.RUNNING)
             r.sup.bus.add_listener(on_event, types=[ProcessStateChanged])
             assert gc.isenabled()
-            results = await methods.stopProcessGroup("p0", True)
+            # the engine API's verb, as the web UI and JSON API call it
+            outcomes = await r.sup.stop_processes("p0", True)
             assert gc.isenabled()  # back on as soon as the stop has answered
+            assert [(o.name, o.fault) for o in outcomes] == [("p0", None)]
+            results = await methods.stopProcessGroup("p1", True)
+            assert gc.isenabled()
             results += await methods.stopAllProcesses(True)
             assert gc.isenabled()
-            assert sorted(r["name"] for r in results if r["status"] == 80) == names
+            assert sorted(r["name"] for r in results if r["status"] == 80) == names[1:]
 
     run(scenario())
     assert seen == [False] * 4  # every exit was handled with the collector paused

@@ -29,6 +29,7 @@ from minder.daemon.survivors import ChildJournal, journal_path, terminate_surviv
 from minder.engine.bus import EventBus
 from minder.engine.containment import become_subreaper
 from minder.engine.defaults import server_url_for
+from minder.engine.gcpause import collections_paused, freeze_survivors, thaw
 from minder.engine.logs.autonames import cleanup_auto_logs
 from minder.engine.logs.mainlog import MainLog, stdout_is_journal
 from minder.engine.supervisor import Supervisor
@@ -38,7 +39,6 @@ from minder.model.events import GroupRemoved, MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import SupervisorState
-from minder.rpc.gcpause import collections_paused, freeze_survivors, thaw
 
 if TYPE_CHECKING:
     from minder.http.server import HttpServers

@@ -24,6 +24,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+# The collector's policy (engine/gcpause.py), for a front end that builds a
+# whole-fleet answer from the snapshots: the one owner stays in the engine.
+from minder.engine.gcpause import collections_paused as collections_paused
 from minder.model.events import DomainEvent
 from minder.model.specs import GroupSpec, ProcessSpec, RootSpec
 from minder.protocol.faults import SupervisorFault

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from minder.engine.api import Outcome, RolloutStep
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
+from minder.engine.gcpause import collections_paused_awaiting
 from minder.engine.group import GroupRuntime
 from minder.engine.process import ProcessRunner
 from minder.engine.rollout import Replace, rolling_restart, until_ready
@@ -224,9 +225,15 @@ class ProcessControl:
         return outcomes
 
     async def stop_processes(self, group: str | None, wait: bool) -> list[Outcome]:
+        """Stop a group's or everyone's running processes (reverse start order, one pass).
+
+        The collector stays paused while the stop runs, for at most a second
+        (``gcpause.collections_paused_awaiting``), whichever front end asked.
+        """
         self._check_running()
         targets = [r for r in reversed(self.in_start_order(group)) if r.stoppable]
-        return await self._one_pass(targets, ProcessRunner.request_stop, wait, stopping=True)
+        with collections_paused_awaiting(asyncio.get_running_loop()):
+            return await self._one_pass(targets, ProcessRunner.request_stop, wait, stopping=True)
 
     async def restart_processes(self, group: str | None, wait: bool) -> list[Outcome]:
         """Stop everything first (reverse order, one pass), then start in order.

@@ -8,16 +8,14 @@ re-labelled with the name the caller used, as supervisord reports them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from minder.engine.api import EngineAPI, LogRef, Outcome, ProcessSnapshot
+from minder.engine.api import EngineAPI, LogRef, Outcome, ProcessSnapshot, collections_paused
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import split_namespec as _split_text
 from minder.protocol.results import CallResult, ProcessInfo
-from minder.rpc.gcpause import collections_paused, collections_paused_awaiting
 from minder.rpc.infocache import ProcessInfoCache
 from minder.rpc.structs import as_text, call_result
 
@@ -139,7 +137,7 @@ class ProcessMethods:
         @param boolean wait wait until each process is stopped
         @return array result an array of process status info structs
         """
-        return await self._stop_many(_group_name(name), bool(wait))
+        return _results(await self._api.stop_processes(_group_name(name), bool(wait)))
 
     async def stopAllProcesses(self, wait: bool = True) -> list[CallResult]:
         """Stop every running process, in reverse priority order.
@@ -147,13 +145,7 @@ class ProcessMethods:
         @param boolean wait wait until each process is stopped
         @return array result an array of process status info structs
         """
-        return await self._stop_many(None, bool(wait))
-
-    async def _stop_many(self, group: str | None, wait: bool) -> list[CallResult]:
-        """A group's or everyone's stop, with the collector paused while it runs
-        (for at most a second: rpc/gcpause.py ``collections_paused_awaiting``)."""
-        with collections_paused_awaiting(asyncio.get_running_loop()):
-            return _results(await self._api.stop_processes(group, wait))
+        return _results(await self._api.stop_processes(None, bool(wait)))
 
     # --- signal -----------------------------------------------------------
     async def signalProcess(self, name: str, sig: str) -> Any:

@@ -166,7 +166,7 @@ def test_collections_paused_restores_the_collector() -> None:
     """On during the pause only if it was on before; back on after an error too."""
     import gc
 
-    from minder.rpc.gcpause import collections_paused
+    from minder.engine.gcpause import collections_paused
 
     assert gc.isenabled()
     with collections_paused():

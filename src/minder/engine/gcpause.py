@@ -1,11 +1,11 @@
 """Pausing the cyclic garbage collector around a burst of allocations.
 
-A module of its own (standard library only, and the rpc package's
-__init__ imports nothing) so that the daemon's start-up,
-which pauses the collector while it makes every group and spawns every
-autostart, does not import the XML-RPC codec that the other user,
-``rpc.infocache``, needs (its character-class regexes alone took ~10 ms to
-compile, before the first child could start).
+The one owner of the collector's policy, in the engine (standard library
+only) so that every front end's stop gets the same pause from the engine's
+stop verb, and the daemon's start-up, which pauses the collector while it
+makes every group and spawns every autostart, imports nothing heavy for it
+(the XML-RPC codec's character-class regexes alone took ~10 ms to compile,
+before the first child could start).
 """
 
 from __future__ import annotations

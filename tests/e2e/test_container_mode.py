@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cgroups import assert_cgroups_removed
+from minder.engine.cgroupfs import pid_namespace
+from tests.support.cgroups import assert_cgroups_removed, cgroup_root
 from tests.support.daemons import (
     VENV_BIN,
     descendants,
@@ -226,3 +227,35 @@ def test_the_shipped_container_example_runs_as_pid_1(tmp_path: Path) -> None:
     assert_cgroups_removed(out.decode(errors="replace"))
     assert b"worker | heartbeat 1" in out
     assert b"stopped: web" in out and b"stopped: worker" in out
+
+
+@pytest.mark.skipif(cgroup_root() is None, reason="no writable cgroup v2 here (needs root)")
+def test_a_daemon_in_its_own_pid_namespace_leaves_a_host_daemons_empty_subtree(
+    tmp_path: Path,
+) -> None:
+    """A starting host daemon's subtree is empty until its first spawn; a minderd
+    that is PID 1 of another namespace, sharing the cgroup, cannot see the host
+    pid in its name and used to sweep it as a dead daemon's (the host daemon's
+    first spawn then failed). Names made here (with the namespace) and the
+    older ones (without) must both survive it; only names it can judge are its."""
+    root = cgroup_root()
+    assert root is not None
+    host_pid = os.getpid()  # alive, and invisible inside the new namespace
+    ours = [
+        os.path.join(root, f"minder-{host_pid}-0badf00d-{pid_namespace()}"),
+        os.path.join(root, f"minder-{host_pid}-0badf00e"),
+    ]
+    for path in ours:
+        os.mkdir(path)
+    try:
+        body = "[program:a]\ncommand=sleep 300\nstartsecs=0\n"
+        with pid1_minderd(tmp_path, body, "containment=cgroup") as (proc, sock, log):
+            wait_for(lambda: answers(sock), timeout=20, what="minderd as PID 1 to answer")
+            assert "containment: cgroup" in log.read_text()
+            assert [p for p in ours if not os.path.isdir(p)] == []
+            os.kill(descendants(proc.pid)[0], signal.SIGTERM)  # unshare's child: PID 1 inside
+            proc.communicate(timeout=60)
+    finally:
+        for path in ours:
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(path)

@@ -137,23 +137,49 @@ def remove_tree(directory: str, deadline: float) -> bool:
     return ok
 
 
+# The initial PID namespace's inode number, fixed by the kernel (PROC_PID_INIT_INO).
+INITIAL_PID_NAMESPACE = 0xEFFFFFFC
+
+
+def pid_namespace() -> int:
+    """The inode of this process's PID namespace (0 where /proc cannot tell)."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
+def subtree_name(random: str) -> str:
+    """``minder-<pid>-<random>-<PID namespace>``: the pid means something only in that namespace."""
+    return f"minder-{os.getpid()}-{random}-{pid_namespace()}"
+
+
 def sweep_stale(root: str) -> list[str]:
     """Remove empty ``minder-<pid>-*`` subtrees whose daemon is gone (it was SIGKILLed).
 
     Only empty ones: a populated subtree still holds a dead daemon's children,
     which its successor on the same config ends (daemon/survivors.py). And
     only when the pid in the name is dead here, so a live daemon's momentarily
-    empty subtree is never taken from it.
+    empty subtree is never taken from it. "Here" is this PID namespace: a
+    minderd in another one (a container's PID 1 sharing our cgroup) cannot see
+    our pid, and took a starting daemon's still empty subtree for a dead one's,
+    whose first spawn then failed. A name says the namespace it was made in;
+    one without (made before names said it) is only judged from the initial
+    namespace, where such daemons ran.
     """
     removed: list[str] = []
     try:
         entries = list(os.scandir(root))
     except OSError:
         return removed
+    here = pid_namespace()
     for entry in entries:
         parts = entry.name.split("-")
-        if len(parts) != 3 or parts[0] != "minder" or not parts[1].isdigit():
+        if len(parts) not in (3, 4) or parts[0] != "minder" or not parts[1].isdigit():
             continue
+        made_in = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
+        if (made_in if made_in is not None else INITIAL_PID_NAMESPACE) != here:
+            continue  # its pid is not one of ours to look up
         if os.path.exists(f"/proc/{parts[1]}") or populated(entry.path):
             continue
         if remove_tree(entry.path, time.monotonic()):

@@ -1,6 +1,6 @@
 """The cgroup v2 backend of containment (see engine/containment.py).
 
-Layout: ``<cgroup2 mount><minderd's own cgroup>/minder-<pid>-<random>/p:<group>:<name>``,
+Layout: ``<cgroup2 mount><minderd's own cgroup>/minder-<pid>-<random>-<pidns>/p:<group>:<name>``,
 one leaf per process, created at its first spawn and removed with it. The
 mount is found in /proc/self/mountinfo (hosts with a hybrid layout mount
 cgroup2 beside the v1 controllers, e.g. at /sys/fs/cgroup/unified), and
@@ -51,6 +51,7 @@ from minder.engine.cgroupfs import (
     procs_of,
     read_file,
     remove_tree,
+    subtree_name,
     sweep_stale,
     write_file,
 )
@@ -155,7 +156,7 @@ class CgroupContainment:
         root = cls.home()
         sweep_stale(root)
         # The pid alone is not unique: PID 1 of two containers sharing a cgroup.
-        subtree = os.path.join(root, name or f"minder-{os.getpid()}-{os.urandom(4).hex()}")
+        subtree = os.path.join(root, name or subtree_name(os.urandom(4).hex()))
         try:
             os.mkdir(subtree)
         except OSError as exc:

@@ -178,10 +178,13 @@ def test_dict_subclasses_are_structs() -> None:
 
 # Only XML 1.0's Char production, as XML_TEXT above: without U+FFFE and U+FFFF
 # too, which expat refuses, so xmlrpc.client.loads would have no answer to compare.
+# The C0 controls are dropped (a map), not filtered: the filter threw away 37% of
+# the drawn texts (an example holds several), which wastes examples and risks
+# Hypothesis's filter_too_much health check on an unlucky seed.
 _xml_text = st.text(
     alphabet=st.characters(blacklist_categories=NO_SURROGATES,
                            blacklist_characters="\x00\r\ufffe\uffff")
-).filter(lambda t: all(c in "\t\n" or ord(c) >= 0x20 for c in t))
+).map(lambda t: "".join(c for c in t if c in "\t\n" or c >= " "))
 _call_values = st.recursive(
     st.none()
     | st.booleans()

@@ -473,7 +473,9 @@ def test_wrong_passwords_slow_the_next_attempt_the_right_one_included(
         assert took >= 0.6, (took, delays)
         took, served = timed(right)  # logged in: at once from now on
         assert served.result() == daemon.proc.pid
-        assert took < 0.5, took
+        # Not held: a sixth attempt in the sequence would wait 1.6 s. The bound
+        # leaves a loaded 2-core runner room for one slow answer.
+        assert took < 1.0, took
         with proxy_at(f"http://{USER}:{PASSWORD}@127.0.0.1:{port}") as proxy:
             assert proxy.supervisor.getState()["statename"] == "RUNNING"
         # and the unix socket of the same daemon has no password

@@ -64,7 +64,10 @@ def test_a_1500_connection_flood_locks_out_neither_the_admin_nor_a_respawn(
             assert proxy.supervisor.getState()["statename"] == "RUNNING"
         # a crashing program keeps being restarted: spawning has descriptors left
         _, first = crashy_pid(limited.daemon)
-        wait_for(lambda: crashy_pid(limited.daemon)[1] not in (0, first), timeout=10,
+        # crashy is in a crash loop (up 0.3 s, under restart_backoff_reset): its
+        # delay doubles from 0.1 s up to restart_backoff_max, 30 s, so a slow set-up
+        # may meet a 13 s wait; the poll allows the longest one.
+        wait_for(lambda: crashy_pid(limited.daemon)[1] not in (0, first), timeout=40,
                  what="crashy to be spawned again during the flood")
         state, _ = crashy_pid(limited.daemon)
         assert state != "FATAL"

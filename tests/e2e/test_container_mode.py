@@ -79,32 +79,49 @@ def answers(sock: Path) -> bool:
 
 
 ORPHANS = """\
-import os, time
+import os, sys, time
 for _ in range(10):  # double forks: each grandchild is orphaned, then exits
     if os.fork() == 0:
         if os.fork() == 0:
+            open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
             time.sleep(0.1)
             os._exit(0)
         os._exit(0)
 time.sleep(300)
 """
 
+# The essential program: it exits (and so ends minderd) only once PID 1 has reaped
+# all ten orphans, whose pids they left in the directory argv[1] names (a reaped
+# pid has no /proc entry; a zombie still has one). Before, it slept 1.5 s and
+# hoped the orphaner had started, forked and seen its orphans die by then.
+MAIN = """\
+import os, sys, time
+print("hello from main", flush=True)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    pids = os.listdir(sys.argv[1])
+    if len(pids) == 10 and not any(os.path.exists("/proc/" + pid) for pid in pids):
+        break
+    time.sleep(0.02)
+sys.exit(7)
+"""
+
 
 def test_an_essential_programs_exit_code_becomes_minderds(tmp_path: Path) -> None:
     (tmp_path / "orphans.py").write_text(ORPHANS)
-    (tmp_path / "main.py").write_text(
-        "import sys, time\nprint('hello from main', flush=True)\ntime.sleep(1.5)\nsys.exit(7)\n"
-    )
+    (tmp_path / "main.py").write_text(MAIN)
+    orphans = tmp_path / "orphans"
+    orphans.mkdir()
     body = f"""
     [program:main]
-    command={PY} {tmp_path}/main.py
+    command={PY} {tmp_path}/main.py {orphans}
     startsecs=0
     autorestart=false
     essential=true
     stdout_logfile=NONE
 
     [program:orphaner]
-    command={PY} {tmp_path}/orphans.py
+    command={PY} {tmp_path}/orphans.py {orphans}
     startsecs=0
     """
     with pid1_minderd(tmp_path, body, "childlogs_to_stdout=true") as (proc, _sock, log):
@@ -115,6 +132,7 @@ def test_an_essential_programs_exit_code_becomes_minderds(tmp_path: Path) -> Non
     assert b"main | hello from main" in out
     assert "supervisord started with pid 1" in text
     assert "essential program main ended (exit status 7): shutting down, exit code 7" in text
+    assert len(os.listdir(orphans)) == 10
     assert text.count("reaped unknown pid") >= 10  # PID 1 reaps every orphan
     assert "stopped: orphaner" in text
 

@@ -198,8 +198,19 @@ class CgroupContainment:
                 os.mkdir(path)
             except FileExistsError:
                 pass
+            except FileNotFoundError:
+                self._remake_subtree()  # someone removed it while it was empty
+                os.mkdir(path)
             self._leaves.add(path)
         return path
+
+    def _remake_subtree(self) -> None:
+        """Make the subtree again: it was removed while it had no leaf (before
+        the first spawn, or after every program had stopped). Every leaf known
+        went with it."""
+        os.mkdir(self.subtree)
+        self._leaves.clear()
+        self.memory = self._delegate_memory()
 
     def placing(self, key: str) -> contextlib.AbstractContextManager[None]:
         """Within a burst, move minderd itself around the spawn; else see ``adopt``.
@@ -247,6 +258,7 @@ class CgroupContainment:
             write_file(os.path.join(self._leaf(key), "cgroup.procs"), str(os.getpid()))
         except OSError:
             self._placed_inline = False  # let adopt() try from the thread instead
+            self._leaves.discard(os.path.join(self.subtree, _leaf_name(key)))  # made anew there
             return False
         return True
 
@@ -259,7 +271,13 @@ class CgroupContainment:
         if self._placed_inline:
             self._placed_inline = False
             return  # it started there
-        leaf = self._leaf(key)  # mkdir here, on the loop: the thread only writes pids
+        try:
+            leaf = self._leaf(key)  # mkdir here, on the loop: the thread only writes pids
+        except OSError:
+            # The child runs already: an error here would orphan it outside
+            # minderd. It stays uncontained instead, as when its move fails.
+            self.placement_failures += 1
+            return
         self._placed.add(key)
         if self._mover is None:
             self._mover = ThreadPoolExecutor(1, thread_name_prefix="minder-cgroup")

@@ -194,7 +194,7 @@ class CgroupContainment:
     def _leaf(self, key: str) -> str:
         path = os.path.join(self.subtree, _leaf_name(key))
         if path not in self._leaves:
-            try:  # noqa: SIM105 - suppress() is 3 Python calls, paid per spawn
+            try:
                 os.mkdir(path)
             except FileExistsError:
                 pass

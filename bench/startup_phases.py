@@ -26,7 +26,6 @@ directory=, umask= or user=, on Linux >= 5.11) are counted.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import shutil
@@ -37,9 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import confgen
+from bench import alternate, confgen
 from bench.peers import install
-from bench.stats import median
 
 WRAPPER = """
 import json, os, resource, sys, time
@@ -126,28 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--logs", choices=("auto", "none"), default="auto")
-    parser.add_argument("--where", default=tempfile.gettempdir(), help="parent of the workdirs")
     parser.add_argument("--delete-between", action="store_true")
-    parser.add_argument("trees", nargs="*", default=["current="], help="label=PYTHONPATH")
+    alternate.add_tree_arguments(parser)
     args = parser.parse_args(argv)
-    trees = [tuple(t.split("=", 1)) for t in args.trees]
-    for _, src in trees:  # PYTHONDONTWRITEBYTECODE: compile once, not in every run
-        if src:
-            compileall.compile_dir(src, quiet=1)
-    results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in trees}
-    kept = Path(tempfile.mkdtemp(prefix="phases-", dir=args.where))
-    try:
-        for _ in range(args.reps):
-            for label, src in trees:
-                run = one_run(src, args.n, args.logs, str(kept), args.delete_between)
-                results[label].append(run)
-                print(f"{label:10s} " + ", ".join(f"{k}={v:.3f}" for k, v in run.items()),
-                      flush=True)
-    finally:
-        shutil.rmtree(kept, ignore_errors=True)
-    for label, runs in results.items():
-        print(f"{label:10s} median " + ", ".join(
-            f"{k}={median([r[k] for r in runs]):.3f}" for k in FIGURES))
+    alternate.run_trees(
+        args.trees, args.reps, args.where, "phases-",
+        lambda src, parent: one_run(src, args.n, args.logs, parent, args.delete_between),
+        FIGURES, 3,
+    )
     return 0
 
 

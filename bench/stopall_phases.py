@@ -33,7 +33,6 @@ mood; compare medians.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import shutil
@@ -43,10 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import confgen, daemons, rpc
+from bench import alternate, confgen, daemons, rpc
 from bench.mainlog import MainLog
 from bench.scenarios.base import count, states
-from bench.stats import median
 
 WRAPPER = """
 import gc, json, os, resource, sys, time
@@ -164,28 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.stopall_phases")
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--where", default=tempfile.gettempdir(), help="parent of the workdirs")
-    parser.add_argument("trees", nargs="*", default=["current="], help="label=PYTHONPATH")
+    alternate.add_tree_arguments(parser)
     args = parser.parse_args(argv)
-    trees = [tuple(t.split("=", 1)) for t in args.trees]
-    for _, src in trees:  # PYTHONDONTWRITEBYTECODE: compile once, not in every run
-        if src:
-            compileall.compile_dir(src, quiet=1)
     daemons.raise_fd_limit(confgen.min_fds(args.n) + 1024)
-    results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in trees}
-    kept = Path(tempfile.mkdtemp(prefix="stopall-", dir=args.where))
-    try:
-        for _ in range(args.reps):
-            for label, src in trees:
-                run = one_run(src, args.n, str(kept))
-                results[label].append(run)
-                print(f"{label:10s} " + ", ".join(f"{k}={v:.1f}" for k, v in run.items()),
-                      flush=True)
-    finally:
-        shutil.rmtree(kept, ignore_errors=True)
-    for label, runs in results.items():
-        print(f"{label:10s} median " + ", ".join(
-            f"{k}={median([r[k] for r in runs]):.1f}" for k in FIGURES))
+    alternate.run_trees(
+        args.trees, args.reps, args.where, "stopall-",
+        lambda src, parent: one_run(src, args.n, parent), FIGURES, 1,
+    )
     return 0
 
 

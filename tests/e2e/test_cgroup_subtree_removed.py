@@ -46,3 +46,26 @@ def test_a_subtree_removed_while_empty_is_made_again_at_the_next_spawn(tmp_path:
         assert proxy.supervisor.getState()["statename"] == "RUNNING"
         assert proxy.supervisor.stopProcess("late", True)
     assert_cgroups_removed((tmp_path / "daemon.log").read_text())
+
+
+
+def test_a_child_without_a_leaf_runs_and_the_main_log_says_it_is_not_contained(
+    tmp_path: Path,
+) -> None:
+    """A subtree that refuses new leaves (``cgroup.max.descendants`` 0: the
+    leaf's mkdir fails with EAGAIN) leaves the child running outside any
+    leaf; the main log says so, where before only a counter knew."""
+    body = "[program:late]\ncommand=/bin/sleep 300\nautostart=false\nstartsecs=0\n"
+    with run_daemon(tmp_path, body, daemon_keys="containment=cgroup") as d, d.rpc() as proxy:
+        found = re.search(r"containment: cgroup: (\S+)", d.main_log())
+        assert found, d.main_log()
+        (Path(found.group(1)) / "cgroup.max.descendants").write_text("0")
+        assert proxy.supervisor.startProcess("late", True)
+        wait_for(
+            lambda: "late could not be placed in its cgroup" in d.main_log(),
+            timeout=10,
+            what="the placement failure in the main log",
+        )
+        assert proxy.supervisor.getProcessInfo("late")["statename"] == "RUNNING"
+        assert proxy.supervisor.stopProcess("late", True)
+    assert_cgroups_removed((tmp_path / "daemon.log").read_text())

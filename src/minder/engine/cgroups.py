@@ -33,12 +33,13 @@ that, freeze, SIGKILL each member, thaw.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -117,6 +118,9 @@ class CgroupContainment:
         self._me = str(os.getpid()).encode()
         self._leaves: set[str] = set()
         self.placement_failures = 0
+        # Where a failed placement is told (choose() sets the main log's warn);
+        # called on the event loop only.
+        self.warn: Callable[[str], None] = lambda _message: None
         self.memory = self._delegate_memory()
         self._placed: set[str] = set()  # keys whose processes belong in a leaf
         self._moves: dict[str, Future[None]] = {}  # each key's latest pending move
@@ -273,10 +277,10 @@ class CgroupContainment:
             return  # it started there
         try:
             leaf = self._leaf(key)  # mkdir here, on the loop: the thread only writes pids
-        except OSError:
+        except OSError as exc:
             # The child runs already: an error here would orphan it outside
             # minderd. It stays uncontained instead, as when its move fails.
-            self.placement_failures += 1
+            self._placement_failed(key, exc)
             return
         self._placed.add(key)
         if self._mover is None:
@@ -285,15 +289,32 @@ class CgroupContainment:
             self._queued += 1
             self._tickets += 1
             self._unswept[key] = self._tickets
-        self._moves[key] = self._mover.submit(self._move, leaf, pid, self._tickets)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self._moves[key] = self._mover.submit(self._move, leaf, pid, self._tickets, key, loop)
 
-    def _move(self, leaf: str, pid: int, ticket: int) -> None:
+    def _placement_failed(self, key: str, exc: OSError) -> None:
+        """Count and tell a child left outside its leaf: what it starts is not contained."""
+        self.placement_failures += 1
+        self.warn(
+            f"containment: {key} could not be placed in its cgroup ({exc}); "
+            "the processes it starts are not contained"
+        )
+
+    def _move(
+        self, leaf: str, pid: int, ticket: int, key: str, loop: asyncio.AbstractEventLoop | None
+    ) -> None:
         try:
             write_file(os.path.join(leaf, "cgroup.procs"), str(pid))
         except ProcessLookupError:
             pass  # it is gone already: its escapees (if any) are swept below
-        except OSError:
-            self.placement_failures += 1  # the leaf vanished or was refused: uncontained
+        except OSError as exc:  # the leaf vanished or was refused: uncontained
+            if loop is None:
+                self._placement_failed(key, exc)
+            else:
+                loop.call_soon_threadsafe(self._placement_failed, key, exc)
         self._last_move = time.monotonic()
         with self._queue_lock:
             self._done_ticket = ticket

@@ -233,8 +233,11 @@ def preview(mode: str) -> str:
     return f"containment: cgroup: a cgroup v2 subtree under {root}"
 
 
-def choose(mode: str, managed: Callable[[int], bool], log: Log) -> Containment:
-    """The backend for ``[supervisord] containment=``; logs which one is in use."""
+def choose(mode: str, managed: Callable[[int], bool], log: Log, warn: Log) -> Containment:
+    """The backend for ``[supervisord] containment=``; logs which one is in use.
+
+    ``warn`` gets the cgroup backend's failed placements (a child left outside its leaf).
+    """
     chosen: Containment
     if mode == "off":
         chosen = NoContainment()
@@ -244,7 +247,8 @@ def choose(mode: str, managed: Callable[[int], bool], log: Log) -> Containment:
         try:
             if mode == "subreaper":
                 raise CgroupUnavailable("containment=subreaper")
-            chosen = CgroupContainment.create()
+            chosen = cgroup = CgroupContainment.create()
+            cgroup.warn = warn
         except CgroupUnavailable as exc:
             if mode == "cgroup":
                 log(f"containment=cgroup asked for, but {exc}; falling back")

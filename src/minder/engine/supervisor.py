@@ -160,7 +160,7 @@ class Supervisor:
         self._reaper = Reaper(loop, use_pidfd=self._use_pidfd)
         if self._containment_mode is not None:
             mode, watched = self._containment_mode, self._reaper.is_watched
-            self.containment = choose(mode, watched, self.log.info)
+            self.containment = choose(mode, watched, self.log.info, self.log.warn)
             self._journal.use_cgroup(self.containment.where if self.containment.mode == "cgroup"
                                      else None)
         if self._reap_orphans:

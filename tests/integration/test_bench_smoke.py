@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,22 @@ def test_ctl_cross_runs_both_clients_against_supervisord(
     assert not _leftovers(), "the bench left processes running"
 
 
+def _one_alternated_run(
+    main: Callable[[list[str]], int], n: int, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[dict[str, float], str]:
+    """One run of an A/B tool (bench/alternate.py) on this checkout: its figures
+    and its median line, after checking it removed every workdir it made."""
+    where = Path(tempfile.mkdtemp(prefix=prefix))  # short: the socket path has a limit
+    try:
+        assert main(["--n", str(n), "--reps", "1", "--where", str(where)]) == 0
+        assert not list(where.iterdir()), "the workdirs were not removed"
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    run, summary = capsys.readouterr().out.splitlines()
+    items = (item.split("=") for item in run.split(None, 1)[1].split(", "))
+    return {key: float(value) for key, value in items}, summary
+
+
 def test_startup_phases_reads_the_daemons_first_and_last_spawn(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -195,19 +212,12 @@ def test_startup_phases_reads_the_daemons_first_and_last_spawn(
         install.child()
     except install.Missing as exc:
         pytest.skip(str(exc))
-    where = Path(tempfile.mkdtemp(prefix="sp-"))  # short: the socket path has a limit
-    try:
-        assert startup_phases.main(["--n", "3", "--reps", "1", "--where", str(where)]) == 0
-        assert not list(where.iterdir()), "the workdirs were not removed"
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
-    run, summary = capsys.readouterr().out.splitlines()
-    values = dict(item.split("=") for item in run.split(None, 1)[1].split(", "))
+    values, summary = _one_alternated_run(startup_phases.main, 3, "sp-", capsys)
     assert set(values) == set(startup_phases.FIGURES)
-    assert 0 < float(values["first_s"]) <= float(values["all_s"])
-    assert 0 < float(values["cpu_first_ms"]) <= float(values["cpu_all_ms"])
-    assert float(values["spawn_s"]) <= float(values["all_s"])
-    assert float(values["spawn_cpu_ms"]) <= float(values["cpu_all_ms"])
+    assert 0 < values["first_s"] <= values["all_s"]
+    assert 0 < values["cpu_first_ms"] <= values["cpu_all_ms"]
+    assert values["spawn_s"] <= values["all_s"]
+    assert values["spawn_cpu_ms"] <= values["cpu_all_ms"]
     assert summary.startswith("current    median ")
     assert not _leftovers(), "the bench left processes running"
 
@@ -241,15 +251,7 @@ def test_stopall_phases_splits_a_real_stop_all(capsys: pytest.CaptureFixture[str
     whole, and nothing left running or on disk."""
     from bench import stopall_phases
 
-    where = Path(tempfile.mkdtemp(prefix="sa-"))  # short: the socket path has a limit
-    try:
-        assert stopall_phases.main(["--n", "4", "--reps", "1", "--where", str(where)]) == 0
-        assert not list(where.iterdir()), "the workdirs were not removed"
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
-    run, summary = capsys.readouterr().out.splitlines()
-    values = {k: float(v) for k, v in (
-        item.split("=") for item in run.split(None, 1)[1].split(", "))}
+    values, summary = _one_alternated_run(stopall_phases.main, 4, "sa-", capsys)
     assert set(values) == set(stopall_phases.FIGURES)
     assert 0 < values["requests_ms"] <= values["daemon_ms"]
     assert 0 < values["exits_ms"] <= values["daemon_ms"]

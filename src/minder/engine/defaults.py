@@ -35,6 +35,7 @@ def default_sink_factory(log: Logger) -> SinkFactory:
         ident: str | None,
         owner: int | None,
         auto: bool,
+        unborn: bool,
     ) -> ChildLog:
         return ChildLog(
             path,
@@ -45,6 +46,7 @@ def default_sink_factory(log: Logger) -> SinkFactory:
             lazy=True,
             owner=owner,
             exclusive=auto,
+            unborn=unborn,
         )
 
     return make

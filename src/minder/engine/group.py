@@ -17,7 +17,7 @@ from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
 from minder.engine.context import EngineContext
 from minder.engine.fcgi import FcgiSocket
-from minder.engine.logs.autonames import auto_log_path
+from minder.engine.logs.autonames import AutoLogBatch, auto_log_path
 from minder.engine.output import LogSink, OutputChannel
 from minder.engine.process import ProcessRunner
 from minder.engine.snapbuild import new_snapshot
@@ -25,8 +25,8 @@ from minder.engine.vitals import vitals_snapshot
 from minder.model.specs import GroupSpec, LogSpec, ProcessSpec
 from minder.protocol.states import STOPPED_STATES
 
-# (path, maxbytes, backups, syslog ident, program's uid, AUTO) -> sink
-SinkFactory = Callable[[str | None, int, int, str | None, int | None, bool], LogSink]
+# (path, maxbytes, backups, syslog ident, program's uid, AUTO, AUTO file not made yet) -> sink
+SinkFactory = Callable[[str | None, int, int, str | None, int | None, bool, bool], LogSink]
 
 
 class LogPaths:
@@ -35,14 +35,6 @@ class LogPaths:
     def __init__(self, stdout: str | None, stderr: str | None) -> None:
         self.stdout = stdout
         self.stderr = stderr
-
-
-def resolve_log_path(
-    log: LogSpec, procname: str, channel: str, childlogdir: str, identifier: str
-) -> str | None:
-    if log.auto:
-        return auto_log_path(childlogdir, procname, channel, identifier)
-    return log.path
 
 
 class GroupRuntime:
@@ -56,8 +48,10 @@ class GroupRuntime:
         identifier: str,
         strip_ansi: bool,
         debug_echo: Callable[[str], None] | None = None,
+        auto_logs: AutoLogBatch | None = None,
     ) -> None:
         self.spec = spec
+        self._auto_logs = auto_logs
         self.ctx = ctx
         self._sink_factory = sink_factory
         self._childlogdir = childlogdir
@@ -79,20 +73,19 @@ class GroupRuntime:
 
     def add_process(self, pspec: ProcessSpec) -> ProcessRunner:
         bus: EventBus = self.ctx.bus
-        out_path = resolve_log_path(
-            pspec.stdout, pspec.name, "stdout", self._childlogdir, self._identifier
-        )
+        out_path, out_sink = self._channel_log(pspec.stdout, pspec, "stdout")
         err_path: str | None = None
+        err_sink: LogSink | None = None
         if not pspec.redirect_stderr:
-            err_path = resolve_log_path(
-                pspec.stderr, pspec.name, "stderr", self._childlogdir, self._identifier
-            )
-        self.log_paths[pspec.name] = LogPaths(out_path, err_path)
+            err_path, err_sink = self._channel_log(pspec.stderr, pspec, "stderr")
+        paths = self.log_paths[pspec.name] = LogPaths(out_path, err_path)
+        if self._auto_logs is not None:
+            self._born_later(paths, out_sink, err_sink)
         stdout = OutputChannel(
             group=self.name,
             name=pspec.name,
             channel="stdout",
-            sink=self._make_sink(out_path, pspec.stdout, pspec.name, pspec.uid),
+            sink=out_sink,
             bus=bus,
             strip=self._strip_ansi,
             events_enabled=pspec.stdout.events_enabled,
@@ -104,7 +97,7 @@ class GroupRuntime:
                 group=self.name,
                 name=pspec.name,
                 channel="stderr",
-                sink=self._make_sink(err_path, pspec.stderr, pspec.name, pspec.uid),
+                sink=err_sink,
                 bus=bus,
                 strip=self._strip_ansi,
                 events_enabled=pspec.stderr.events_enabled,
@@ -135,13 +128,42 @@ class GroupRuntime:
         self.processes[pspec.name] = runner
         return runner
 
-    def _make_sink(
-        self, path: str | None, log: LogSpec, procname: str, owner: int | None
-    ) -> LogSink | None:
-        ident = procname if log.syslog else None
+    def _channel_log(
+        self, log: LogSpec, pspec: ProcessSpec, channel: str
+    ) -> tuple[str | None, LogSink | None]:
+        """The channel's log path (AUTO resolved) and its sink.
+
+        With an ``AutoLogBatch`` (start-up), an AUTO log's file may be left
+        to be made after the burst of spawns (the sink is then ``unborn``).
+        """
+        path, unborn = log.path, False
+        if log.auto:
+            if self._auto_logs is None:
+                path = auto_log_path(self._childlogdir, pspec.name, channel, self._identifier)
+            else:
+                path, unborn = self._auto_logs.path(
+                    self._childlogdir, pspec.name, channel, self._identifier
+                )
+        ident = pspec.name if log.syslog else None
         if path is None and ident is None:
-            return None
-        return self._sink_factory(path, log.maxbytes, log.backups, ident, owner, log.auto)
+            return None, None
+        sink = self._sink_factory(path, log.maxbytes, log.backups, ident, pspec.uid, log.auto,
+                                  unborn)
+        return path, sink
+
+    def _born_later(
+        self, paths: LogPaths, stdout: LogSink | None, stderr: LogSink | None
+    ) -> None:
+        """Have the batch make these sinks' unborn files, and keep ``paths`` true to them."""
+        assert self._auto_logs is not None
+
+        def birth() -> None:
+            if stdout is not None:
+                paths.stdout = stdout.create_unborn()
+            if stderr is not None:
+                paths.stderr = stderr.create_unborn()
+
+        self._auto_logs.later(birth)
 
     @property
     def daemon_env(self) -> tuple[tuple[str, str], ...]:

@@ -10,14 +10,16 @@ engine/control.py and engine/reload.py read.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
 from minder.engine.context import EngineContext
 from minder.engine.defaults import Logger
 from minder.engine.group import GroupRuntime, SinkFactory
+from minder.engine.logs.autonames import AutoLogBatch
 from minder.engine.process import ProcessRunner
 from minder.model.events import GroupAdded, GroupRemoved
 from minder.model.specs import GroupSpec, RootSpec
@@ -40,6 +42,8 @@ class GroupTable:
     ) -> None:
         self.groups: dict[str, GroupRuntime] = {}
         self.ctx: EngineContext | None = None  # set once the engine starts
+        # start-up's AUTO logs, made after its burst of spawns (Supervisor.start)
+        self.auto_logs: AutoLogBatch | None = None
         self._root = root
         self._bus = bus
         self._log = log
@@ -66,10 +70,25 @@ class GroupTable:
             identifier=daemon.identifier,
             strip_ansi=daemon.strip_ansi,
             debug_echo=debug_echo,
+            auto_logs=self.auto_logs,
         )
         self.groups[gspec.name] = group
         self._bus.publish(GroupAdded(gspec.name))
         return group
+
+    @contextlib.contextmanager
+    def auto_logs_made_after(self) -> Iterator[None]:
+        """Groups created in this block name their AUTO logs; the files are made at its end.
+
+        Start-up wraps its burst of spawns in it, which runs in one turn of the
+        event loop (engine/logs/autonames.py says why and why that is safe).
+        """
+        self.auto_logs = batch = AutoLogBatch()
+        try:
+            yield
+        finally:
+            self.auto_logs = None
+            batch.create_all()
 
     def add_and_autostart(self, gspec: GroupSpec) -> GroupRuntime:
         group = self.create(gspec)

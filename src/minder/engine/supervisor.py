@@ -190,13 +190,14 @@ class Supervisor:
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event, types=self.event_listeners.events)
         self._table.ctx = self._ctx
-        for gspec in self._root.groups:
-            self._table.create(gspec)
-        self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
-        autostarts = sum(r.spec.autostart for r in self._all_runners())
-        with self.containment.burst(autostarts):
+        with self._table.auto_logs_made_after():  # the burst: nothing here awaits
             for gspec in self._root.groups:
-                self._table.autostart(self.groups[gspec.name])
+                self._table.create(gspec)
+            self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
+            autostarts = sum(r.spec.autostart for r in self._all_runners())
+            with self.containment.burst(autostarts):
+                for gspec in self._root.groups:
+                    self._table.autostart(self.groups[gspec.name])
         self._memory_watch.refresh()
         self._ticks = TickTimers(loop, self.clock, self.bus, needed=self._tick_wanted)
         self._ticks.start()

@@ -30,6 +30,7 @@ class ChildLog(RotatingFile):
         lazy: bool = False,
         owner: int | None = None,
         exclusive: bool = False,
+        unborn: bool = False,
     ) -> None:
         super().__init__(
             path,
@@ -41,6 +42,7 @@ class ChildLog(RotatingFile):
             lazy=lazy,
             owner=owner,
             exclusive=exclusive,
+            unborn=unborn,
         )
         self._syslog_ident = syslog_ident
 

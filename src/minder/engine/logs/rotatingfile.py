@@ -38,7 +38,10 @@ Why it is built this way:
   where the log was is refused, never written through (``owner`` is the
   program's uid, whose own files are accepted). ``exclusive=True`` (AUTO
   logs, whose names are ours alone) re-creates the file after rotation
-  with ``O_EXCL``. Clearing truncates a regular file in place and leaves
+  with ``O_EXCL``. ``unborn=True``: an AUTO name chosen at start-up whose
+  file is made after the burst of spawns (autonames.AutoLogBatch); until
+  ``create_unborn`` a spawn's ``touch`` leaves it, and an open makes it first.
+  Clearing truncates a regular file in place and leaves
   anything else (``/dev/null``, a FIFO) as it is.
 """
 
@@ -51,6 +54,7 @@ import os
 import stat
 from collections.abc import Callable
 
+from minder.engine.logs.autonames import create_auto_log
 from minder.engine.logs.dropbehind import NEVER, DropBehind, drop_all
 from minder.engine.logs.rotation import shift_backups
 from minder.engine.logs.safeopen import open_log, truncate_regular, usable_as_is
@@ -83,8 +87,10 @@ class RotatingFile:
         lazy: bool = False,
         owner: int | None = None,
         exclusive: bool = False,
+        unborn: bool = False,
     ) -> None:
         self._path = path
+        self._unborn = unborn and path is not None
         self._owner = owner
         self._exclusive = exclusive
         self._maxbytes = max(0, maxbytes)
@@ -251,7 +257,7 @@ class RotatingFile:
 
     def touch(self) -> None:
         """Make sure the path exists (a child is being spawned) without keeping a descriptor."""
-        if self._path is None or self._closed or self._fd >= 0:
+        if self._path is None or self._closed or self._fd >= 0 or self._unborn:
             return
         if usable_as_is(self._path, owner=self._owner):
             return  # there already, and the first write's open_log will take it
@@ -259,6 +265,23 @@ class RotatingFile:
             os.close(open_log(self._path, owner=self._owner))
         except OSError as exc:
             self._report(exc, "open")
+
+    def create_unborn(self) -> str | None:
+        """Make an ``unborn`` AUTO log's file now; returns the path (new if the name was taken).
+
+        A failure is reported as a failed open is, and the next open tries again.
+        """
+        if self._unborn:
+            try:
+                self._be_born()
+            except OSError as exc:
+                self._report(exc, "create")
+        return self._path
+
+    def _be_born(self) -> None:
+        assert self._path is not None
+        self._path = create_auto_log(self._path)
+        self._unborn = False
 
     def release(self) -> None:
         """Give the descriptor back until the next write (the writer is gone for now).
@@ -358,6 +381,8 @@ class RotatingFile:
     def _open(self, *, truncate: bool, fresh: bool = False) -> None:
         """Open the path safely; ``fresh``: it was just moved away (rotation)."""
         assert self._path is not None
+        if self._unborn:
+            self._be_born()
         fd = open_log(self._path, owner=self._owner, exclusive=fresh and self._exclusive)
         try:
             if truncate:

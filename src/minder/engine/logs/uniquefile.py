@@ -31,6 +31,11 @@ def random_name() -> str:
     return "".join(chars[:NAME_LENGTH])
 
 
+def create_new(path: str, mode: int = 0o600) -> int:
+    """An open descriptor on ``path``, made now; FileExistsError when the name is taken."""
+    return os.open(path, _FLAGS, mode)
+
+
 def create_unique(directory: str, prefix: str, suffix: str, mode: int = 0o600) -> tuple[int, str]:
     """An open descriptor on a new file ``<directory>/<prefix><random><suffix>``, and its path.
 
@@ -40,7 +45,7 @@ def create_unique(directory: str, prefix: str, suffix: str, mode: int = 0o600) -
     for _ in range(ATTEMPTS):
         path = os.path.abspath(os.path.join(directory, f"{prefix}{random_name()}{suffix}"))
         try:
-            return os.open(path, _FLAGS, mode), path
+            return create_new(path, mode), path
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free name found", os.path.join(directory, prefix))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import fcntl
 import os
 import re
@@ -45,6 +46,20 @@ def test_random_names_use_the_whole_alphabet_and_nothing_else() -> None:
     assert len(names) == 2000
     assert all(len(n) == 8 and set(n) <= set(ALPHABET) for n in names)
     assert set("".join(names)) == set(ALPHABET)
+
+
+def test_random_names_favour_no_letter() -> None:
+    """256 is not a multiple of 37: the bytes that would favour letters are dropped."""
+    counts = collections.Counter("".join(random_name() for _ in range(20000)))
+    mean = 20000 * 8 / len(ALPHABET)  # ~4,324 a letter, sd ~66; a kept bias would be +17 %
+    assert all(abs(counts[c] - mean) < 0.08 * mean for c in ALPHABET), counts
+
+
+def test_bytes_that_would_favour_letters_are_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter([bytes(range(222, 234)), bytes([0, 255, 36, 37, 221, 250, 1, 2, 3, 4, 5, 6])])
+    monkeypatch.setattr(uniquefile.os, "urandom", lambda n: next(draws))
+    # 0->a, 36->_, 37->a, 221->221 % 37 = 36 -> _; 255 and 250 dropped
+    assert random_name() == "a_a_bcde"
 
 
 def _names(*names: str) -> Iterator[str]:

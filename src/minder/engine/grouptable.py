@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 from minder.engine.api import ProcessSnapshot
 from minder.engine.bus import EventBus
+from minder.engine.containment import Containment
 from minder.engine.context import EngineContext
 from minder.engine.defaults import Logger
 from minder.engine.group import GroupRuntime, SinkFactory
@@ -89,6 +90,13 @@ class GroupTable:
         finally:
             self.auto_logs = None
             batch.create_all()
+
+    def use_containment(self, containment: Containment) -> None:
+        """Hand the backend chosen at start-up to every context made before it."""
+        assert self.ctx is not None
+        self.ctx.containment = containment
+        for group in self.groups.values():
+            group.ctx.containment = containment
 
     def add_and_autostart(self, gspec: GroupSpec) -> GroupRuntime:
         group = self.create(gspec)

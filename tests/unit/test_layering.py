@@ -17,16 +17,17 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "minder"
 
 # package -> minder packages it may import
 ALLOWED: dict[str, set[str]] = {
-    "protocol": {"protocol"},
-    "model": {"protocol", "model"},
-    "config": {"protocol", "model", "config"},
-    "engine": {"protocol", "model", "engine", "unixsocket"},
-    "rpc": {"protocol", "model", "engine", "rpc"},
-    "http": {"protocol", "model", "engine", "rpc", "http", "unixsocket"},
+    "protocol": {"protocol", "records"},
+    "model": {"protocol", "model", "records"},
+    "config": {"protocol", "model", "config", "records"},
+    "engine": {"protocol", "model", "engine", "unixsocket", "records"},
+    "rpc": {"protocol", "model", "engine", "rpc", "records"},
+    "http": {"protocol", "model", "engine", "rpc", "http", "unixsocket", "records"},
     "ctl": {"protocol", "ctl"},
-    "daemon": {"protocol", "model", "config", "engine", "rpc", "http", "daemon", "ctl"},
+    "daemon": {"protocol", "model", "config", "engine", "rpc", "http", "daemon", "ctl", "records"},
     "childutils": {"protocol"},
     "unixsocket": set(),
+    "records": set(),
 }
 
 THIRD_PARTY_FORBIDDEN = {

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from minder.config import values
 from minder.config.context import SectionReader
 from minder.config.diagnostics import ValueProblem
 from minder.model.pacing import Pacing
+from minder.records import record
 
 CONTAINMENT_MODES = ("auto", "cgroup", "subreaper", "off")
 
@@ -52,7 +52,7 @@ def containment_mode(text: str) -> str:
     return lowered
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProgramContainment:
     """A program's minder keys for restart pacing, descendants and essential exits."""
 
@@ -84,7 +84,7 @@ def read_program_keys(r: SectionReader, names: Names) -> ProgramContainment:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DaemonContainment:
     """The ``[supervisord]`` keys for containment, container mode and shutdown."""
 

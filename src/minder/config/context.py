@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeVar
 
 from minder.config.diagnostics import Diagnostic, Severity, ValueProblem
 from minder.config.expand import Names, expand
 from minder.config.ini import Entry, IniDocument
 from minder.model.specs import Provenance
+from minder.records import mutable_record
 
 T = TypeVar("T")
 
@@ -25,7 +26,7 @@ T = TypeVar("T")
 SECRET_KEYS = frozenset({"password"})
 
 
-@dataclass(slots=True)
+@mutable_record
 class Collector:
     """Every diagnostic of one load, with paths shown relative to the main file."""
 
@@ -69,7 +70,7 @@ class Collector:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
-@dataclass(slots=True)
+@mutable_record
 class LoadContext:
     """What every section reader of one load shares: the document, the problems, the environment."""
 

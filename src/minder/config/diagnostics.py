@@ -12,13 +12,14 @@ line, e.g.::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
+
+from minder.records import record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     """One config problem, located by file, line, section and key, with its fix."""
 

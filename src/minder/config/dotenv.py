@@ -14,13 +14,14 @@ named by file and line and what is wrong with it, never by its text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from minder.records import record
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DotenvProblem:
     """A line of an environment file that cannot be read (never quoting its value)."""
 

@@ -11,7 +11,9 @@ duplicates, which RawConfigParser merges without a word.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from minder.records import mutable_record, record
 
 DEFAULT_SECTION = "DEFAULT"
 _SECTION_RE = re.compile(r"\[(?P<header>.+)\]")
@@ -19,7 +21,7 @@ _OPTION_RE = re.compile(r"(?P<option>.*?)\s*(?P<delim>=|:)\s*(?P<value>.*)$")
 _INLINE_COMMENT_PREFIXES = (";", "#")
 
 
-@dataclass(slots=True)
+@mutable_record
 class Entry:
     """One key's value with where it was written."""
 
@@ -28,7 +30,7 @@ class Entry:
     line: int
 
 
-@dataclass(slots=True)
+@mutable_record
 class Section:
     """One ``[section]`` as read, with its keys in file order."""
 
@@ -38,7 +40,7 @@ class Section:
     entries: dict[str, Entry] = field(default_factory=dict)  # key (lower-case) -> entry
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Duplicate:
     """A section header or key seen again (the later one wins, as in supervisord)."""
 
@@ -50,7 +52,7 @@ class Duplicate:
     first_line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyntaxProblem:
     """A line that is neither ``key = value`` nor a section header."""
 
@@ -60,7 +62,7 @@ class SyntaxProblem:
     reason: str
 
 
-@dataclass(slots=True)
+@mutable_record
 class IniDocument:
     """Everything read so far, across the main file and its includes."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from minder.config.context import Collector, LoadContext, SectionReader
 from minder.config.daemon_section import SECTION as DAEMON_SECTION
@@ -29,9 +28,10 @@ from minder.config.servers import (
     read_unix_server,
 )
 from minder.model.specs import DaemonSpec, HttpServerSpec, RootSpec, RpcInterfaceSpec
+from minder.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadResult:
     """A loaded config and the warnings it raised."""
 

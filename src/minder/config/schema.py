@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import resource
 import sys
-from dataclasses import dataclass
+
+from minder.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Key:
     """One known key: its default, its type and what it does (the config reference)."""
 
@@ -24,7 +25,7 @@ class Key:
     minder: bool = False  # a minder extension, not in supervisord
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SectionKind:
     """One kind of section and every key it accepts."""
 

@@ -12,12 +12,12 @@ import grp
 import pwd
 import re
 import shlex
-from dataclasses import dataclass
 
 from minder.config.diagnostics import ValueProblem
 from minder.config.suggest import did_you_mean
 from minder.model.specs import AutoRestart
 from minder.protocol.signals import SIGNAL_NAMES, BadSignal, parse_signal
+from minder.records import record
 
 _TRUE = frozenset({"yes", "true", "on", "1"})
 _FALSE = frozenset({"no", "false", "off", "0"})
@@ -160,7 +160,7 @@ def process_or_group_name(text: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class User:
     """A ``user=`` that resolved on this machine."""
 

@@ -18,13 +18,14 @@ import getopt
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
 from minder import API_VERSION, SUPERVISOR_COMPAT_VERSION, __version__
 from minder.config import values
 from minder.config.diagnostics import ValueProblem
 from minder.model.specs import DaemonSpec
+from minder.records import record
 
 
 class UsageError(Exception):
@@ -38,7 +39,7 @@ class UsageError(Exception):
         return f"Error: {self.message}\nFor help, use {prog} -h\n"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DaemonOptions:
     """What the command line said; None/False means "not given, use the config"."""
 

@@ -10,14 +10,15 @@ limit stays unlimited.
 from __future__ import annotations
 
 import resource
-from dataclasses import dataclass
+
+from minder.records import record
 
 
 class RlimitError(Exception):
     """The limit cannot be raised; printed as ``Error: <message>`` with exit 2."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Limit:
     """A limit the daemon raises at start: its config key (minfds, minprocs) and what it counts."""
 

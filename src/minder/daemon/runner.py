@@ -18,7 +18,7 @@ import gc
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from minder import __version__
@@ -39,6 +39,7 @@ from minder.model.events import GroupRemoved, MainLogLine
 from minder.model.specs import RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import SupervisorState
+from minder.records import mutable_record
 
 if TYPE_CHECKING:
     from minder.http.server import HttpServers
@@ -57,7 +58,7 @@ class StartupError(Exception):
     """Printed as ``Error: ...`` with exit code 2 (servers cannot bind, say)."""
 
 
-@dataclass
+@mutable_record
 class DaemonRun:
     """Everything one daemon run needs from the command line."""
 

@@ -31,10 +31,10 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from minder.engine import proctree
 from minder.engine.cgroupfs import remove_tree
+from minder.records import mutable_record, record
 
 TERM_WAIT = 5.0  # seconds a survivor gets between SIGTERM and SIGKILL
 COMPACT_AFTER = 4096  # lines appended before the file is rewritten
@@ -47,7 +47,7 @@ def journal_path(pidfile: str) -> str:
     return f"{pidfile}.children"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Survivor:
     """A child of a killed predecessor, named by its journal line."""
 
@@ -56,7 +56,7 @@ class Survivor:
     start: int
 
 
-@dataclass(slots=True)
+@mutable_record
 class Predecessor:
     """What the previous minderd's journal says it left running."""
 

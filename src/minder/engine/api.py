@@ -21,7 +21,6 @@ changing every caller in the same commit.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 # The collector's policy (engine/gcpause.py), for a front end that builds a
@@ -31,12 +30,13 @@ from minder.model.events import DomainEvent
 from minder.model.specs import GroupSpec, ProcessSpec, RootSpec
 from minder.protocol.faults import SupervisorFault
 from minder.protocol.states import RUNNING_STATES, ProcessState, SupervisorState
+from minder.records import record
 
 MAX_LOG_REPLY = 16 * 1024 * 1024  # most bytes one log read (or one multicall) returns
 MAX_LOG_SLICE = 1024 * 1024  # most bytes one log viewer read (read_log_slice) returns
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogRef:
     """A log the engine can read: a process's channel, or the main log (no group)."""
 
@@ -49,7 +49,7 @@ class LogRef:
         return self.group is None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogSlice:
     """Bytes of a log by file offset, cut on UTF-8 character boundaries (the viewer's read)."""
 
@@ -69,7 +69,7 @@ class LogStream(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Usage:
     """What the kernel says about one process (sampled by the engine, which owns the pids)."""
 
@@ -79,7 +79,7 @@ class Usage:
     start_time: float  # epoch
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VitalsSnapshot:
     """minder's view of a process beyond supervisord's state (issue 16)."""
 
@@ -97,7 +97,7 @@ class VitalsSnapshot:
     waiting: str = ""  # depends_on: "waiting for db to be ready", "dependency db is FATAL"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessSnapshot:
     """The state of one process at one moment (cheap to build, immutable)."""
 
@@ -128,7 +128,7 @@ class ProcessSnapshot:
         return bool(self.next_start) and self.state in (ProcessState.EXITED, ProcessState.FATAL)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RolloutStep:
     """One process's part in a rolling restart (minder)."""
 
@@ -137,7 +137,7 @@ class RolloutStep:
     detail: str  # "pid 12 -> 34", or why it failed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigDiff:
     """Group names, each list sorted; ``plans``: what update would do to each changed group.
 
@@ -152,7 +152,7 @@ class ConfigDiff:
     plans: tuple[GroupUpdate, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     """What a verb did to one process of a group or of everything."""
 
@@ -161,7 +161,7 @@ class Outcome:
     fault: SupervisorFault | None  # None: done
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupUpdate:
     """What an update did to one group, by process name (each sorted).
 
@@ -177,7 +177,7 @@ class GroupUpdate:
     fault: SupervisorFault | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigEntry:
     """One process of the last-read config, for getAllConfigInfo/avail."""
 

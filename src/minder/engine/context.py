@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
@@ -19,11 +19,12 @@ from minder.engine.reaper import Reaper
 from minder.engine.restarting import uniform
 from minder.engine.spawn import Spawner, spawn
 from minder.engine.vitals import RestartHook
+from minder.records import mutable_record
 
 Logger = Callable[[str, str], None]  # (level, message)
 
 
-@dataclass(slots=True)
+@mutable_record
 class EngineContext:
     """What every process needs from the engine around it."""
 

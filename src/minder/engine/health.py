@@ -28,15 +28,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from minder.engine.clock import Clock
 from minder.engine.notify import NotifyMessage
 from minder.engine.probes import Probe, ProbeResult
 from minder.model.specs import HealthSpec
+from minder.records import mutable_record
 
 
-@dataclass(slots=True)
+@mutable_record
 class HealthCallbacks:
     """What the monitor tells its owner."""
 

@@ -20,13 +20,14 @@ import contextlib
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from minder.records import mutable_record
 
 MAX_DATAGRAM = 4096
 MAX_STATUS = 200  # STATUS= kept for display, one line
 
 
-@dataclass(slots=True)
+@mutable_record
 class NotifyMessage:
     """One datagram on a program's notify socket (sd_notify's fields we act on)."""
 

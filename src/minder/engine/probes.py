@@ -28,16 +28,16 @@ import signal
 import socket
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from minder.engine.reaper import Reaper
 from minder.model.specs import ProbeSpec
+from minder.records import record
 
 ANSWER_BYTES = 512
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeResult:
     """The outcome of one health or readiness check."""
 

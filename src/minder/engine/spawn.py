@@ -24,7 +24,6 @@ import shlex
 import stat
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 from minder.engine.fastspawn import spawn_plain
@@ -33,6 +32,7 @@ from minder.engine.rlimit_shim import with_rlimits
 from minder.engine.workdir import working_directory_for
 from minder.model.specs import ProcessSpec
 from minder.protocol.faults import Faults
+from minder.records import mutable_record
 
 DEFAULT_PATH = "/bin:/usr/bin:/usr/local/bin"
 
@@ -131,7 +131,7 @@ def child_environment(
     return env
 
 
-@dataclass(slots=True)
+@mutable_record
 class Pipes:
     """Parent ends of the child's stdio (None when not a pipe)."""
 

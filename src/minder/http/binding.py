@@ -14,16 +14,16 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from minder.http.logsink import HttpLog
 from minder.http.sockets import HttpServerError, bind_inet, bind_unix, is_loopback, unlink_if_ours
 from minder.model.specs import HttpServerSpec, RpcInterfaceSpec
+from minder.records import mutable_record
 
 MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
 
 
-@dataclass
+@mutable_record
 class BoundServer:
     """A listening socket bound before the daemon starts serving on it."""
 

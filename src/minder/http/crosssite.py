@@ -14,8 +14,9 @@ A pure function of the headers, so that the aiohttp handler
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from minder.records import record
 
 # Content types a cross-site page can POST without a CORS preflight.
 FORGEABLE_TYPES = frozenset(
@@ -23,7 +24,7 @@ FORGEABLE_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     status: int  # 403 or 415
     text: str

@@ -16,11 +16,11 @@ arises), small well-formed headers within hygiene.py's limits, and a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from minder.http.hygiene import PARSER_MAX_HEADERS, SECURITY_HEADERS, SERVER_NAME, is_clean_url
 from minder.http.wire import Verdict, _fields, head_lines, http_date
+from minder.records import record
 
 _PREFIX = b"GET /"
 MAX_GET_LINE = 4096
@@ -36,7 +36,7 @@ _REASONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GetHead:
     """A GET the fast path may serve (whether a route wants it is lightweb's call)."""
 
@@ -99,7 +99,7 @@ def _host(raw: str) -> str | None:
     return name.lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     """What a light route answers: the fast path frames it."""
 

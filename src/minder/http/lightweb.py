@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minder.engine.api import EngineAPI, EventSubscription
 from minder.http.getwire import Answer, GetHead
+from minder.records import record
 
 if TYPE_CHECKING:
     from minder.http.webui.assets import StaticAssets
@@ -35,7 +35,7 @@ Route = Callable[[], Awaitable[Answer]]
 Write = Callable[[bytes], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stream:
     """A streamed answer: ``head`` (its body ignored), then whatever ``run`` writes."""
 

@@ -38,7 +38,9 @@ import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from minder.records import mutable_record
 
 BASE_DELAY = 0.1
 MAX_DELAY = 5.0
@@ -66,7 +68,7 @@ def failure_delay(failures: int) -> float:
     return float(min(MAX_DELAY, BASE_DELAY * 2 ** min(failures - 1, 32)))
 
 
-@dataclass
+@mutable_record
 class _Client:
     failures: int = 0
     last: float = 0.0  # last checked attempt

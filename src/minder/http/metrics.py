@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from minder import SUPERVISOR_COMPAT_VERSION, __version__
 from minder.engine.api import EngineAPI, ProcessSnapshot, Usage
 from minder.protocol.states import ProcessState, SupervisorState
+from minder.records import mutable_record, record
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -62,7 +63,7 @@ def format_value(value: float) -> str:
     return repr(value)
 
 
-@dataclass(slots=True)
+@mutable_record
 class Family:
     """One metric name with its HELP, TYPE and samples (label text, value)."""
 
@@ -91,7 +92,7 @@ def render(families: Iterable[Family]) -> str:
 # --- what is measured -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DaemonFacts:
     state: SupervisorState
     identifier: str

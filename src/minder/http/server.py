@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from minder.engine.api import EngineAPI
 from minder.http.binding import BoundServer, bind_servers
@@ -34,6 +33,7 @@ from minder.http.logsink import HttpLog
 from minder.http.sockets import BACKLOG, HttpServerError, unlink_if_ours
 from minder.http.webui.csrf import new_token
 from minder.model.specs import HttpServerSpec, RpcInterfaceSpec
+from minder.records import mutable_record
 from minder.rpc.methods import build_table
 from minder.rpc.table import RpcTable
 
@@ -44,7 +44,7 @@ KEEPALIVE_SECONDS = 75.0
 ACCEPT_BATCH = 16  # aiohttp's default keeps idle clients for an hour
 
 
-@dataclass
+@mutable_record
 class _Running:
     spec: HttpServerSpec
     server: asyncio.Server

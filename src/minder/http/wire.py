@@ -18,7 +18,6 @@ import enum
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.utils import formatdate
 
 from minder.http.crosssite import cross_site_refusal
@@ -30,6 +29,7 @@ from minder.http.hygiene import (
     SECURITY_HEADERS,
     SERVER_NAME,
 )
+from minder.records import record
 
 
 class Verdict(enum.Enum):
@@ -37,7 +37,7 @@ class Verdict(enum.Enum):
     FOREIGN = "foreign"  # not for the fast path: hand the connection to aiohttp
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RpcHead:
     """A request head the fast path may serve, once its body parses."""
 

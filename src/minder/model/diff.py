@@ -13,9 +13,8 @@ does (engine/reload.py carries it out and reports it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from minder.model.specs import GroupSpec, RootSpec
+from minder.records import record
 
 
 def diff(old: RootSpec, new: RootSpec) -> tuple[list[str], list[str], list[str]]:
@@ -52,7 +51,7 @@ def recreates_group(old: GroupSpec, new: GroupSpec) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupPlan:
     """What minder's in-place update does to one active group that changed.
 

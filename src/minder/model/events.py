@@ -8,12 +8,11 @@ that moment and never reads live engine state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from minder.protocol.states import ProcessState, SupervisorState
+from minder.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessStateChanged:
     """A process moved from one state to another (PROCESS_STATE_* events)."""
 
@@ -27,7 +26,7 @@ class ProcessStateChanged:
     when: float  # epoch seconds
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessReadinessChanged:
     """minder: a process became ready or stopped being ready (no supervisord event)."""
 
@@ -38,7 +37,7 @@ class ProcessReadinessChanged:
     when: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RolloutProgress:
     """minder: one step of a rolling restart (for the web UI's progress)."""
 
@@ -51,7 +50,7 @@ class RolloutProgress:
     when: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessLogChunk:
     """Output read from a child (emitted only while someone subscribes)."""
 
@@ -62,7 +61,7 @@ class ProcessLogChunk:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessCommunication:
     """Bytes captured between XSUPERVISOR:BEGIN and END tokens."""
 
@@ -73,28 +72,28 @@ class ProcessCommunication:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupAdded:
     """A process group was created (PROCESS_GROUP_ADDED)."""
 
     group: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupRemoved:
     """A process group was removed (PROCESS_GROUP_REMOVED)."""
 
     group: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SupervisorStateChanged:
     """The daemon is running, or is stopping (SUPERVISOR_STATE_CHANGE_*)."""
 
     state: SupervisorState  # RUNNING or SHUTDOWN/RESTARTING (-> STOPPING event)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tick:
     """A TICK_5, TICK_60 or TICK_3600 event."""
 
@@ -102,7 +101,7 @@ class Tick:
     when: int  # aligned epoch: int(now - now % period)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoteCommunication:
     """``sendRemoteCommEvent`` over XML-RPC (REMOTE_COMMUNICATION)."""
 
@@ -110,7 +109,7 @@ class RemoteCommunication:
     data: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MainLogLine:
     """A line written to the daemon's main log (for /mainlogtail and the UI)."""
 

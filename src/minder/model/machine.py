@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from minder.model import pacing as pc
 from minder.model.machine_io import (
@@ -52,6 +52,7 @@ from minder.model.machine_io import (
 )
 from minder.model.specs import AutoRestart, ProcessSpec
 from minder.protocol.states import ProcessState as S
+from minder.records import record
 
 # The machine_io names are re-exported: callers write ``mc.Start()``.
 __all__ = [
@@ -80,7 +81,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Policy:
     """The parts of a ProcessSpec that the state machine decides with."""
 
@@ -111,7 +112,7 @@ class Policy:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Machine:
     """Everything the table needs to know about one process."""
 

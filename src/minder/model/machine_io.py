@@ -10,10 +10,10 @@ keep writing ``mc.Start()``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from minder.protocol.states import ProcessState as S
+from minder.records import record
 
 
 class Timer(Enum):
@@ -28,26 +28,26 @@ class Timer(Enum):
 # --- inputs ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Start:
     """A start request (autostart, autorestart by the engine, or RPC)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Spawned:
     """The child runs, with this pid."""
 
     pid: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SpawnFailed:
     """The child could not be started."""
 
     error: str  # supervisord's spawnerr text, e.g. "can't find command 'x'"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Exited:
     """The child was reaped. ``status`` is the exit code, or -1 for a signal."""
 
@@ -57,7 +57,7 @@ class Exited:
     rand: float = 0.5  # uniform in [0, 1): the jitter of a paced restart
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimerFired:
     """The machine's pending timer is due."""
 
@@ -65,24 +65,24 @@ class TimerFired:
     may_restart: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stop:
     """A stop request (RPC, shutdown, update)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GiveUp:
     """Shutdown: a BACKOFF process will not be retried."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SignalFailed:
     """Sending a signal raised something other than ESRCH."""
 
     error: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StartFailed:
     """minder: the start was judged failed after the process was stopped.
 
@@ -104,12 +104,12 @@ Input = (
 # --- effects --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Spawn:
     """Fork/exec the command now, then feed Spawned or SpawnFailed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Kill:
     """Send ``signum`` to the child (or to its process group)."""
 
@@ -117,7 +117,7 @@ class Kill:
     to_group: bool  # signal -pid (the child's process group)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Changed:
     """A state change, with the values an event must carry at this moment."""
 
@@ -128,7 +128,7 @@ class Changed:
     expected: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Log:
     """A main-log line the transition writes."""
 

@@ -21,12 +21,12 @@ and a uniform random number), so unit tests run in microseconds:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from minder.records import record
 
 JITTER = 0.25  # each delay is scaled by a factor in [1 - JITTER, 1 + JITTER)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pacing:
     """The restart policy of one program (keys ``restart_backoff_*``, ``fatal_cooldown``...)."""
 

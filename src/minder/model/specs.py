@@ -11,13 +11,14 @@ equality, so moving a section within a file is not a config change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from minder.model.pacing import DEFAULT_PACING, Pacing
+from minder.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Provenance:
     """Where a section or key came from, for messages like ``a.conf:12``."""
 
@@ -41,7 +42,7 @@ class GroupKind(Enum):
     FCGI = "fcgi-program"  # [fcgi-program:x]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogSpec:
     """One output channel (stdout or stderr) of a process.
 
@@ -59,7 +60,7 @@ class LogSpec:
     syslog: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeSpec:
     """One check of a process (minder: ready_check / health_check).
 
@@ -76,7 +77,7 @@ class ProbeSpec:
     timeout: float = 1.0  # seconds one probe may take; a slower probe failed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HealthSpec:
     """Readiness and liveness of a process (minder extension)."""
 
@@ -87,7 +88,7 @@ class HealthSpec:
     health_start_period: float = 0.0  # failures in this window after ready don't count
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResourceSpec:
     """Per-process resources (minder extension)."""
 
@@ -99,7 +100,7 @@ class ResourceSpec:
     file_environment: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessSpec:
     """One process (a program with numprocs=3 yields three of these)."""
 
@@ -143,7 +144,7 @@ class ProcessSpec:
     source: Provenance | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListenerPoolSpec:
     """What an ``[eventlistener:x]`` pool subscribes to and how it buffers."""
 
@@ -152,7 +153,7 @@ class ListenerPoolSpec:
     result_handler: str = "supervisor.dispatchers:default_handler"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FcgiSocketSpec:
     """The socket an ``[fcgi-program:x]`` group shares as its processes' stdin."""
 
@@ -167,7 +168,7 @@ class FcgiSocketSpec:
     backlog: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupSpec:
     """One process group as configured: its kind, priority and processes."""
 
@@ -186,7 +187,7 @@ class GroupSpec:
     source: Provenance | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HttpServerSpec:
     """One [unix_http_server*] or [inet_http_server*] section."""
 
@@ -208,7 +209,7 @@ class HttpServerSpec:
     source: Provenance | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DaemonSpec:
     """The [supervisord] section."""
 
@@ -240,7 +241,7 @@ class DaemonSpec:
     logformat: str = "text"  # minder: "text" (supervisord's lines) or "json"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CtlSpec:
     """The [supervisorctl] section."""
 
@@ -251,7 +252,7 @@ class CtlSpec:
     history_file: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RpcInterfaceSpec:
     """An ``[rpcinterface:x]`` section: the factory and its extra keys."""
 
@@ -260,7 +261,7 @@ class RpcInterfaceSpec:
     extras: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RootSpec:
     """A whole loaded config: the main file plus its includes."""
 

@@ -15,9 +15,9 @@ listener that reads bytes lose sync on non-ASCII payloads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from minder.protocol.states import ProcessState
+from minder.records import record
 
 # --- event type names -----------------------------------------------------
 
@@ -209,7 +209,7 @@ def parse_tokens(line: str) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnvelopeHeader:
     """A parsed envelope header line, as a listener sees it."""
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from minder.protocol.faults import SupervisorFault
+from minder.records import record
 from minder.rpc.table import RpcTable
 from minder.rpc.xmlcodec import dump_fault, dump_response
 
 INTERNAL_ERROR = b"internal error, see the main log\n"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RpcAnswer:
     status: int  # 200 (a result or a fault), or 500 for a bug in a method
     content_type: str

@@ -16,10 +16,10 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from minder.protocol.faults import Faults, SupervisorFault
+from minder.records import record
 
 RpcCallable = Callable[..., Awaitable[Any]]
 
@@ -40,7 +40,7 @@ _PARAM_CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RpcMethod:
     """One public method: its wire name, coroutine, help and signature."""
 

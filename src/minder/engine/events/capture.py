@@ -13,12 +13,13 @@ say; its code also logs them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from minder.protocol.events import CAPTURE_BEGIN, CAPTURE_END
+from minder.records import mutable_record, record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Segment:
     """A piece of output: plain log bytes, or one complete captured message."""
 
@@ -34,7 +35,7 @@ def _partial_token_length(buf: bytes | bytearray, token: bytes) -> int:
     return 0
 
 
-@dataclass
+@mutable_record
 class CaptureSplitter:
     """Per-channel parser state; ``maxbytes`` bounds one captured message."""
 

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from minder.engine.events.render import RenderedEvent
 from minder.engine.events.results import ResultHandler, is_rejection
 from minder.protocol import events as wire
 from minder.protocol.states import ListenerState
+from minder.records import mutable_record
 
 MAXINT = 2**63 - 1
 MAX_RESULT_LINE = 1024  # "RESULT <len>\n" is a dozen bytes
@@ -74,7 +75,7 @@ class ListenerHandle(Protocol):
         ...
 
 
-@dataclass(slots=True)
+@mutable_record
 class PoolEvent:
     """An event accepted by one pool; result handlers receive it."""
 
@@ -88,7 +89,7 @@ class PoolEvent:
         return self.body.decode("utf-8", "replace")
 
 
-@dataclass(slots=True)
+@mutable_record
 class ListenerSlot:
     """Protocol state of one listener process of the pool."""
 

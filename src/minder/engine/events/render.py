@@ -7,8 +7,6 @@ payload byte a listener can see is decided here (and in protocol.events).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from minder.model.events import (
     DomainEvent,
     GroupAdded,
@@ -22,9 +20,10 @@ from minder.model.events import (
 )
 from minder.protocol import events as wire
 from minder.protocol.states import SupervisorState
+from minder.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RenderedEvent:
     """An event ready for the wire; ``serial`` is assigned later, by a pool."""
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from minder.records import record
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -52,7 +53,7 @@ def _files(root: str) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Asset:
     body: bytes
     content_type: str

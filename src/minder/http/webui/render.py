@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -28,6 +27,7 @@ from minder.http.webui.actions import resolve_process
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.names import make_namespec
 from minder.protocol.states import RUNNING_STATES, ProcessState
+from minder.records import record
 from minder.rpc.structs import describe
 
 CSP = (
@@ -77,7 +77,7 @@ DEFAULT_TAIL = 16 * 1024  # supervisord shows 1 KiB; a page of log reads better
 STARTABLE = frozenset({ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Daemon:
     """What the top bar and footer say about the daemon."""
 
@@ -88,7 +88,7 @@ class Daemon:
     pid: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tail:
     """The log shown open on ``tail.html``: a process's stdout, or why there is none."""
 

@@ -1,0 +1,143 @@
+"""minder's dataclasses, made without compiling ``__eq__``, ``__hash__`` and ``__repr__``.
+
+Why: ``dataclasses.dataclass`` on Python 3.11 and 3.12 compiles every method
+it generates with an ``exec`` of its own (~75 us each). minderd's start-up
+imports ~80 dataclasses, so ~440 compilations, a third of the import's CPU
+time, paid before the first program can be spawned. The three methods that
+only read the fields do not need generated code: one shared function per
+method over a per-class ``operator.attrgetter`` (C, nothing to compile)
+gives the same results.
+
+``record`` (frozen) and ``mutable_record`` still let the standard library
+make the class, with ``slots=True`` and with ``repr=False, eq=False``: so
+``__init__``, the frozen ``__setattr__``/``__delattr__``, pickling,
+``__match_args__``, ``dataclasses.fields``/``replace``/``asdict`` are the
+standard ones. Then they add what ``eq=True, repr=True`` would have added,
+with the same behaviour:
+
+- ``__eq__``: only against an object of the very same class (else
+  ``NotImplemented``), comparing the tuples of the ``compare=True`` fields
+  in order (so identity counts, as in any tuple comparison);
+- ``__hash__``: a frozen record hashes the tuple of its fields with
+  ``hash=True``, or ``hash=None`` and ``compare=True``; a mutable one is
+  unhashable (``__hash__ = None``);
+- ``__repr__``: ``QualName(a=1, b='x')`` over the ``repr=True`` fields,
+  ``...`` for a record met again inside its own repr (per thread);
+
+and, like the standard library, none of the three replaces one the class
+body defines itself. On Python 3.13 and later ``dataclasses`` compiles all
+of a class's methods in one ``exec`` (and compares fields one by one), so
+there the records are plain standard dataclasses.
+
+The decorators are declared with ``typing.dataclass_transform``: mypy checks
+constructors, fields and frozenness exactly as for ``@dataclass``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from _thread import get_ident
+from collections.abc import Callable
+from operator import attrgetter
+from typing import TypeVar, dataclass_transform
+
+__all__ = ["mutable_record", "record"]
+
+
+_R = TypeVar("_R")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+def record(cls: type[_R], /) -> type[_R]:
+    """A frozen dataclass with slots, hashable over its compared fields."""
+    return _make(cls, frozen=True)
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+def mutable_record(cls: type[_R], /) -> type[_R]:
+    """A dataclass with slots whose fields can be assigned; unhashable."""
+    return _make(cls, frozen=False)
+
+
+def _make(cls: type[_R], *, frozen: bool) -> type[_R]:
+    if sys.version_info >= (3, 13):
+        return dataclasses.dataclass(cls, frozen=frozen, slots=True)
+    # What the class body defines itself stays, as with @dataclass. A body
+    # that defines __eq__ but not __hash__ got __hash__ = None from Python:
+    # that one is not the author's, and dataclasses replaces it.
+    body = cls.__dict__
+    own_eq = "__eq__" in body
+    body_hash = body.get("__hash__", dataclasses.MISSING)
+    keep = {
+        "__repr__": "__repr__" in body,
+        "__eq__": own_eq,
+        "__hash__": not (body_hash is dataclasses.MISSING or (body_hash is None and own_eq)),
+    }
+    made = dataclasses.dataclass(cls, frozen=frozen, slots=True, repr=False, eq=False)
+    params = vars(made)["__dataclass_params__"]  # says what the class has, as @dataclass's
+    params.repr = params.eq = True
+    for name, method in _methods(made, frozen).items():
+        if not keep[name]:
+            if method is not None:
+                method.__qualname__ = f"{made.__qualname__}.{name}"
+            setattr(made, name, method)
+    return made
+
+
+def _methods(cls: type, frozen: bool) -> dict[str, Callable[..., object] | None]:
+    """What ``eq=True, repr=True`` would have given ``cls``, dataclasses made."""
+    fields = dataclasses.fields(cls)
+    hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
+    return {
+        "__repr__": _repr([f.name for f in fields if f.repr]),
+        "__eq__": _eq([f.name for f in fields if f.compare]),
+        "__hash__": _hash(hashed) if frozen else None,
+    }
+
+
+def _key(names: list[str]) -> Callable[[object], tuple[object, ...]]:
+    """The tuple of the named attributes, as ``(self.a, self.b,)`` gives it."""
+    if len(names) >= 2:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
+
+
+def _eq(names: list[str]) -> Callable[[object, object], object]:
+    key = _key(names)
+
+    def __eq__(self: object, other: object) -> object:
+        if other.__class__ is self.__class__:
+            return key(self) == key(other)
+        return NotImplemented
+
+    return __eq__
+
+
+def _hash(names: list[str]) -> Callable[[object], int]:
+    key = _key(names)
+
+    def __hash__(self: object) -> int:
+        return hash(key(self))
+
+    return __hash__
+
+
+def _repr(names: list[str]) -> Callable[[object], str]:
+    running: set[tuple[int, int]] = set()  # (id, thread) of the reprs under way
+
+    def __repr__(self: object) -> str:
+        this = (id(self), get_ident())
+        if this in running:
+            return "..."
+        running.add(this)
+        try:
+            shown = ", ".join([f"{name}={getattr(self, name)!r}" for name in names])
+        finally:
+            running.discard(this)
+        return f"{self.__class__.__qualname__}({shown})"
+
+    return __repr__

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,12 @@ def test_the_batch_makes_its_first_log_at_once_and_the_rest_in_create_all(
     later = [batch.path(str(tmp_path), f"p{i}", "stdout", "ident") for i in range(5)]
     assert all(unborn and not os.path.exists(path) for path, unborn in later)
     made: list[str] = []
+
+    def birth(path: str) -> Callable[[], None]:
+        return lambda: made.append(create_auto_log(path))
+
     for path, _ in later:
-        batch.later(lambda path=path: made.append(create_auto_log(path)))
+        batch.later(birth(path))
     assert made == []
     batch.create_all()
     assert made == [path for path, _ in later] and all(os.path.exists(p) for p in made)

@@ -57,7 +57,7 @@ def test_random_names_favour_no_letter() -> None:
 
 def test_bytes_that_would_favour_letters_are_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
     draws = iter([bytes(range(222, 234)), bytes([0, 255, 36, 37, 221, 250, 1, 2, 3, 4, 5, 6])])
-    monkeypatch.setattr(uniquefile.os, "urandom", lambda n: next(draws))
+    monkeypatch.setattr(os, "urandom", lambda n: next(draws))
     # 0->a, 36->_, 37->a, 221->221 % 37 = 36 -> _; 255 and 250 dropped
     assert random_name() == "a_a_bcde"
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from bench import cli, daemons, floors
+from bench import cli, daemons, floors, start_floor
 from bench.peers import install, plan
 from bench.peers.registry import TOOLS
 from bench.sizes import FULL as BASE_SIZES
@@ -88,6 +88,9 @@ def main(args: argparse.Namespace, argv: list[str] | None, *, use_alarm: bool = 
     if floor_values:
         floor_values.update(child_floor(child))
         say(f"  C child back to back: gap median {floor_values['child_gap_ms_median']:.2f} ms")
+        floor_values["asyncio_start_s"] = start_floor.asyncio_start_s(sizes.fleet_n)
+        say(f"  an asyncio process starting {sizes.fleet_n} children (bench.start_floor): "
+            f"{floor_values['asyncio_start_s']:.3f} s from its command")
     meta = {
         "command": command,
         "started": started.isoformat(timespec="seconds"),

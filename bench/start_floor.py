@@ -1,0 +1,208 @@
+"""``python -m bench.start_floor``: the least a Python supervisor can take to start N programs.
+
+The fleet scenario's ``first command -> all children started`` is held to
+the fork+exec floor (N spawns of /bin/true by a bare loop, already running).
+A supervisor written in Python also starts an interpreter and imports what
+it runs on before its first spawn. This measures, in one invocation and
+alternated rep by rep, the same figure (command -> the N-th child's own
+start stamp, the bench's compiled child in ``sleep`` mode) for:
+
+- ``fork_exec``: the issue's floor, N x (posix_spawn + waitpid of /bin/true)
+  in this process (``floors.spawn_rate``'s loop, N times);
+- ``bare_python``: ``python -S`` that posix_spawns the N children, each in
+  its own session with stdout and stderr on pipes it keeps, and nothing else:
+  an interpreter and a spawn loop;
+- ``asyncio_python``: ``python`` with ``site`` (as every installed console
+  script starts) that imports asyncio and, from inside its event loop, does
+  the same with each child's two pipes and a pidfd watched by the loop: the
+  least an asyncio supervisor that captures output and reaps can do;
+- ``minderd``: ``minderd -n`` on the fleet config (the peers bench's: AUTO
+  logs, defaults), this checkout's.
+
+Every child is killed and reaped before the next run.
+
+    .venv/bin/python -m bench.start_floor [--n 500] [--reps 5] [--where DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import confgen
+from bench.peers import install
+from bench.stats import median
+
+SPAWNER = r"""
+import os, signal, sys
+child, stamps, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+kids, held = [], []
+def spawn_one():
+    out_r, out_w = os.pipe2(os.O_CLOEXEC)
+    err_r, err_w = os.pipe2(os.O_CLOEXEC)
+    pid = os.posix_spawn(child, [child, "sleep", stamps], os.environ, setsid=True,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, out_w, 1),
+                                       (os.POSIX_SPAWN_DUP2, err_w, 2)])
+    os.close(out_w)
+    os.close(err_w)
+    kids.append(pid)
+    held.extend((out_r, err_r))
+    return pid, out_r, err_r
+def stop(*_):
+    for pid in kids:
+        os.kill(pid, signal.SIGKILL)
+    for pid in kids:
+        os.waitpid(pid, 0)
+    os._exit(0)
+signal.signal(signal.SIGTERM, stop)
+"""
+
+BARE = SPAWNER + r"""
+for _ in range(n):
+    spawn_one()
+while True:
+    signal.pause()
+"""
+
+ASYNCIO = SPAWNER + r"""
+import asyncio
+async def main():
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    for _ in range(n):
+        pid, out_r, err_r = spawn_one()
+        pidfd = os.pidfd_open(pid)
+        held.append(pidfd)
+        loop.add_reader(out_r, os.read, out_r, 65536)
+        loop.add_reader(err_r, os.read, err_r, 65536)
+        loop.add_reader(pidfd, os.waitid, os.P_PIDFD, pidfd, os.WEXITED | os.WNOHANG)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def _count_starts(stamps: Path) -> list[int]:
+    try:
+        text = stamps.read_text()
+    except FileNotFoundError:
+        return []
+    return sorted(int(p[1]) for p in (line.split() for line in text.splitlines())
+                  if len(p) == 3 and p[0] == "S" and p[1].isdigit())
+
+
+def _until_started(proc: subprocess.Popen[bytes], stamps: Path, n: int) -> int:
+    """The N-th start stamp's CLOCK_MONOTONIC ns, once N children have stamped."""
+    deadline = time.monotonic() + 120
+    while True:
+        starts = _count_starts(stamps)
+        if len(starts) >= n:
+            return starts[n - 1]
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{len(starts)}/{n} children started, then it gave up")
+        time.sleep(0.01)
+
+
+def _launched(argv: list[str], workdir: Path, stamps: Path, n: int) -> float:
+    err = open(workdir / "stderr", "wb")  # noqa: SIM115 - closed below, after the wait
+    try:
+        t0 = time.monotonic_ns()
+        proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            return (_until_started(proc, stamps, n) - t0) / 1e9
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+    finally:
+        err.close()
+
+
+def fork_exec(n: int, workdir: Path) -> float:
+    t0 = time.monotonic()
+    for _ in range(n):
+        pid = os.posix_spawn("/bin/true", ["/bin/true"], os.environ)
+        os.waitpid(pid, 0)
+    return time.monotonic() - t0
+
+
+def bare_python(n: int, workdir: Path) -> float:
+    stamps = workdir / "stamps"
+    argv = [sys.executable, "-S", "-c", BARE, str(install.child()), str(stamps), str(n)]
+    return _launched(argv, workdir, stamps, n)
+
+
+def asyncio_python(n: int, workdir: Path) -> float:
+    stamps = workdir / "stamps"
+    argv = [sys.executable, "-c", ASYNCIO, str(install.child()), str(stamps), str(n)]
+    return _launched(argv, workdir, stamps, n)
+
+
+def minderd(n: int, workdir: Path) -> float:
+    stamps = workdir / "stamps"
+    child = install.child()
+    body = "\n".join(confgen.program(f"p{i:05d}", f"{child} sleep {stamps}") for i in range(n))
+    conf = confgen.write(workdir, body, programs=n)
+    exe = shutil.which("minderd", path=os.path.dirname(sys.executable)) or "minderd"
+    return _launched([exe, "-n", "-c", str(conf)], workdir, stamps, n)
+
+
+def asyncio_start_s(n: int, runs: int = 3) -> float:
+    """The peers bench's floors line: ``asyncio_python`` for ``n``, median of ``runs``."""
+    parent = Path(tempfile.mkdtemp(prefix="start-floor-"))
+    try:
+        times = []
+        for i in range(runs):
+            (parent / str(i)).mkdir()
+            times.append(asyncio_python(n, parent / str(i)))
+        return median(times)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+KINDS: dict[str, Callable[[int, Path], float]] = {
+    "fork_exec": fork_exec,
+    "bare_python": bare_python,
+    "asyncio_python": asyncio_python,
+    "minderd": minderd,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.start_floor")
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--where", default=tempfile.gettempdir(), help="parent of the workdirs")
+    args = parser.parse_args(argv)
+    # Kept until the end: creating files right after mass deletions is slow on
+    # this VM's ext4 (docs/performance.md, third pass).
+    kept = Path(tempfile.mkdtemp(prefix="start-floor-", dir=args.where))
+    runs: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    try:
+        for rep in range(args.reps):
+            for kind, run in KINDS.items():
+                workdir = kept / f"{kind}-{rep}"
+                workdir.mkdir()
+                runs[kind].append(run(args.n, workdir))
+            print("  ".join(f"{k}={v[-1]:.3f}" for k, v in runs.items()), flush=True)
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+    medians = {kind: median(values) for kind, values in runs.items()}
+    print("median  " + "  ".join(f"{k}={v:.3f} s" for k, v in medians.items()))
+    floor = medians["fork_exec"]
+    print("ratios to fork_exec  " + "  ".join(
+        f"{k}={v / floor:.2f}x" for k, v in medians.items() if k != "fork_exec"))
+    print(f"minderd / asyncio_python = {medians['minderd'] / medians['asyncio_python']:.2f}x, "
+          f"minderd - asyncio_python = {medians['minderd'] - medians['asyncio_python']:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,7 +17,9 @@ start stamp, the bench's compiled child in ``sleep`` mode) for:
   the same with each child's two pipes and a pidfd watched by the loop: the
   least an asyncio supervisor that captures output and reaps can do;
 - ``minderd``: ``minderd -n`` on the fleet config (the peers bench's: AUTO
-  logs, defaults), this checkout's.
+  logs, defaults), this checkout's; ``minderd_off`` the same with
+  ``containment=off``, which no peer has: the difference is what placing
+  each child in its own cgroup costs.
 
 Every child is killed and reaped before the next run.
 
@@ -118,6 +120,9 @@ def _launched(argv: list[str], workdir: Path, stamps: Path, n: int) -> float:
                                 stdout=subprocess.DEVNULL, stderr=err)
         try:
             return (_until_started(proc, stamps, n) - t0) / 1e9
+        except RuntimeError as exc:
+            tail = (workdir / "stderr").read_text()[-400:]
+            raise RuntimeError(f"{argv[0]}: {exc}: {tail}") from None
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
@@ -145,13 +150,21 @@ def asyncio_python(n: int, workdir: Path) -> float:
     return _launched(argv, workdir, stamps, n)
 
 
-def minderd(n: int, workdir: Path) -> float:
+def minderd(n: int, workdir: Path, containment: str | None = None) -> float:
     stamps = workdir / "stamps"
     child = install.child()
     body = "\n".join(confgen.program(f"p{i:05d}", f"{child} sleep {stamps}") for i in range(n))
     conf = confgen.write(workdir, body, programs=n)
+    if containment is not None:
+        head, sep, rest = conf.read_text().partition("[supervisord]\n")
+        conf.write_text(f"{head}{sep}containment={containment}\n{rest}")
     exe = shutil.which("minderd", path=os.path.dirname(sys.executable)) or "minderd"
     return _launched([exe, "-n", "-c", str(conf)], workdir, stamps, n)
+
+
+def minderd_uncontained(n: int, workdir: Path) -> float:
+    """The same with ``containment=off``: what placing each child in a cgroup costs."""
+    return minderd(n, workdir, "off")
 
 
 def asyncio_start_s(n: int, runs: int = 3) -> float:
@@ -172,6 +185,7 @@ KINDS: dict[str, Callable[[int, Path], float]] = {
     "bare_python": bare_python,
     "asyncio_python": asyncio_python,
     "minderd": minderd,
+    "minderd_off": minderd_uncontained,
 }
 
 

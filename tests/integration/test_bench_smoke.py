@@ -259,3 +259,31 @@ def test_stopall_phases_splits_a_real_stop_all(capsys: pytest.CaptureFixture[str
     assert values["decode_ms"] > 0 and values["answer_ms"] > 0
     assert summary.startswith("current    median ")
     assert not _leftovers(), "the bench left processes running"
+
+
+def test_start_floor_times_every_kind_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench.start_floor: each kind's N children start, are stamped, killed and reaped."""
+    from bench import start_floor
+    from bench.peers import install
+
+    try:
+        install.child()
+    except install.Missing as exc:
+        pytest.skip(str(exc))
+    problem = _minderd_problem()
+    if problem:
+        pytest.skip(problem)
+    where = Path(tempfile.mkdtemp(prefix="sf-"))  # short: minderd's socket lives under it
+    try:
+        assert start_floor.main(["--n", str(N), "--reps", "1", "--where", str(where)]) == 0
+        assert list(where.iterdir()) == []
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    out = capsys.readouterr().out.splitlines()
+    run = dict(item.split("=") for item in out[0].split())
+    assert set(run) == set(start_floor.KINDS)
+    assert all(float(value) > 0 for value in run.values())
+    assert out[1].startswith("median ") and out[2].startswith("ratios to fork_exec ")
+    assert not _leftovers(), "the floor left processes running"

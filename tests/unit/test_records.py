@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import inspect
 import pickle
+import sys
 from collections.abc import Callable
 from dataclasses import field
 from typing import Any, ClassVar
@@ -167,7 +168,7 @@ def _class_facts(cls: type) -> tuple[object, ...]:
         repr(vars(cls)["__dataclass_params__"]),
         [
             getattr(getattr(cls, m), "__qualname__", None)
-            for m in ("__eq__", "__hash__", "__repr__")
+            for m in ("__eq__", "__hash__", "__repr__", "__setattr__", "__delattr__")
         ],
         cls.__eq__ is object.__eq__,
     )
@@ -343,3 +344,27 @@ def test_type_checkers_see_records_as_dataclasses() -> None:
         Point(1, 2, "l", 4)  # type: ignore[call-arg]
     assert dataclasses.replace(Point(1), y="2").y == "2"  # type: ignore[arg-type]
     assert Point3(1, z=(3,)).z == (3,)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13 compiles a class in one exec")
+def test_a_frozen_record_compiles_only_its_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start-up cost this module exists for: one exec a class, not six."""
+    compiled: list[str] = []
+    create = dataclasses._create_fn  # type: ignore[attr-defined]
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(name)
+        return create(name, *args, **kwargs)
+
+    monkeypatch.setattr(dataclasses, "_create_fn", counting)
+    standard_pair = dataclasses._frozen_get_del_attr  # type: ignore[attr-defined]
+
+    @record
+    class Pair:
+        left: int
+        right: int = 0
+
+    assert compiled == ["__init__"]
+    assert dataclasses._frozen_get_del_attr is standard_pair  # type: ignore[attr-defined]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'left'"):
+        Pair(1).left = 2  # type: ignore[misc]

@@ -37,6 +37,16 @@ def _minderd_problem() -> str | None:
         shutil.rmtree(workdir, ignore_errors=True)  # the probe's config, socket and logs
 
 
+def _need_child() -> None:
+    """Skip unless the bench's compiled child program can be built here."""
+    from bench.peers import install
+
+    try:
+        install.child()
+    except install.Missing as exc:
+        pytest.skip(str(exc))
+
+
 def _leftovers() -> dict[int, int]:
     deadline = time.monotonic() + 5
     while (left := procfs.descendants(os.getpid())) and time.monotonic() < deadline:
@@ -206,12 +216,8 @@ def test_startup_phases_reads_the_daemons_first_and_last_spawn(
 ) -> None:
     """bench.startup_phases: every figure for each run, nothing left running or on disk."""
     from bench import startup_phases
-    from bench.peers import install
 
-    try:
-        install.child()
-    except install.Missing as exc:
-        pytest.skip(str(exc))
+    _need_child()
     values, summary = _one_alternated_run(startup_phases.main, 3, "sp-", capsys)
     assert set(values) == set(startup_phases.FIGURES)
     assert 0 < values["first_s"] <= values["all_s"]
@@ -266,12 +272,8 @@ def test_start_floor_times_every_kind_and_leaves_nothing(
 ) -> None:
     """bench.start_floor: each kind's N children start, are stamped, killed and reaped."""
     from bench import start_floor
-    from bench.peers import install
 
-    try:
-        install.child()
-    except install.Missing as exc:
-        pytest.skip(str(exc))
+    _need_child()
     problem = _minderd_problem()
     if problem:
         pytest.skip(problem)

@@ -24,6 +24,13 @@ from tests.support.daemons import descendants, wait_for
 T = TypeVar("T")
 PY = sys.executable
 SLEEP = f"{PY} -c 'import time; time.sleep(300)'"  # a child that runs until stopped
+# a script() body that ignores SIGTERM, says "ready", and runs until SIGKILLed
+IGNORES_SIGTERM = """
+    import signal, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("ready", flush=True)
+    time.sleep(300)
+"""
 
 
 class RecordingLog:

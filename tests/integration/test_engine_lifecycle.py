@@ -15,6 +15,7 @@ from minder.model.specs import AutoRestart, LogSpec
 from minder.protocol.faults import Faults, SupervisorFault
 from minder.protocol.states import ProcessState as S
 from tests.integration.engine_helpers import (
+    IGNORES_SIGTERM,
     PY,
     SLEEP,
     Running,
@@ -27,13 +28,6 @@ from tests.integration.engine_helpers import (
     until_state,
 )
 from tests.support.daemons import process_alive
-
-IGNORES_SIGTERM = """
-    import signal, sys, time
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    print("ready", flush=True)
-    time.sleep(300)
-"""
 
 
 def transitions(r: Running, name: str) -> list[tuple[S, S]]:

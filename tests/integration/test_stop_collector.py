@@ -16,6 +16,7 @@ from minder.model.events import ProcessStateChanged
 from minder.protocol.states import ProcessState as S
 from minder.rpc.process_methods import ProcessMethods
 from tests.integration.engine_helpers import (
+    IGNORES_SIGTERM,
     Running,
     proc,
     program,
@@ -25,13 +26,6 @@ from tests.integration.engine_helpers import (
     until,
     until_state,
 )
-
-IGNORES_SIGTERM = """
-    import signal, time
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    print("ready", flush=True)
-    time.sleep(300)
-"""
 
 
 def test_the_collector_is_off_while_a_stop_all_runs_and_on_after(tmp_path: Path) -> None:

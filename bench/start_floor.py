@@ -19,7 +19,12 @@ start stamp, the bench's compiled child in ``sleep`` mode) for:
 - ``minderd``: ``minderd -n`` on the fleet config (the peers bench's: AUTO
   logs, defaults), this checkout's; ``minderd_off`` the same with
   ``containment=off``, which no peer has: the difference is what placing
-  each child in its own cgroup costs.
+  each child in its own cgroup costs;
+- ``fork_exec_contained`` and ``asyncio_contained``: ``fork_exec`` and
+  ``asyncio_python`` where each child is also born in a leaf cgroup of its
+  own, as minderd's are where it contains by default (bench/contained.py;
+  the same as the bare kinds elsewhere). ``minderd / fork_exec_contained``
+  holds minderd to the least its containment costs on this machine.
 
 Every child is killed and reaped before the next run.
 
@@ -39,13 +44,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import confgen, daemons
+from bench import confgen, contained, daemons
 from bench.peers import install
 from bench.stats import median
 
 SPAWNER = r"""
 import os, signal, sys
 child, stamps, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+work = None  # a BornInLeaf (bench/contained.py) for the *_contained kinds
 kids, held = [], []
 def spawn_one():
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
@@ -74,13 +80,17 @@ while True:
     signal.pause()
 """
 
-ASYNCIO = SPAWNER + r"""
+ASYNCIO_MAIN = r"""
 import asyncio
 async def main():
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop)
-    for _ in range(n):
+    for i in range(n):
+        if work is not None:
+            work.enter(i)
         pid, out_r, err_r = spawn_one()
+        if work is not None:
+            work.leave()
         pidfd = os.pidfd_open(pid)
         held.append(pidfd)
         loop.add_reader(out_r, os.read, out_r, 65536)
@@ -89,6 +99,11 @@ async def main():
     await asyncio.Event().wait()
 asyncio.run(main())
 """
+
+ASYNCIO = SPAWNER + ASYNCIO_MAIN
+ASYNCIO_CONTAINED = SPAWNER + contained.CODE + r"""
+work = BornInLeaf(sys.argv[4])
+""" + ASYNCIO_MAIN
 
 
 def _count_starts(stamps: Path) -> list[int]:
@@ -138,6 +153,24 @@ def fork_exec(n: int, workdir: Path) -> float:
     return time.monotonic() - t0
 
 
+def fork_exec_contained(n: int, workdir: Path) -> float:
+    """``fork_exec`` with each child born in a leaf of its own (bench/contained.py)."""
+    subtree = contained.leaf_parent(str(workdir))
+    work = contained.born_in_leaf_class()(subtree)
+    try:
+        t0 = time.monotonic()
+        for i in range(n):
+            work.enter(i)
+            try:
+                pid = os.posix_spawn("/bin/true", ["/bin/true"], os.environ)
+            finally:
+                work.leave()
+            os.waitpid(pid, 0)
+        return time.monotonic() - t0
+    finally:
+        contained.remove_leaves(subtree)
+
+
 def bare_python(n: int, workdir: Path) -> float:
     stamps = workdir / "stamps"
     argv = [sys.executable, "-S", "-c", BARE, str(install.child()), str(stamps), str(n)]
@@ -148,6 +181,18 @@ def asyncio_python(n: int, workdir: Path) -> float:
     stamps = workdir / "stamps"
     argv = [sys.executable, "-c", ASYNCIO, str(install.child()), str(stamps), str(n)]
     return _launched(argv, workdir, stamps, n)
+
+
+def asyncio_contained(n: int, workdir: Path) -> float:
+    """``asyncio_python`` with each child born in a leaf of its own (bench/contained.py)."""
+    stamps = workdir / "stamps"
+    subtree = contained.leaf_parent(str(workdir))
+    argv = [sys.executable, "-c", ASYNCIO_CONTAINED, str(install.child()), str(stamps), str(n),
+            subtree]
+    try:
+        return _launched(argv, workdir, stamps, n)
+    finally:
+        contained.remove_leaves(subtree)
 
 
 def minderd(n: int, workdir: Path, containment: str | None = None) -> float:
@@ -169,12 +214,21 @@ def minderd_uncontained(n: int, workdir: Path) -> float:
 
 def asyncio_start_s(n: int, runs: int = 3) -> float:
     """The peers bench's floors line: ``asyncio_python`` for ``n``, median of ``runs``."""
+    return _median_of(asyncio_python, n, runs)
+
+
+def contained_start_s(n: int, runs: int = 3) -> float:
+    """The peers bench's floors line: ``fork_exec_contained`` for ``n``, median of ``runs``."""
+    return _median_of(fork_exec_contained, n, runs)
+
+
+def _median_of(kind: Callable[[int, Path], float], n: int, runs: int) -> float:
     parent = Path(tempfile.mkdtemp(prefix="start-floor-"))
     try:
         times = []
         for i in range(runs):
             (parent / str(i)).mkdir()
-            times.append(asyncio_python(n, parent / str(i)))
+            times.append(kind(n, parent / str(i)))
         return median(times)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
@@ -182,8 +236,10 @@ def asyncio_start_s(n: int, runs: int = 3) -> float:
 
 KINDS: dict[str, Callable[[int, Path], float]] = {
     "fork_exec": fork_exec,
+    "fork_exec_contained": fork_exec_contained,
     "bare_python": bare_python,
     "asyncio_python": asyncio_python,
+    "asyncio_contained": asyncio_contained,
     "minderd": minderd,
     "minderd_off": minderd_uncontained,
 }
@@ -196,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--where", default=tempfile.gettempdir(), help="parent of the workdirs")
     args = parser.parse_args(argv)
     daemons.compile_minder_bytecode()  # as the peers bench does: not compiled in a timed run
+    leaves = bool(contained.leaf_parent(args.where))
     # Kept until the end: creating files right after mass deletions is slow on
     # this VM's ext4 (docs/performance.md, third pass).
     kept = Path(tempfile.mkdtemp(prefix="start-floor-", dir=args.where))
@@ -216,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{k}={v / floor:.2f}x" for k, v in medians.items() if k != "fork_exec"))
     print(f"minderd / asyncio_python = {medians['minderd'] / medians['asyncio_python']:.2f}x, "
           f"minderd - asyncio_python = {medians['minderd'] - medians['asyncio_python']:.3f} s")
+    floor = medians["fork_exec_contained"]
+    print(f"each child in a leaf cgroup ({'yes' if leaves else 'no: not available here'}): "
+          f"minderd / fork_exec_contained = {medians['minderd'] / floor:.2f}x, "
+          f"asyncio_contained / fork_exec_contained = {medians['asyncio_contained'] / floor:.2f}x, "
+          f"minderd / asyncio_contained = {medians['minderd'] / medians['asyncio_contained']:.2f}x")
     return 0
 
 

@@ -54,16 +54,21 @@ def _may_install(what: str) -> None:
 
 def child() -> Path:
     """The compiled child program (built with the machine's ``cc`` on first use)."""
-    source = CHILD_SOURCE.read_bytes()
-    exe = CACHE / f"child-{hashlib.sha256(source).hexdigest()[:12]}"
+    return compiled(CHILD_SOURCE)
+
+
+def compiled(source_path: Path) -> Path:
+    """``source_path`` (a C file) built with the machine's ``cc``, once per version of it."""
+    source = source_path.read_bytes()
+    exe = CACHE / f"{source_path.stem}-{hashlib.sha256(source).hexdigest()[:12]}"
     if exe.exists():
         return exe
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
-        raise Missing("no C compiler (cc) on PATH to build the bench's child program")
+        raise Missing(f"no C compiler (cc) on PATH to build {source_path.name}")
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = exe.with_suffix(".tmp")
-    _run([cc, "-O2", "-o", str(tmp), str(CHILD_SOURCE)], CACHE / "child-build.log")
+    _run([cc, "-O2", "-o", str(tmp), str(source_path)], CACHE / f"{source_path.stem}-build.log")
     tmp.rename(exe)
     return exe
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from bench import cli, daemons, floors, start_floor
+from bench import cli, contained, daemons, floors, start_floor
 from bench.peers import install, plan
 from bench.peers.registry import TOOLS
 from bench.sizes import FULL as BASE_SIZES
@@ -91,6 +91,10 @@ def main(args: argparse.Namespace, argv: list[str] | None, *, use_alarm: bool = 
         floor_values["asyncio_start_s"] = start_floor.asyncio_start_s(sizes.fleet_n)
         say(f"  an asyncio process starting {sizes.fleet_n} children (bench.start_floor): "
             f"{floor_values['asyncio_start_s']:.3f} s from its command")
+        floor_values["contained_start_s"] = start_floor.contained_start_s(sizes.fleet_n)
+        say(f"  fork+exec+wait of {sizes.fleet_n}, each born in a leaf cgroup of its own "
+            f"(bench.start_floor fork_exec_contained): {floor_values['contained_start_s']:.3f} s"
+            + ("" if contained.leaf_parent("x") else " (no cgroup v2 here: no leaves)"))
     meta = {
         "command": command,
         "started": started.isoformat(timespec="seconds"),

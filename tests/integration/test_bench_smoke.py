@@ -288,4 +288,68 @@ def test_start_floor_times_every_kind_and_leaves_nothing(
     assert set(run) == set(start_floor.KINDS)
     assert all(float(value) > 0 for value in run.values())
     assert out[1].startswith("median ") and out[2].startswith("ratios to fork_exec ")
+    assert out[4].startswith("each child in a leaf cgroup (")
     assert not _leftovers(), "the floor left processes running"
+    assert _bench_cgroups() == [], "the contained kinds left their leaves"
+
+
+def _bench_cgroups() -> list[str]:
+    """The bench's leaf parents still in this process's cgroup (none once a run is over)."""
+    from bench import contained
+
+    parent = contained.leaf_parent("x")
+    if not parent:
+        return []
+    return sorted(e.name for e in os.scandir(os.path.dirname(parent))
+                  if e.name.startswith("bench-floor-"))
+
+
+def test_contained_kinds_place_every_child_in_its_own_leaf(tmp_path: Path) -> None:
+    """The *_contained floors do the work they claim: each child is born in a leaf of its own."""
+    from bench import contained
+
+    subtree = contained.leaf_parent(str(tmp_path))
+    if not subtree:
+        pytest.skip("no writable cgroup v2 here: the contained kinds do no cgroup work")
+    work = contained.born_in_leaf_class()(subtree)
+    kids = []
+    try:
+        for i in range(3):
+            work.enter(i)
+            try:
+                kids.append(os.posix_spawn("/bin/sleep", ["sleep", "60"], os.environ))
+            finally:
+                work.leave()
+        for i, pid in enumerate(kids):
+            assert Path(f"{subtree}/p{i}/cgroup.procs").read_text().split() == [str(pid)]
+        own = Path(f"/proc/{os.getpid()}/cgroup").read_text()
+        assert "bench-floor-" not in own, "the bench stayed in a leaf"
+    finally:
+        contained.remove_leaves(subtree)
+        for pid in kids:
+            os.waitpid(pid, 0)
+    assert not os.path.exists(subtree)
+    assert not _leftovers()
+
+
+def test_cgroup_spawn_times_every_mode_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench.cgroup_spawn: each mode's children start, are killed and reaped, leaves removed."""
+    from bench import cgroup_spawn, contained
+    from bench.peers import install
+
+    if not contained.leaf_parent("x"):
+        pytest.skip("no writable cgroup v2 here (bench.cgroup_spawn needs one)")
+    try:
+        install.compiled(cgroup_spawn.SOURCE)
+    except install.Missing as exc:
+        pytest.skip(str(exc))
+    assert cgroup_spawn.main(["--n", str(N), "--reps", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    run = dict(item.split("=") for item in out[0].split())
+    assert set(run) == set(cgroup_spawn.MODES)
+    assert all(float(value) > 0 for value in run.values())
+    assert out[1].startswith("median us per child ")
+    assert not _leftovers(), "cgroup_spawn left processes running"
+    assert _bench_cgroups() == [], "cgroup_spawn left its leaves"

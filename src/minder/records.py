@@ -30,6 +30,9 @@ body defines itself. On Python 3.13 and later ``dataclasses`` compiles all
 of a class's methods in one ``exec`` (and compares fields one by one), so
 there the records are plain standard dataclasses.
 
+The one method left, ``__init__``, is compiled in advance where it can be:
+see ``_exec_precompiled``.
+
 The decorators are declared with ``typing.dataclass_transform``: mypy checks
 constructors, fields and frozenness exactly as for ``@dataclass``.
 """
@@ -37,6 +40,7 @@ constructors, fields and frozenness exactly as for ``@dataclass``.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import sys
 from _thread import allocate_lock, get_ident
 from collections.abc import Callable
@@ -100,15 +104,91 @@ _SWAPPING = allocate_lock()  # the swap is process-wide: one record at a time
 
 
 def _standard_dataclass(cls: type[_R], frozen: bool) -> type[_R]:
-    """``@dataclass(slots=True, repr=False, eq=False)``, the frozen pair uncompiled."""
-    if not (frozen and _pair_maker_is_known()):
+    """``@dataclass(slots=True, repr=False, eq=False)``: the frozen pair uncompiled,
+    ``__init__`` precompiled where its text is known."""
+    swaps: dict[str, object] = {}
+    if frozen and _pair_maker_is_known():
+        swaps[_PAIR_MAKER] = _frozen_pair
+    if _CREATE_FN_EXECS:
+        swaps["exec"] = _exec_precompiled  # a module global: found before the builtin
+    if not swaps:
         return dataclasses.dataclass(cls, frozen=frozen, slots=True, repr=False, eq=False)
+    module = vars(dataclasses)
     with _SWAPPING:
-        setattr(dataclasses, _PAIR_MAKER, _frozen_pair)
+        before = {name: module.get(name, _ABSENT) for name in swaps}
+        module.update(swaps)
         try:
-            return dataclasses.dataclass(cls, frozen=True, slots=True, repr=False, eq=False)
+            return dataclasses.dataclass(cls, frozen=frozen, slots=True, repr=False, eq=False)
         finally:
-            setattr(dataclasses, _PAIR_MAKER, _STANDARD_PAIR)
+            for name, value in before.items():
+                if value is _ABSENT:
+                    del module[name]
+                else:
+                    module[name] = value
+
+
+_ABSENT = object()
+
+
+# __init__ is the one method dataclasses 3.11 and 3.12 still compile for a
+# record: ~0.13 ms each, 79 before minderd's first spawn (11 ms of its ~75 ms
+# of imports). Its text depends only on the class, so the same text can be
+# compiled in advance, with the package: tools/gen_record_inits.py writes the
+# text of every record of minder into minder/_record_inits_3XX.py, one module
+# per Python version, and tests/unit/test_record_inits.py fails when it is
+# out of date. dataclasses' _create_fn builds the text and calls exec(text,
+# globals, ns), then ns["__create_fn__"]; while a record is made, the name
+# ``exec`` in dataclasses' module is _exec_precompiled, which puts the
+# function compiled from exactly that text in ns, and hands any text it does
+# not have (a class changed since, another Python) to the real exec.
+_STANDARD_CREATE_FN = getattr(dataclasses, "_create_fn", None)
+_CREATE_FN_EXECS = sys.version_info < (3, 13) and "exec" in getattr(
+    getattr(_STANDARD_CREATE_FN, "__code__", None), "co_names", ()
+)
+RECORDED_TEXTS: list[str] | None = None  # tools/gen_record_inits.py: every text asked for
+_factories: dict[str, Callable[..., Any]] | None = None
+
+
+def init_factories_module() -> str:
+    """The module of precompiled ``__init__`` factories for this Python."""
+    major, minor = sys.version_info[:2]
+    return f"minder._record_inits_{major}{minor}"
+
+
+def _precompiled() -> dict[str, Callable[..., Any]]:
+    global _factories
+    if _factories is None:
+        try:
+            found = importlib.import_module(init_factories_module()).FACTORIES
+        except ImportError:
+            found = {}
+        _factories = found if isinstance(found, dict) else {}
+    return _factories
+
+
+def _exec_precompiled(
+    source: object, globals_: dict[str, Any] | None = None, ns: dict[str, Any] | None = None
+) -> None:
+    """``exec`` as dataclasses' ``_create_fn`` calls it, answered from ``_precompiled``.
+
+    The generated text defines one function, ``__create_fn__``, in ``ns``;
+    the precompiled one was compiled from the very same text, so it is the
+    same function but for its ``__globals__``, which the generated code
+    never reads (the generator refuses a text that loads a global).
+    """
+    if isinstance(source, str) and ns is not None:
+        if RECORDED_TEXTS is not None:
+            RECORDED_TEXTS.append(source)
+        factory = _precompiled().get(source)
+        if factory is not None:
+            ns["__create_fn__"] = factory
+            return
+    # The builtin, for what is not known, compiled as dataclasses' own exec
+    # would: without this module's ``from __future__ import annotations``,
+    # which an exec of a string inherits (the annotations would stay strings).
+    if isinstance(source, str):
+        source = compile(source, "<string>", "exec", dont_inherit=True)
+    exec(source, globals_, ns)  # type: ignore[arg-type]
 
 
 def _pair_maker_is_known() -> bool:

@@ -39,7 +39,7 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -57,6 +57,7 @@ from minder.engine.cgroupfs import (
     write_file,
 )
 from minder.engine.containment import program_named_by_environ, sigkill_all
+from minder.engine.leafmaker import LeafMaker
 from minder.engine.usage import rss_bytes
 
 # A migration this soon after the previous one finds the kernel's rcu_sync still
@@ -138,6 +139,7 @@ class CgroupContainment:
         self._bursts = 0  # open ``burst`` contexts that place every spawn in line
         self._paths: dict[str, str] = {}  # key -> its leaf's path (_leaf_path)
         self._empty_batch = (0, False, 0)  # reaper pass, subtree unpopulated, leaves asked
+        self._leaf_maker: LeafMaker | None = None  # start-up's leaves being made aside
 
     @staticmethod
     def home() -> str:
@@ -157,6 +159,14 @@ class CgroupContainment:
 
     @classmethod
     def create(cls, name: str | None = None) -> CgroupContainment:
+        """The backend, proved usable (``unproved`` then ``prove``)."""
+        containment = cls.unproved(name)
+        containment.prove()
+        return containment
+
+    @classmethod
+    def unproved(cls, name: str | None = None) -> CgroupContainment:
+        """The backend with its subtree made; ``prove`` says whether children can be placed."""
         root = cls.home()
         sweep_stale(root)
         # The pid alone is not unique: PID 1 of two containers sharing a cgroup.
@@ -170,13 +180,30 @@ class CgroupContainment:
                 os.rmdir(subtree)
             raise CgroupUnavailable(f"{subtree} is not a cgroup v2 directory")
         try:
-            containment = cls(root, subtree)
-            containment._probe()
+            return cls(root, subtree)
         except OSError as exc:
             remove_tree(subtree, time.monotonic() + SETTLE_SECONDS)
             why = f"cannot move processes into {subtree}: {exc.strerror}"
             raise CgroupUnavailable(why) from None
-        return containment
+
+    def prove(self) -> None:
+        """Move minderd into a leaf and back: CgroupUnavailable (subtree removed) if it cannot."""
+        try:
+            self._probe()
+        except OSError as exc:
+            if self._leaf_maker is not None:
+                self._leaf_maker.abandon()
+            remove_tree(self.subtree, time.monotonic() + SETTLE_SECONDS)
+            with contextlib.suppress(OSError):
+                os.close(self._home_procs)
+            raise CgroupUnavailable(
+                f"cannot move processes into {self.subtree}: {exc.strerror}"
+            ) from None
+
+    def make_leaves_aside(self, keys: Iterable[str]) -> None:
+        """Have a helper process make these keys' leaves meanwhile (engine/leafmaker.py)."""
+        paths = [path for path in map(self._leaf_path, keys) if path not in self._leaves]
+        self._leaf_maker = LeafMaker(paths)
 
     def _probe(self) -> None:
         """Prove that we may move processes into a leaf (delegation, permissions)."""
@@ -196,6 +223,9 @@ class CgroupContainment:
             return False
 
     def _leaf(self, key: str) -> str:
+        if self._leaf_maker is not None:  # start-up's helper: its leaves are made now
+            self._leaves.update(self._leaf_maker.made())
+            self._leaf_maker = None
         path = os.path.join(self.subtree, _leaf_name(key))
         if path not in self._leaves:
             try:
@@ -495,6 +525,9 @@ class CgroupContainment:
                 self._leaves.add(leaf)
 
     def close(self) -> list[int]:
+        if self._leaf_maker is not None:
+            self._leaf_maker.abandon()
+            self._leaf_maker = None
         if self._mover is not None:
             self._mover.shutdown(wait=True)
         self._moves.clear()

@@ -23,11 +23,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 from minder.engine import proctree
 from minder.engine.usage import rss_bytes
+from minder.protocol.names import make_namespec
+
+if TYPE_CHECKING:
+    from minder.model.specs import RootSpec
 
 Log = Callable[[str], None]
 
@@ -233,10 +237,73 @@ def preview(mode: str) -> str:
     return f"containment: cgroup: a cgroup v2 subtree under {root}"
 
 
-def choose(mode: str, managed: Callable[[int], bool], log: Log, warn: Log) -> Containment:
+def burst_keys(root: RootSpec) -> list[str]:
+    """The keys of the processes start-up spawns in a leaf (autostart, killdescendants)."""
+    return [
+        make_namespec(group.name, process.name)
+        for group in root.groups
+        for process in group.processes
+        if process.autostart and process.killdescendants
+    ]
+
+
+class PreparedCgroups:
+    """Start-up's cgroup backend, made before its groups (``cgroups_prepared``).
+
+    Holds the unproved CgroupContainment, whose burst leaves a helper makes
+    meanwhile (engine/leafmaker.py), or the CgroupUnavailable saying why
+    there is none; ``choose`` takes it and proves it.
+    """
+
+    def __init__(self, made: object) -> None:
+        self._made = made
+
+    def take(self) -> object:
+        made, self._made = self._made, None
+        return made
+
+    def discard(self) -> None:
+        """Undo what was prepared and not taken (start-up failed before ``choose``)."""
+        made = self.take()
+        close = getattr(made, "close", None)
+        if callable(close):
+            close()
+
+
+@contextlib.contextmanager
+def cgroups_prepared(mode: str, root: RootSpec) -> Iterator[PreparedCgroups | None]:
+    """Before start-up makes its groups: the cgroup subtree, and the leaves of the
+    burst (``burst_keys``) made aside meanwhile; None when ``mode`` does not want cgroups.
+
+    What ``choose`` has not taken by the end of the block is undone (the
+    helper stopped, the subtree removed).
+    """
+    if mode not in ("auto", "cgroup"):
+        yield None
+        return
+    from minder.engine.cgroups import CgroupContainment, CgroupUnavailable
+
+    try:
+        backend = CgroupContainment.unproved()
+    except CgroupUnavailable as exc:
+        prepared = PreparedCgroups(exc)
+    else:
+        backend.make_leaves_aside(burst_keys(root))
+        prepared = PreparedCgroups(backend)
+    try:
+        yield prepared
+    finally:
+        prepared.discard()
+
+
+def choose(
+    mode: str, managed: Callable[[int], bool], log: Log, warn: Log,
+    prepared: PreparedCgroups | None = None,
+) -> Containment:
     """The backend for ``[supervisord] containment=``; logs which one is in use.
 
     ``warn`` gets the cgroup backend's failed placements (a child left outside its leaf).
+    ``prepared``: ``cgroups_prepared``' backend, proved here (else it is made here).
     """
     chosen: Containment
     if mode == "off":
@@ -247,8 +314,16 @@ def choose(mode: str, managed: Callable[[int], bool], log: Log, warn: Log) -> Co
         try:
             if mode == "subreaper":
                 raise CgroupUnavailable("containment=subreaper")
-            chosen = cgroup = CgroupContainment.create()
+            made = prepared.take() if prepared is not None else None
+            if isinstance(made, CgroupUnavailable):
+                raise made
+            if isinstance(made, CgroupContainment):
+                made.prove()
+                cgroup = made
+            else:
+                cgroup = CgroupContainment.create()
             cgroup.warn = warn
+            chosen = cgroup
         except CgroupUnavailable as exc:
             if mode == "cgroup":
                 log(f"containment=cgroup asked for, but {exc}; falling back")

@@ -38,7 +38,9 @@ from minder.engine.containment import (
     NO_CONTAINMENT,
     NO_JOURNAL,
     Containment,
+    PreparedCgroups,
     SpawnJournal,
+    cgroups_prepared,
     choose,
 )
 from minder.engine.context import EngineContext
@@ -174,10 +176,13 @@ class Supervisor:
         self.event_listeners = EventListeners(self)
         self.bus.add_listener(self.event_listeners.on_event, types=self.event_listeners.events)
         self._table.ctx = self._ctx
-        with self._table.auto_logs_made_after():  # the burst: nothing here awaits
+        with (  # the burst: nothing here awaits
+            cgroups_prepared(self._containment_mode or "off", self._root) as prepared,
+            self._table.auto_logs_made_after(),
+        ):
             for gspec in self._root.groups:
                 self._table.create(gspec)
-            self._choose_containment(self._reaper)
+            self._choose_containment(self._reaper, prepared)
             self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
             autostarts = sum(r.spec.autostart for r in self._all_runners())
             with self.containment.burst(autostarts):
@@ -188,12 +193,12 @@ class Supervisor:
         self._ticks.start()
         self.bus.add_listener(self._refresh_ticks_on_pool_change, types=(GroupAdded, GroupRemoved))
 
-    def _choose_containment(self, reaper: Reaper) -> None:
-        """Just before the first spawn: its migration then finds the kernel's lock still
-        warm from the probe's, and one RCU grace period (7-15 ms) is paid, not two."""
+    def _choose_containment(self, reaper: Reaper, prepared: PreparedCgroups | None) -> None:
+        """Just before the first spawn, whose migration then finds the kernel's lock still
+        warm from the probe's: one RCU grace period (7-15 ms) is paid, not two."""
         if self._containment_mode is not None:
             self.containment = chosen = choose(
-                self._containment_mode, reaper.is_watched, self.log.info, self.log.warn)
+                self._containment_mode, reaper.is_watched, self.log.info, self.log.warn, prepared)
             self._journal.use_cgroup(chosen.where if chosen.mode == "cgroup" else None)
             self._table.use_containment(chosen)
         if self._reap_orphans:

@@ -289,6 +289,7 @@ def test_start_floor_times_every_kind_and_leaves_nothing(
     assert all(float(value) > 0 for value in run.values())
     assert out[1].startswith("median ") and out[2].startswith("ratios to fork_exec ")
     assert out[4].startswith("each child in a leaf cgroup (")
+    assert out[5].startswith("targets: minderd_off ") and "placement's floor" in out[5]
     assert not _leftovers(), "the floor left processes running"
     assert _bench_cgroups() == [], "the contained kinds left their leaves"
 

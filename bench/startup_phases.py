@@ -20,7 +20,9 @@ part of the disk where many inodes were freed in the last minutes costs
         [--where DIR] [--delete-between] [current= base=/tmp/base/src ...]
 
 Only spawns through ``os.posix_spawn`` (engine/fastspawn.py: programs with no
-directory=, umask= or user=, on Linux >= 5.11) are counted.
+directory=, umask= or user=, on Linux >= 5.11) of the programs' own command are
+counted: not the ``mkdir`` helper start-up runs for cgroup leaves
+(engine/leafmaker.py).
 """
 
 from __future__ import annotations
@@ -43,10 +45,13 @@ WRAPPER = """
 import json, os, resource, sys, time
 out, n = os.environ["STARTUP_PHASES_OUT"], int(os.environ["STARTUP_PHASES_N"])
 real, count, marks = os.posix_spawn, [0], {}
+child = os.environ["STARTUP_PHASES_CHILD"]  # only the programs' spawns count, not a helper's
 def mark(name):
     r = resource.getrusage(resource.RUSAGE_SELF)
     marks[name] = (time.monotonic_ns(), r.ru_utime + r.ru_stime, r.ru_stime)
 def counted(*args, **kwargs):
+    if args[0] != child:
+        return real(*args, **kwargs)
     count[0] += 1
     if count[0] == 1:
         mark("first")
@@ -82,7 +87,8 @@ def one_run(src: str, n: int, logs: str, where: str, delete: bool) -> dict[str, 
     )
     conf = confgen.write(workdir, body, programs=n)
     out = workdir / "marks.json"
-    env = dict(os.environ, STARTUP_PHASES_OUT=str(out), STARTUP_PHASES_N=str(n))
+    env = dict(os.environ, STARTUP_PHASES_OUT=str(out), STARTUP_PHASES_N=str(n),
+               STARTUP_PHASES_CHILD=str(child))
     if src:
         env["PYTHONPATH"] = src
     try:

@@ -35,6 +35,30 @@ def _unescape(text: str) -> str:
     return text.encode().decode("unicode_escape") if "\\" in text else text
 
 
+class CgroupUnavailable(Exception):
+    """Why the cgroup backend cannot be used here (the message is logged)."""
+
+
+def writable_own_cgroup() -> str:
+    """This process's own cgroup v2 directory, or CgroupUnavailable saying why not.
+
+    The mount is found in /proc/self/mountinfo (hybrid hosts mount cgroup2
+    beside the v1 controllers) and the cgroup in /proc/self/cgroup.
+    """
+    found = cgroup2_mount()
+    if found is None:
+        raise CgroupUnavailable("no cgroup2 mount in /proc/self/mountinfo")
+    mount, mount_root = found
+    own = own_cgroup()
+    if own is None:
+        raise CgroupUnavailable("no cgroup v2 line in /proc/self/cgroup")
+    relative = own if mount_root == "/" else own.removeprefix(mount_root)
+    root = os.path.normpath(mount + "/" + relative.lstrip("/"))
+    if not os.access(root, os.W_OK):
+        raise CgroupUnavailable(f"{root} is not writable (run as root, or Delegate=yes)")
+    return root
+
+
 def own_cgroup(path: str = "/proc/self/cgroup") -> str | None:
     """This process's cgroup v2 path (the ``0::`` line)."""
     try:

@@ -1,12 +1,10 @@
 """The cgroup v2 backend of containment (see engine/containment.py).
 
 Layout: ``<cgroup2 mount><minderd's own cgroup>/minder-<pid>-<random>-<pidns>/p:<group>:<name>``,
-one leaf per process, created at its first spawn and removed with it. The
-mount is found in /proc/self/mountinfo (hosts with a hybrid layout mount
-cgroup2 beside the v1 controllers, e.g. at /sys/fs/cgroup/unified), and
-minderd's own cgroup in /proc/self/cgroup, so this works as root on the
-host, in a container with a writable cgroup, and under a systemd unit with
-``Delegate=yes``.
+one leaf per process, made at its first spawn (start-up's burst: by a helper,
+engine/leafmaker.py) and removed with it. minderd's own cgroup is found
+as cgroupfs.writable_own_cgroup says, so this works as root on the host, in
+a container with a writable cgroup, and under a systemd unit with ``Delegate=yes``.
 
 Placement without ``preexec_fn``, and off the event loop: the child is
 spawned in minderd's own cgroup and a worker thread then writes its pid
@@ -45,7 +43,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from minder.engine import proctree
 from minder.engine.cgroupfs import (
-    cgroup2_mount,
+    CgroupUnavailable,
     kill_cgroup,
     own_cgroup,
     populated,
@@ -54,11 +52,14 @@ from minder.engine.cgroupfs import (
     remove_tree,
     subtree_name,
     sweep_stale,
+    writable_own_cgroup,
     write_file,
 )
 from minder.engine.containment import program_named_by_environ, sigkill_all
 from minder.engine.leafmaker import LeafMaker
 from minder.engine.usage import rss_bytes
+
+__all__ = ["CgroupContainment", "CgroupUnavailable"]
 
 # A migration this soon after the previous one finds the kernel's rcu_sync still
 # in its writer-friendly state (it returns to idle one grace period, ~7 ms here,
@@ -70,10 +71,6 @@ MOVE_WAIT_SECONDS = 2.0  # how long a stop waits for a pending move (one grace p
 
 SETTLE_SECONDS = 2.0  # how long close() waits for killed members to leave
 SWEEP_PASSES = 8  # a fork storm in the window must not hold the mover thread forever
-
-
-class CgroupUnavailable(Exception):
-    """Why the cgroup backend cannot be used here (the message is logged)."""
 
 
 def _leaf_name(key: str) -> str:
@@ -141,21 +138,7 @@ class CgroupContainment:
         self._empty_batch = (0, False, 0)  # reaper pass, subtree unpopulated, leaves asked
         self._leaf_maker: LeafMaker | None = None  # start-up's leaves being made aside
 
-    @staticmethod
-    def home() -> str:
-        """minderd's own cgroup v2 directory, or CgroupUnavailable saying why not."""
-        found = cgroup2_mount()
-        if found is None:
-            raise CgroupUnavailable("no cgroup2 mount in /proc/self/mountinfo")
-        mount, mount_root = found
-        own = own_cgroup()
-        if own is None:
-            raise CgroupUnavailable("no cgroup v2 line in /proc/self/cgroup")
-        relative = own if mount_root == "/" else own.removeprefix(mount_root)
-        root = os.path.normpath(mount + "/" + relative.lstrip("/"))
-        if not os.access(root, os.W_OK):
-            raise CgroupUnavailable(f"{root} is not writable (run as root, or Delegate=yes)")
-        return root
+    home = staticmethod(writable_own_cgroup)  # minderd's own cgroup v2 directory
 
     @classmethod
     def create(cls, name: str | None = None) -> CgroupContainment:
@@ -193,12 +176,9 @@ class CgroupContainment:
         except OSError as exc:
             if self._leaf_maker is not None:
                 self._leaf_maker.abandon()
-            remove_tree(self.subtree, time.monotonic() + SETTLE_SECONDS)
-            with contextlib.suppress(OSError):
-                os.close(self._home_procs)
-            raise CgroupUnavailable(
-                f"cannot move processes into {self.subtree}: {exc.strerror}"
-            ) from None
+            self._remove()
+            why = f"cannot move processes into {self.subtree}: {exc.strerror}"
+            raise CgroupUnavailable(why) from None
 
     def make_leaves_aside(self, keys: Iterable[str]) -> None:
         """Have a helper process make these keys' leaves meanwhile (engine/leafmaker.py)."""
@@ -534,8 +514,12 @@ class CgroupContainment:
         killed = sigkill_all([pid for pid, _ in self._escapees()])
         for leaf in sorted(self._leaves):
             killed += procs_of(leaf)
+        self._remove()
+        return killed
+
+    def _remove(self) -> None:
+        """The subtree removed (what is left in it killed) and our descriptor closed."""
         remove_tree(self.subtree, time.monotonic() + SETTLE_SECONDS)
         self._leaves.clear()
         with contextlib.suppress(OSError):
             os.close(self._home_procs)
-        return killed

@@ -175,7 +175,8 @@ class ChildJournal:
         self._cgroup: str | None = None
         self._live: dict[int, bytes] = {}
         self._names: dict[str, bytes] = {}
-        self._unread: dict[int, str] = {}  # spawned pids whose start time is read soon
+        # spawned pids whose line is written soon: (namespec, start time if known)
+        self._unread: dict[int, tuple[str, int | None]] = {}
         self._exits: list[int] = []  # exited pids whose line is written at the next turn
         self._appended = 0
         self._fd = -1
@@ -219,8 +220,11 @@ class ChildJournal:
             with contextlib.suppress(OSError):
                 self._rewrite()
 
-    def spawned(self, namespec: str, pid: int) -> None:
-        """Journal ``pid``; its start time is read at the loop's next turn, not now.
+    def spawned(self, namespec: str, pid: int, start: int | None = None) -> None:
+        """Journal ``pid``; its line is written at the loop's next turn, not now.
+
+        ``start``: its start time in clock ticks when the spawn could tell it
+        (engine/fastspawn.start_tick_between); else it is read from /proc then.
 
         Reading /proc/PID/stat right after the spawn waits for the child's
         exec to finish, and the exec closes the child's copy of every
@@ -232,7 +236,7 @@ class ChildJournal:
         written at once: a daemon SIGKILLed in the middle of starting 5,000
         programs leaves its successor at most that many it cannot name.
         """
-        self._unread[pid] = namespec
+        self._unread[pid] = (namespec, start)
         if len(self._unread) >= UNREAD_AT_MOST:
             self._read_unread()  # a long burst: a SIGKILL now must not lose all of it
             return
@@ -244,8 +248,8 @@ class ChildJournal:
         if self._exits:
             self._write_exits()  # first: a pid reused by a spawn must not lose its line
         lines = []
-        for pid, namespec in self._unread.items():
-            start = proctree.start_time(pid)
+        for pid, (namespec, known) in self._unread.items():
+            start = proctree.start_time(pid) if known is None else known
             if start is None:
                 continue  # gone already
             name = self._names.get(namespec)

@@ -143,7 +143,7 @@ class SpawnJournal(Protocol):
     """Records each child so a daemon started after ``kill -9`` of this one finds it."""
 
     def use_cgroup(self, subtree: str | None) -> None: ...
-    def spawned(self, namespec: str, pid: int) -> None: ...
+    def spawned(self, namespec: str, pid: int, start: int | None = None) -> None: ...
     def exited(self, pid: int) -> None: ...
 
 
@@ -151,7 +151,7 @@ class NoJournal:
     def use_cgroup(self, subtree: str | None) -> None:
         return None
 
-    def spawned(self, namespec: str, pid: int) -> None:
+    def spawned(self, namespec: str, pid: int, start: int | None = None) -> None:
         return None
 
     def exited(self, pid: int) -> None:

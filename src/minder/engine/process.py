@@ -250,7 +250,7 @@ class ProcessRunner:
         self.popen = popen
         if self.spec.killdescendants:
             self.ctx.containment.adopt(self.namespec, popen.pid)
-        self.ctx.journal.spawned(self.namespec, popen.pid)
+        self.ctx.journal.spawned(self.namespec, popen.pid, getattr(popen, "start_tick", None))
         self.start_epoch = self.ctx.clock.time()
         self.stdout.started(popen.pid)
         assert pipes.stdout is not None

@@ -20,6 +20,7 @@ from minder.engine.cgroups import CgroupContainment
 from minder.engine.containment import cgroups_prepared, choose
 from minder.model.specs import RootSpec
 from tests.support.cgroups import cgroup_root
+from tests.support.reaping import all_reaped
 
 pytestmark = pytest.mark.skipif(
     cgroup_root() is None, reason="no writable cgroup v2 here (needs root)"
@@ -60,17 +61,7 @@ def _backend(prepared: object) -> CgroupContainment:
 def _helpers(prepared: object) -> list[int]:
     made = getattr(prepared, "_made", None)
     maker = getattr(made, "_leaf_maker", None)
-    return [pid for pid, _ in maker._batches] if maker is not None else []
-
-
-def _reaped(pids: list[int]) -> bool:
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            continue
-        return False
-    return True
+    return maker.pids() if maker is not None else []
 
 
 def test_the_burst_leaves_are_made_aside_and_the_backend_proved(tmp_path: Path) -> None:
@@ -82,7 +73,7 @@ def test_the_burst_leaves_are_made_aside_and_the_backend_proved(tmp_path: Path) 
     assert isinstance(chosen, CgroupContainment)
     try:
         chosen._leaf("web:web_0")  # the first spawn's leaf: the helper is collected
-        assert _reaped(helpers)
+        assert all_reaped(helpers)
         leaves = sorted(name for name in os.listdir(chosen.subtree) if name.startswith("p:"))
         # autostart and killdescendants only: not lazy, not daemonizer
         assert leaves == ["p:web:web_0", "p:web:web_1"]
@@ -98,7 +89,7 @@ def test_a_start_up_failing_before_choose_leaves_nothing(tmp_path: Path) -> None
         helpers = _helpers(prepared)
         raise RuntimeError("an fcgi socket could not be bound")
     assert not os.path.exists(subtree)
-    assert _reaped(helpers)
+    assert all_reaped(helpers)
 
 
 def test_a_failed_probe_falls_back_and_removes_the_subtree(
@@ -116,7 +107,7 @@ def test_a_failed_probe_falls_back_and_removes_the_subtree(
     assert chosen.mode == "subreaper"
     assert "containment=cgroup asked for, but cannot move processes into" in said[0]
     assert not os.path.exists(subtree)
-    assert _reaped(helpers)
+    assert all_reaped(helpers)
 
 
 def test_no_preparation_where_cgroups_are_not_wanted(tmp_path: Path) -> None:

@@ -42,6 +42,10 @@ class LeafMaker:
                     break
                 self._batches.append((pid, batch))
 
+    def pids(self) -> list[int]:
+        """The helpers not collected yet (``made``/``abandon`` reap them)."""
+        return [pid for pid, _ in self._batches]
+
     def made(self) -> list[str]:
         """Wait for the helpers: the paths of every helper that exited 0."""
         done: list[str] = []

@@ -9,32 +9,17 @@ import pytest
 
 from minder.engine import leafmaker
 from minder.engine.leafmaker import LeafMaker
-
-
-def _reaped(maker: LeafMaker) -> list[int]:
-    """The maker's helper pids; check them with ``_gone`` once it is done."""
-    return [pid for pid, _ in maker._batches]
-
-
-def _gone(pids: list[int]) -> bool:
-    """Every helper reaped already: no zombie of ours left behind."""
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            continue
-        return False
-    return True
+from tests.support.reaping import all_reaped
 
 
 def test_every_path_is_made_and_said_made(tmp_path: Path) -> None:
     paths = [str(tmp_path / f"p:group:{i}") for i in range(40)]
     maker = LeafMaker(paths)
-    pids = _reaped(maker)
+    pids = maker.pids()
     assert pids
     assert sorted(maker.made()) == sorted(paths)
     assert all(os.path.isdir(p) for p in paths)
-    assert _gone(pids)
+    assert all_reaped(pids)
 
 
 def test_a_failed_helper_claims_none_of_its_paths(tmp_path: Path) -> None:
@@ -42,9 +27,9 @@ def test_a_failed_helper_claims_none_of_its_paths(tmp_path: Path) -> None:
     good = [str(tmp_path / "a"), str(tmp_path / "b")]
     bad = str(tmp_path / "missing-parent" / "c")
     maker = LeafMaker([*good, bad])
-    pids = _reaped(maker)
+    pids = maker.pids()
     assert maker.made() == []
-    assert _gone(pids)
+    assert all_reaped(pids)
 
 
 def test_a_name_like_an_option_is_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,10 +44,10 @@ def test_long_lists_are_split_among_helpers(
     monkeypatch.setattr(leafmaker, "ARGV_BYTES", 200)
     paths = [str(tmp_path / f"leaf-{i:04d}") for i in range(60)]
     maker = LeafMaker(paths)
-    pids = _reaped(maker)
+    pids = maker.pids()
     assert len(pids) > 5
     assert sorted(maker.made()) == sorted(paths)
-    assert _gone(pids)
+    assert all_reaped(pids)
 
 
 def test_no_mkdir_program_means_nothing_made(
@@ -75,14 +60,14 @@ def test_no_mkdir_program_means_nothing_made(
 
 def test_abandon_reaps_what_it_started(tmp_path: Path) -> None:
     maker = LeafMaker([str(tmp_path / f"d{i}") for i in range(5)])
-    pids = _reaped(maker)
+    pids = maker.pids()
     maker.abandon()
     assert maker.made() == []
-    assert _gone(pids)
+    assert all_reaped(pids)
 
 
 def test_a_helper_reaped_elsewhere_claims_nothing(tmp_path: Path) -> None:
     maker = LeafMaker([str(tmp_path / "z")])
-    pid = maker._batches[0][0]
+    pid = maker.pids()[0]
     os.waitpid(pid, 0)  # someone else's waitpid (a reaper) got its status first
     assert maker.made() == []

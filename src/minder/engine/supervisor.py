@@ -32,6 +32,7 @@ from minder.engine.api import (
     RolloutStep,
     Usage,
 )
+from minder.engine.burstpriority import prioritized_burst
 from minder.engine.bus import EventBus, Subscription
 from minder.engine.clock import Clock, SystemClock
 from minder.engine.containment import (
@@ -185,7 +186,7 @@ class Supervisor:
             self._choose_containment(self._reaper, prepared)
             self.bus.publish(SupervisorStateChanged(SupervisorState.RUNNING))
             autostarts = sum(r.spec.autostart for r in self._all_runners())
-            with self.containment.burst(autostarts):
+            with self.containment.burst(autostarts), prioritized_burst(autostarts):
                 for gspec in self._root.groups:
                     self._table.autostart(self.groups[gspec.name])
         self._memory_watch.refresh()

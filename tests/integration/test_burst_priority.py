@@ -1,11 +1,12 @@
-"""Start-up's burst at real-time priority 1 (engine/burstpriority.py), on the real kernel.
+"""A burst of spawns at real-time priority 1 (engine/burstpriority.py), on the real kernel.
 
 Inside the burst minderd's thread is ``SCHED_FIFO``; every child spawned
 there starts ``SCHED_OTHER`` at nice 0, as it would have without the burst;
 afterwards minderd is ``SCHED_OTHER`` again. A minderd the user started at
 another nice or policy is left alone, and so are its children; without the
-privilege nothing changes. The last test starts a real minderd with 60
-programs and reads every child's and the daemon's policy from the kernel.
+privilege nothing changes. The last two start a real minderd with 60
+programs (at start-up; through startAllProcesses) and read every child's
+and the daemon's policy from the kernel.
 """
 
 from __future__ import annotations
@@ -133,3 +134,24 @@ def test_a_real_start_up_leaves_every_child_and_minderd_at_sched_other(tmp_path:
         assert {_policy_and_nice(info["pid"]) for info in infos} == {(os.SCHED_OTHER, 0)}
         assert _policy_and_nice(daemon.proc.pid) == (os.SCHED_OTHER, 0)
         assert "spawned: 'many_0'" in daemon.main_log()
+
+
+@needs_realtime
+def test_start_all_through_the_api_leaves_every_child_and_minderd_at_sched_other(
+    tmp_path: Path,
+) -> None:
+    body = f"""
+    [program:later]
+    command = /bin/sleep 60
+    numprocs = {PRIORITIZED_BURST_SPAWNS + 10}
+    process_name = later_%(process_num)d
+    autostart = false
+    startsecs = 0
+    """
+    with run_daemon(tmp_path, body) as daemon, daemon.rpc() as proxy:
+        results = proxy.supervisor.startAllProcesses(True)
+        assert [r["status"] for r in results] == [80] * (PRIORITIZED_BURST_SPAWNS + 10)
+        infos = proxy.supervisor.getAllProcessInfo()
+        assert {i["statename"] for i in infos} == {"RUNNING"}
+        assert {_policy_and_nice(info["pid"]) for info in infos} == {(os.SCHED_OTHER, 0)}
+        assert _policy_and_nice(daemon.proc.pid) == (os.SCHED_OTHER, 0)

@@ -1,6 +1,10 @@
-"""Start-up's burst of spawns runs minderd's thread at real-time priority 1.
+"""A burst of spawns runs minderd's thread at real-time priority 1.
 
-Why: during the burst the event loop spawns one child after another, and the
+The bursts: start-up's autostart (engine/supervisor.py) and the requests of
+``startProcess``/``startProcessGroup``/``startAllProcesses`` and the start
+half of a restart (engine/control.py), never what they then wait for.
+
+Why: during a burst the event loop spawns one child after another, and the
 children it has just spawned finish their ``execve`` and start their program
 on the same CPU. Each cgroup leaf that becomes populated wakes a kernel
 worker (``kernfs_notify_workfn``, the ``cgroup.events`` notification) on
@@ -8,10 +12,13 @@ minderd's CPU; the worker preempts minderd, and when it is done the fair
 scheduler often picks the runnable child before minderd: minderd then waits
 ~0.5 ms for the child to start its program and sleep, while the other CPU
 sits idle (``perf sched``: 200 of 500 spawns, ~130 ms of a 0.35 s burst on 2
-CPUs). At ``SCHED_FIFO`` priority 1 no fair task takes minderd's CPU while it
-has work: the children run on the other CPUs, or on this one whenever
+CPUs). At ``SCHED_FIFO`` priority 1 no fair task takes minderd's CPU while
+it has work: the children run on the other CPUs, or on this one whenever
 minderd waits (``posix_spawn``'s vfork, each spawn). The 500th child started
-~11 % sooner (docs/performance.md, *seventh pass*).
+~10 % sooner, at start-up and through ``startAllProcesses`` alike; with
+``containment=off`` (no worker wakes) ~6 % (docs/performance.md, *seventh
+pass*). A stop is not a burst of spawns: at this priority its children's
+exits were handled in smaller batches and the whole stop took longer.
 
 What the children get is unchanged: ``SCHED_RESET_ON_FORK`` makes every
 process or thread forked meanwhile start ``SCHED_OTHER`` at nice 0, which is
@@ -21,7 +28,7 @@ keeps it, and the children keep inheriting it). Afterwards minderd is back
 to ``SCHED_OTHER`` (its nice never changed). Without the privilege (no
 ``CAP_SYS_NICE``, a container's ``cpu.rt_runtime_us`` of 0) or on one CPU
 (where the children would simply wait for the burst's end) nothing changes.
-The burst never awaits, so the loop cannot sit at this priority for
+A burst never awaits, so the loop cannot sit at this priority for
 anything else; the kernel's real-time throttling (95 % of each second by
 default) bounds it anyway.
 """

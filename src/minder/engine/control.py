@@ -29,6 +29,7 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 
 from minder.engine.api import Outcome, RolloutStep
+from minder.engine.burstpriority import prioritized_burst
 from minder.engine.bus import EventBus
 from minder.engine.clock import Clock
 from minder.engine.gcpause import collections_paused_awaiting
@@ -180,7 +181,7 @@ class ProcessControl:
         targets = [r for r in self.in_start_order(group) if r.state not in RUNNING_STATES]
         if any(r.spec.depends_on for r in targets):
             return await self._start_in_dependency_order(targets, wait)
-        return await self._one_pass(targets, ProcessRunner.request_start, wait)
+        return await self._one_pass(targets, ProcessRunner.request_start, wait, spawning=True)
 
     async def _start_in_dependency_order(
         self, targets: list[ProcessRunner], wait: bool
@@ -211,7 +212,8 @@ class ProcessControl:
                 outcomes.append(_outcome(runner, SupervisorFault(
                     Faults.ABNORMAL_TERMINATION, f"{runner.namespec}: dependency {needs} failed")))
             started = await self._one_pass(
-                [r for r in wave if r not in blocked], ProcessRunner.request_start, True)
+                [r for r in wave if r not in blocked], ProcessRunner.request_start, True,
+                spawning=True)
             for outcome in started:
                 runner = self.runner(outcome.group, outcome.name)
                 if outcome.fault is None:
@@ -340,24 +342,30 @@ class ProcessControl:
         wait: bool,
         *,
         stopping: bool = False,
+        spawning: bool = False,
     ) -> list[Outcome]:
         """Make every request first, then (with ``wait``) report each as it settles.
 
         Refusals come first, in target order; then completions in the order
-        they happen (supervisord's result order).
+        they happen (supervisord's result order). Requests that spawn
+        (``spawning``) are made as a prioritized burst (engine/burstpriority.py),
+        as start-up's are; a stop's are not: its children's exits then
+        batched worse, and the whole stop took longer (docs/performance.md,
+        *seventh pass*).
         """
         outcomes: list[Outcome] = []
         waiting: list[ProcessRunner] = []
-        for runner in targets:
-            try:
-                request(runner)
-            except SupervisorFault as fault:
-                outcomes.append(_outcome(runner, fault))
-                continue
-            if wait:
-                waiting.append(runner)
-            else:
-                outcomes.append(_outcome(runner, None))
+        with prioritized_burst(len(targets) if spawning else 0):  # the requests, not the wait
+            for runner in targets:
+                try:
+                    request(runner)
+                except SupervisorFault as fault:
+                    outcomes.append(_outcome(runner, fault))
+                    continue
+                if wait:
+                    waiting.append(runner)
+                else:
+                    outcomes.append(_outcome(runner, None))
         if waiting:
             done: Done = lambda r, f: outcomes.append(_outcome(r, f))  # noqa: E731
             await self._settle(waiting, done, stopping=stopping)

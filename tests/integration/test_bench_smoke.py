@@ -116,6 +116,10 @@ def test_stopall_scenario_runs_against_both_daemons() -> None:
     _runs_against_both_daemons("stopall")
 
 
+def test_ctl_scenario_runs_against_both_daemons_with_its_floor() -> None:
+    _runs_against_both_daemons("ctl")
+
+
 def test_stop_floors_reap_every_child() -> None:
     assert floors.stop_bare_ms(N) > 0
     assert floors.stop_watched_ms(N) > 0

@@ -298,6 +298,36 @@ def test_start_floor_times_every_kind_and_leaves_nothing(
     assert _bench_cgroups() == [], "the contained kinds left their leaves"
 
 
+def test_start_ab_alternates_trees_with_and_without_containment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench.start_ab: each tree's N children start (twice with --off) and nothing is left."""
+    from bench import start_ab
+
+    _need_child()
+    problem = _minderd_problem()
+    if problem:
+        pytest.skip(problem)
+    where = Path(tempfile.mkdtemp(prefix="ab-"))  # short: minderd's socket lives under it
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    try:
+        argv = ["--n", str(N), "--reps", "1", "--off", "--where", str(where), "current=",
+                f"tree={src}"]
+        assert start_ab.main(argv) == 0
+        assert list(where.iterdir()) == []
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["current", "tree", "current", "tree"]
+    assert [line.split()[1] for line in lines[2:]] == ["median", "median"]
+    for line in lines:
+        shown = line.split(None, 1)[1].removeprefix("median ")
+        values = dict(item.split("=") for item in shown.split(", "))
+        assert set(values) == {"start_s", "start_off_s"}
+        assert all(float(value) > 0 for value in values.values())
+    assert not _leftovers(), "the A/B left processes running"
+
+
 def _bench_cgroups() -> list[str]:
     """The bench's leaf parents still in this process's cgroup (none once a run is over)."""
     from bench import contained

@@ -271,22 +271,28 @@ def test_stopall_phases_splits_a_real_stop_all(capsys: pytest.CaptureFixture[str
     assert not _leftovers(), "the bench left processes running"
 
 
+def _run_in_a_fresh_where(main: Callable[[list[str]], int], argv: list[str]) -> None:
+    """Run a bench tool that starts minderd with ``--where`` a fresh short directory
+    (minderd's socket lives under it), which must be empty once it returns."""
+    _need_child()
+    problem = _minderd_problem()
+    if problem:
+        pytest.skip(problem)
+    where = Path(tempfile.mkdtemp(prefix="sf-"))
+    try:
+        assert main([*argv, "--where", str(where)]) == 0
+        assert list(where.iterdir()) == []
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
 def test_start_floor_times_every_kind_and_leaves_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """bench.start_floor: each kind's N children start, are stamped, killed and reaped."""
     from bench import start_floor
 
-    _need_child()
-    problem = _minderd_problem()
-    if problem:
-        pytest.skip(problem)
-    where = Path(tempfile.mkdtemp(prefix="sf-"))  # short: minderd's socket lives under it
-    try:
-        assert start_floor.main(["--n", str(N), "--reps", "1", "--where", str(where)]) == 0
-        assert list(where.iterdir()) == []
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
+    _run_in_a_fresh_where(start_floor.main, ["--n", str(N), "--reps", "1"])
     out = capsys.readouterr().out.splitlines()
     run = dict(item.split("=") for item in out[0].split())
     assert set(run) == set(start_floor.KINDS)
@@ -304,19 +310,9 @@ def test_start_ab_alternates_trees_with_and_without_containment(
     """bench.start_ab: each tree's N children start (twice with --off) and nothing is left."""
     from bench import start_ab
 
-    _need_child()
-    problem = _minderd_problem()
-    if problem:
-        pytest.skip(problem)
-    where = Path(tempfile.mkdtemp(prefix="ab-"))  # short: minderd's socket lives under it
     src = str(Path(__file__).resolve().parents[2] / "src")
-    try:
-        argv = ["--n", str(N), "--reps", "1", "--off", "--where", str(where), "current=",
-                f"tree={src}"]
-        assert start_ab.main(argv) == 0
-        assert list(where.iterdir()) == []
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
+    _run_in_a_fresh_where(
+        start_ab.main, ["--n", str(N), "--reps", "1", "--off", "current=", f"tree={src}"])
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["current", "tree", "current", "tree"]
     assert [line.split()[1] for line in lines[2:]] == ["median", "median"]
